@@ -1,0 +1,50 @@
+# snaptool: see README.md. Targets a newcomer can guess.
+GO       ?= go
+BIN      := bin/snaptool
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+FIX      := fixtures/consul-1.13.9
+
+.PHONY: all build test demo bench fuzz golden fixtures interop lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/snaptool
+
+# The whole test suite: unit, golden, CLI (real binary), sweep, secrets audit, browser.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# The main job on shipped real fixtures.
+demo: build
+	@bash scripts/demo.sh
+
+# Refresh golden files from the current code (review the diff!).
+golden:
+	$(GO) test ./... -update
+
+# Regenerate fixtures/consul-1.13.9 from a real Consul 1.13.9 (builds it first).
+fixtures:
+	bash fixtures/make-fixtures.sh
+
+# Interop with the real Consul: restore, inspect, kv import/export.
+interop: build
+	bash scripts/interop.sh
+
+# Speed and memory against the floor and against consul snapshot inspect.
+bench: build
+	bash scripts/bench.sh
+
+# Each fuzz target in turn for FUZZTIME.
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+clean:
+	rm -rf bin

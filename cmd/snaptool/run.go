@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/snaptool/snaptool/decode"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes, documented in every command's help.
+const (
+	exitOK         = 0
+	exitDifferent  = 1
+	exitUsage      = 2
+	exitDamaged    = 3
+	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff only)\n  2  usage or I/O error\n  3  damaged snapshot\n"
+	programName    = "snaptool"
+	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
+)
+
+// command is one subcommand. Each lives in its own cmd_<name>.go file and
+// registers itself in init.
+type command struct {
+	name    string
+	summary string
+	// run executes the command. Errors are classified by exitCode.
+	run func(ctx context.Context, args []string, env *env) error
+}
+
+// env is what a command may touch: its output streams and whether stderr is
+// a terminal (for progress).
+type env struct {
+	stdout, stderr io.Writer
+	stderrIsTTY    bool
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// usageError is a command-line mistake; it is printed with a hint.
+type usageError struct {
+	msg  string
+	hint string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(hint, format string, a ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, a...), hint: hint}
+}
+
+// errDifferent means diff found differences (exit 1). It is not printed.
+var errDifferent = errors.New("snapshots differ")
+
+// errDamaged means a command already reported damage (exit 3) and nothing more needs printing.
+var errDamaged = errors.New("snapshot damaged")
+
+// errHelp means help was printed on request (exit 0).
+var errHelp = errors.New("help requested")
+
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.Is(err, errDifferent):
+		return exitDifferent
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, errDamaged), decode.IsDamage(err):
+		return exitDamaged
+	default:
+		return exitUsage
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr, stderrIsTTY: isTerminal(stderr)}
+	if len(args) == 0 {
+		printGlobalHelp(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				_ = c.run(ctx, []string{"--help"}, e)
+				return exitOK
+			}
+		}
+		printGlobalHelp(stdout)
+		return exitOK
+	case "--version", "-version", "version":
+		fmt.Fprintf(stdout, "snaptool %s\n", version)
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "Error: unknown command %q\nTry: snaptool --help\n", args[0])
+		return exitUsage
+	}
+	err := c.run(ctx, args[1:], e)
+	code := exitCode(err)
+	switch {
+	case err == nil, errors.Is(err, errHelp), errors.Is(err, errDifferent), errors.Is(err, errDamaged):
+	default:
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "Error: %s\n", ue.msg)
+			hint := ue.hint
+			if hint == "" {
+				hint = "snaptool " + c.name + " --help"
+			}
+			fmt.Fprintf(stderr, "Try: %s\n", hint)
+		} else {
+			printError(stderr, err)
+		}
+	}
+	return code
+}
+
+// printError prints each joined error on its own line, prefixed with the program name.
+func printError(w io.Writer, err error) {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, e := range list {
+		fmt.Fprintf(w, "%s: %v\n", programName, e)
+	}
+}
+
+func printGlobalHelp(w io.Writer) {
+	fmt.Fprint(w, globalHelpHead)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'snaptool <command> --help' for a command's flags.\n\n%s", exitCodesHelp)
+}
+
+// consulSpellings maps the single-dash flags of `consul snapshot inspect`
+// to ours, so that muscle memory works.
+var consulSpellings = map[string]string{
+	"-kvdetails": "--kv-details",
+	"-kvdepth":   "--kv-depth",
+	"-kvfilter":  "--kv-filter",
+	"-format":    "--format",
+}
+
+// normalizeArgs rewrites Consul's spellings (`-kvdepth 3`, `-format=json`).
+func normalizeArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		if n, ok := consulSpellings[name]; ok {
+			if hasVal {
+				out = append(out, n+"="+val)
+			} else {
+				out = append(out, n)
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

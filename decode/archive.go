@@ -1,0 +1,655 @@
+package decode
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc64"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/raft"
+	"github.com/klauspost/compress/gzip"
+)
+
+// Form is the shape of an input.
+type Form int
+
+const (
+	// FormArchive is a `consul snapshot save` archive: gzip(tar(meta.json, state.bin, SHA256SUMS)).
+	FormArchive Form = iota
+	// FormStateBin is a raw state.bin with meta.json beside it.
+	FormStateBin
+	// FormDataDir is a raft data-dir snapshot directory (state.bin + meta.json with CRC).
+	FormDataDir
+)
+
+func (f Form) String() string {
+	switch f {
+	case FormArchive:
+		return "archive"
+	case FormStateBin:
+		return "state.bin"
+	case FormDataDir:
+		return "data-dir"
+	}
+	return "form(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Meta is raft's SnapshotMeta as stored in meta.json. CRC is only present in
+// the data-dir form (FORMAT.md §2).
+type Meta struct {
+	raft.SnapshotMeta
+	CRC []byte `json:",omitempty"`
+}
+
+// Integrity is the checksum state of a snapshot.
+type Integrity int
+
+const (
+	// Pending: the checksums are not known or not yet checked. Every record
+	// handed out while the state is Pending is unverified.
+	Pending Integrity = iota
+	// Verified: every checksum the input carries matched.
+	Verified
+	// Failed: a checksum did not match or could not be checked.
+	Failed
+	// Unverifiable: the input carries no checksum (a raw state.bin whose meta.json has no CRC).
+	Unverifiable
+)
+
+func (i Integrity) String() string {
+	return [...]string{"pending", "verified", "failed", "unverifiable"}[i]
+}
+
+const (
+	maxMetaSize = 1 << 20
+	maxSumsSize = 1 << 20
+)
+
+// Snapshot reads one input in a single streaming pass: archive layers,
+// then the state.bin records, then whatever follows them. Records are
+// handed out before the checksums can be checked (SHA256SUMS is the last
+// member), so they are unverified until Next returns false; then Integrity
+// and Err tell the verdict.
+type Snapshot struct {
+	Form Form
+	Name string // path or "-" as given
+
+	opts   Options
+	closer io.Closer
+
+	// archive state
+	gz       *gzip.Reader
+	tarCount *countReader
+	tr       *tar.Reader
+	seen     map[string]int
+	sumsRaw  []byte
+	metaRaw  []byte
+	stateSum []byte
+	metaSum  []byte
+
+	// raw/data-dir state
+	crc hash.Hash64
+
+	meta      *Meta
+	stream    *Stream
+	stateHash hash.Hash
+	stateLen  *countReader
+
+	errs      []error
+	warnings  []error
+	integrity Integrity
+	finished  bool
+	fatal     bool
+}
+
+// Open opens path in whichever form it is: a gzip archive (sniffed by
+// magic), a raw state.bin (meta.json read from the same directory), or a
+// directory holding a data-dir snapshot (state.bin + meta.json), or a data
+// dir / raft/snapshots dir, in which case the newest snapshot is used.
+// "-" reads an archive from standard input.
+func Open(path string, opts Options) (*Snapshot, error) {
+	if path == "-" {
+		s := NewArchive(os.Stdin, opts)
+		s.Name = "-"
+		return s, nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		dir, err := findSnapshotDir(path)
+		if err != nil {
+			return nil, err
+		}
+		return openStateBin(filepath.Join(dir, MemberState), path, opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var magic [2]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	isGzip := n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	if !isGzip && strings.EqualFold(filepath.Base(path), MemberState) {
+		f.Close()
+		return openStateBin(path, path, opts)
+	}
+	s := NewArchive(f, opts)
+	s.Name = path
+	s.closer = f
+	return s, nil
+}
+
+// findSnapshotDir resolves a directory to one snapshot directory.
+func findSnapshotDir(dir string) (string, error) {
+	if fileExists(filepath.Join(dir, MemberState)) {
+		return dir, nil
+	}
+	for _, sub := range []string{filepath.Join("raft", "snapshots"), "snapshots", ""} {
+		base := filepath.Join(dir, sub)
+		entries, err := os.ReadDir(base)
+		if err != nil {
+			continue
+		}
+		type cand struct {
+			name              string
+			term, index, time uint64
+		}
+		var cands []cand
+		for _, e := range entries {
+			if !e.IsDir() || strings.HasSuffix(e.Name(), ".tmp") {
+				continue
+			}
+			parts := strings.Split(e.Name(), "-")
+			if len(parts) != 3 || !fileExists(filepath.Join(base, e.Name(), MemberState)) {
+				continue
+			}
+			var c cand
+			c.name = e.Name()
+			c.term, _ = strconv.ParseUint(parts[0], 10, 64)
+			c.index, _ = strconv.ParseUint(parts[1], 10, 64)
+			c.time, _ = strconv.ParseUint(parts[2], 10, 64)
+			cands = append(cands, c)
+		}
+		if len(cands) == 0 {
+			continue
+		}
+		// Newest first, as raft's FileSnapshotStore orders them.
+		sort.Slice(cands, func(i, j int) bool {
+			a, b := cands[i], cands[j]
+			if a.term != b.term {
+				return a.term > b.term
+			}
+			if a.index != b.index {
+				return a.index > b.index
+			}
+			return a.time > b.time
+		})
+		return filepath.Join(base, cands[0].name), nil
+	}
+	return "", fmt.Errorf("%s: no state.bin and no raft snapshot directory found", dir)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func openStateBin(statePath, name string, opts Options) (*Snapshot, error) {
+	metaPath := filepath.Join(filepath.Dir(statePath), MemberMeta)
+	metaRaw, err := os.ReadFile(metaPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading meta.json beside state.bin: %w", err)
+	}
+	f, err := os.Open(statePath)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewStateBin(f, metaRaw, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.Name = name
+	s.closer = f
+	return s, nil
+}
+
+// NewStateBin reads a raw state.bin from r, with the bytes of the meta.json
+// that belongs to it. If that meta.json carries a CRC (data-dir form), the
+// CRC-64 of state.bin is checked at the end.
+func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) {
+	s := &Snapshot{Form: FormStateBin, opts: opts, metaRaw: metaJSON}
+	var m Meta
+	if err := json.Unmarshal(metaJSON, &m); err != nil {
+		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)}
+	}
+	s.meta = &m
+	var w io.Writer = io.Discard
+	if len(m.CRC) > 0 {
+		s.Form = FormDataDir
+		s.crc = crc64.New(crc64.MakeTable(crc64.ECMA))
+		w = s.crc
+	}
+	s.stateLen = &countReader{r: r}
+	s.stream = NewStream(io.TeeReader(s.stateLen, w), opts)
+	return s, nil
+}
+
+// NewArchive reads a gzip archive from r.
+func NewArchive(r io.Reader, opts Options) *Snapshot {
+	return &Snapshot{Form: FormArchive, opts: opts, seen: map[string]int{}, closer: nil, gz: nil, tr: nil,
+		stateHash: nil, tarCount: &countReader{r: bufio.NewReaderSize(r, 1<<16)}}
+}
+
+// Close releases the input file, if Open opened one.
+func (s *Snapshot) Close() error {
+	if s.closer != nil {
+		err := s.closer.Close()
+		s.closer = nil
+		return err
+	}
+	return nil
+}
+
+// Meta returns the snapshot metadata, or nil if it has not been read yet
+// (meta.json may follow state.bin in an archive) or could not be read.
+func (s *Snapshot) Meta() *Meta { return s.meta }
+
+// MetaRaw returns meta.json's bytes as stored.
+func (s *Snapshot) MetaRaw() []byte { return s.metaRaw }
+
+// Stream returns the state.bin stream, or nil before it is reached.
+func (s *Snapshot) Stream() *Stream { return s.stream }
+
+// Header reads up to the state.bin header and returns it.
+func (s *Snapshot) Header() (Header, error) {
+	if err := s.reachState(); err != nil {
+		return Header{}, err
+	}
+	if s.stream == nil {
+		return Header{}, s.Err()
+	}
+	return s.stream.Header()
+}
+
+// Record returns the current record; valid until the next call to Next.
+func (s *Snapshot) Record() *Record { return s.stream.Record() }
+
+// Integrity returns the checksum state. It is Pending until Next has returned false.
+func (s *Snapshot) Integrity() Integrity { return s.integrity }
+
+// Errors returns every error found so far, in the order found.
+func (s *Snapshot) Errors() []error { return s.errs }
+
+// Warnings returns findings that do not make the snapshot damaged.
+func (s *Snapshot) Warnings() []error { return s.warnings }
+
+// Err returns all errors found (joined), or nil. Call it after Next returns false.
+func (s *Snapshot) Err() error { return errors.Join(s.errs...) }
+
+// StateSize returns the number of state.bin bytes read so far.
+func (s *Snapshot) StateSize() int64 {
+	if s.stateLen == nil {
+		return 0
+	}
+	return s.stateLen.n
+}
+
+func (s *Snapshot) addErr(err error) { s.errs = append(s.errs, err) }
+
+// Next advances to the next state.bin record. When it returns false the
+// whole input has been read and checked; see Err and Integrity.
+func (s *Snapshot) Next() bool {
+	if s.finished {
+		return false
+	}
+	if err := s.reachState(); err != nil || s.stream == nil {
+		s.finish()
+		return false
+	}
+	if s.stream.Next() {
+		return true
+	}
+	s.finish()
+	return false
+}
+
+// reachState advances the archive to the state.bin member.
+func (s *Snapshot) reachState() error {
+	if s.stream != nil || s.fatal || s.finished {
+		return nil
+	}
+	if s.Form != FormArchive {
+		return nil
+	}
+	if s.tr == nil {
+		gz, err := gzip.NewReader(s.tarCount.r)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("%w: %v", ErrNotGzip, err)
+			}
+			s.addErr(&ArchiveError{Layer: "gzip", Offset: 0, Err: err})
+			s.fatal = true
+			return err
+		}
+		s.gz = gz
+		s.tarCount = &countReader{r: gz}
+		s.tr = tar.NewReader(s.tarCount)
+	}
+	return s.readMembers(true)
+}
+
+// readMembers walks tar members; with stopAtState it returns when the
+// state.bin member is reached (its stream is set up).
+func (s *Snapshot) readMembers(stopAtState bool) error {
+	for {
+		hdr, err := s.tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			e := s.layerErr(err, "tar")
+			s.addErr(e)
+			s.fatal = true
+			return e
+		}
+		off := s.tarCount.n
+		s.seen[hdr.Name]++
+		if s.seen[hdr.Name] > 1 {
+			s.addErr(&ArchiveError{Layer: "tar", Member: hdr.Name, Offset: off, Err: fmt.Errorf("%w: %q appears %d times", ErrDuplicateMember, hdr.Name, s.seen[hdr.Name])})
+		}
+		switch hdr.Name {
+		case MemberMeta:
+			h := sha256.New()
+			b, err := readLimited(io.TeeReader(s.tr, h), maxMetaSize)
+			if err != nil {
+				return s.memberReadErr(hdr.Name, err)
+			}
+			s.metaSum = h.Sum(nil)
+			s.metaRaw = b
+			var m Meta
+			if err := json.Unmarshal(b, &m); err != nil {
+				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)})
+			} else {
+				s.meta = &m
+			}
+		case MemberSums:
+			b, err := readLimited(s.tr, maxSumsSize)
+			if err != nil {
+				return s.memberReadErr(hdr.Name, err)
+			}
+			s.sumsRaw = b
+		case MemberState:
+			if s.seen[hdr.Name] > 1 {
+				// A second state.bin: hash it into nothing, it is already an error.
+				if _, err := io.Copy(io.Discard, s.tr); err != nil {
+					return s.memberReadErr(hdr.Name, err)
+				}
+				continue
+			}
+			s.stateHash = sha256.New()
+			s.stateLen = &countReader{r: s.tr}
+			s.stream = NewStream(io.TeeReader(s.stateLen, s.stateHash), s.opts)
+			if stopAtState {
+				return nil
+			}
+		default:
+			s.addErr(&ArchiveError{Layer: "tar", Member: hdr.Name, Offset: off, Err: fmt.Errorf("%w: %q", ErrUnexpectedMember, hdr.Name)})
+			if _, err := io.Copy(io.Discard, s.tr); err != nil {
+				return s.memberReadErr(hdr.Name, err)
+			}
+		}
+	}
+}
+
+func (s *Snapshot) memberReadErr(member string, err error) error {
+	e := s.layerErr(err, "tar")
+	if ae, ok := e.(*ArchiveError); ok {
+		ae.Member = member
+	}
+	s.addErr(e)
+	s.fatal = true
+	return e
+}
+
+// layerErr attributes an error from reading the tar stream to gzip when
+// it came from the decompressor.
+func (s *Snapshot) layerErr(err error, layer string) error {
+	var ae *ArchiveError
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) {
+		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: %v", ErrGzip, err)}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &ArchiveError{Layer: layer, Offset: s.tarCount.n, Err: fmt.Errorf("%w: truncated: %w", ErrTar, err)}
+	}
+	if errors.Is(err, tar.ErrHeader) || errors.Is(err, ErrTooLarge) {
+		return &ArchiveError{Layer: layer, Offset: s.tarCount.n, Err: fmt.Errorf("%w: %w", ErrTar, err)}
+	}
+	return &ArchiveError{Layer: layer, Offset: s.tarCount.n, Err: err}
+}
+
+func isFlateErr(err error) bool {
+	return err != nil && strings.Contains(fmt.Sprintf("%T", errors.Unwrap(err)), "flate") || strings.Contains(fmt.Sprintf("%T", err), "flate")
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
+	}
+	return b, nil
+}
+
+// finish reads everything after the last record and checks the whole input.
+func (s *Snapshot) finish() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	defer func() {
+		if s.integrity == Pending {
+			s.integrity = Failed
+		}
+	}()
+	if s.stream != nil {
+		if err := s.stream.Err(); err != nil {
+			s.addErr(err)
+			// Keep hashing so the checksum still tells whether the bytes are damaged.
+			if _, derr := s.stream.Drain(); derr != nil && s.Form == FormArchive {
+				s.addErr(s.layerErr(derr, "tar"))
+				s.fatal = true
+			}
+		} else if left, derr := s.stream.Drain(); derr != nil {
+			s.addErr(s.layerErr(derr, "tar"))
+			s.fatal = true
+		} else if left != 0 {
+			s.addErr(&RecordError{Member: MemberState, Offset: s.stream.Consumed(), N: s.stream.Count() + 1, Err: fmt.Errorf("%d bytes after the last record", left)})
+		}
+	}
+	switch s.Form {
+	case FormArchive:
+		s.finishArchive()
+	default:
+		s.finishRaw()
+	}
+}
+
+func (s *Snapshot) finishRaw() {
+	if s.stream == nil {
+		return
+	}
+	s.checkSize()
+	if s.crc == nil {
+		s.integrity = Unverifiable
+		s.warnings = append(s.warnings, fmt.Errorf("meta.json beside state.bin has no CRC: state.bin cannot be verified"))
+		return
+	}
+	got := s.crc.Sum(nil)
+	if !bytes.Equal(got, s.meta.CRC) {
+		s.addErr(&ArchiveError{Layer: "crc", Member: MemberState, Offset: -1, Err: fmt.Errorf("%w: meta.json has %x, state.bin is %x%s", ErrCRCMismatch, s.meta.CRC, got, s.unverifiedNote())})
+		s.integrity = Failed
+		return
+	}
+	s.integrity = Verified
+}
+
+func (s *Snapshot) unverifiedNote() string {
+	if s.stream == nil || s.stream.Count() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the %d records already delivered are unverified", s.stream.Count())
+}
+
+func (s *Snapshot) checkSize() {
+	if s.meta == nil || s.stateLen == nil {
+		return
+	}
+	if s.meta.Size != s.stateLen.n {
+		s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: Size is %d, state.bin has %d bytes", ErrSizeMismatch, s.meta.Size, s.stateLen.n)})
+	}
+}
+
+func (s *Snapshot) finishArchive() {
+	if s.fatal {
+		return
+	}
+	if err := s.readMembers(false); err != nil {
+		return
+	}
+	// After the end-of-archive blocks the decompressed stream must be exhausted.
+	n, err := io.Copy(io.Discard, s.tarCount)
+	if err != nil {
+		s.addErr(s.layerErr(err, "gzip"))
+		return
+	}
+	if n > 0 {
+		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: %d unread uncompressed bytes remain", ErrTrailingData, n)})
+	}
+	for _, m := range []string{MemberMeta, MemberState, MemberSums} {
+		if s.seen[m] == 0 {
+			s.addErr(&ArchiveError{Layer: "tar", Member: m, Offset: -1, Err: fmt.Errorf("%w: %q", ErrMissingMember, m)})
+		}
+	}
+	s.checkSize()
+	s.checkSums()
+}
+
+// checkSums checks SHA256SUMS both ways: each listed file is present and
+// matches, and each present file is listed.
+func (s *Snapshot) checkSums() {
+	if s.seen[MemberSums] == 0 {
+		return
+	}
+	sums, err := parseSums(s.sumsRaw)
+	if err != nil {
+		s.addErr(&ArchiveError{Layer: "checksums", Member: MemberSums, Offset: -1, Err: err})
+		s.integrity = Failed
+		return
+	}
+	ok := true
+	for name := range sums {
+		if name != MemberMeta && name != MemberState {
+			s.addErr(&ArchiveError{Layer: "checksums", Member: MemberSums, Offset: -1, Err: fmt.Errorf("%w: %q", ErrUnlistedHash, name)})
+			ok = false
+		}
+	}
+	for _, m := range []struct {
+		name string
+		sum  []byte
+	}{{MemberMeta, s.metaSum}, {MemberState, s.stateSumBytes()}} {
+		want, listed := sums[m.name]
+		switch {
+		case !listed:
+			s.addErr(&ArchiveError{Layer: "checksums", Member: m.name, Offset: -1, Err: fmt.Errorf("%w: %q", ErrMissingHash, m.name)})
+			ok = false
+		case s.seen[m.name] == 0:
+			ok = false // already reported as a missing member
+		case !bytes.Equal(want, m.sum):
+			note := ""
+			if m.name == MemberState {
+				note = s.unverifiedNote()
+			}
+			s.addErr(&ArchiveError{Layer: "checksums", Member: m.name, Offset: -1, Err: fmt.Errorf("%w for %q: listed %x, computed %x%s", ErrChecksumMismatch, m.name, want, m.sum, note)})
+			ok = false
+		}
+	}
+	if ok {
+		s.integrity = Verified
+	} else {
+		s.integrity = Failed
+	}
+}
+
+func (s *Snapshot) stateSumBytes() []byte {
+	if s.stateHash == nil {
+		return nil
+	}
+	return s.stateHash.Sum(nil)
+}
+
+// parseSums parses SHA256SUMS the way Consul does: each line is hex digest,
+// white space, file name. Blank or unparsable lines are errors.
+func parseSums(b []byte) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) == 0 {
+		return out, nil
+	}
+	for i, line := range lines {
+		line = strings.TrimSuffix(line, "\r")
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			return nil, fmt.Errorf("%w: line %d is blank", ErrChecksumList, i+1)
+		}
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("%w: line %d: want \"<sha256>  <file>\", got %q", ErrChecksumList, i+1, line)
+		}
+		sum, err := hex.DecodeString(fields[0])
+		if err != nil || len(sum) != sha256.Size {
+			return nil, fmt.Errorf("%w: line %d: %q is not a SHA-256 hex digest", ErrChecksumList, i+1, fields[0])
+		}
+		if prev, dup := out[fields[1]]; dup && !bytes.Equal(prev, sum) {
+			return nil, fmt.Errorf("%w: line %d: %q listed twice with different digests", ErrChecksumList, i+1, fields[1])
+		}
+		out[fields[1]] = sum
+	}
+	return out, nil
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,87 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Member names inside a snapshot archive.
+const (
+	MemberMeta  = "meta.json"
+	MemberState = "state.bin"
+	MemberSums  = "SHA256SUMS"
+)
+
+// Sentinel errors. Errors returned by this package wrap one of these (or an
+// I/O error) and can be tested with errors.Is.
+var (
+	ErrNotGzip          = errors.New("not a gzip stream")
+	ErrGzip             = errors.New("gzip stream damaged")
+	ErrTar              = errors.New("tar stream damaged")
+	ErrUnexpectedMember = errors.New("unexpected file in snapshot")
+	ErrDuplicateMember  = errors.New("duplicate file in snapshot")
+	ErrMissingMember    = errors.New("file missing from snapshot")
+	ErrTrailingData     = errors.New("unread bytes after the tar archive")
+	ErrChecksumMismatch = errors.New("SHA-256 mismatch")
+	ErrChecksumList     = errors.New("SHA256SUMS malformed")
+	ErrMissingHash      = errors.New("SHA256SUMS has no hash for file")
+	ErrUnlistedHash     = errors.New("SHA256SUMS lists a file that is not in the snapshot")
+	ErrMeta             = errors.New("meta.json invalid")
+	ErrSizeMismatch     = errors.New("meta.json Size does not match state.bin length")
+	ErrCRCMismatch      = errors.New("CRC-64 mismatch")
+	ErrTooLarge         = errors.New("archive member too large")
+)
+
+// RecordError locates a failure inside state.bin. N is the 1-based record
+// number (0 for the header).
+type RecordError struct {
+	Member    string
+	Offset    int64
+	N         int64
+	Type      MessageType
+	TypeKnown bool // Type was read
+	Err       error
+}
+
+func (e *RecordError) Error() string {
+	if e.N == 0 {
+		return fmt.Sprintf("%s header at offset %d: %v", e.Member, e.Offset, e.Err)
+	}
+	if e.TypeKnown {
+		return fmt.Sprintf("%s record %d (%s) at offset %d: %v", e.Member, e.N, e.Type, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("%s record %d at offset %d: %v", e.Member, e.N, e.Offset, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// ArchiveError locates a failure in the archive layers (gzip, tar, members,
+// checksums, meta.json). Offset is a byte offset in the uncompressed tar
+// stream (or in the member when Member is set), -1 when unknown.
+type ArchiveError struct {
+	Layer  string // "gzip", "tar", "checksums", "meta.json", "crc"
+	Member string
+	Offset int64
+	Err    error
+}
+
+func (e *ArchiveError) Error() string {
+	where := e.Layer
+	if e.Member != "" {
+		where += " " + e.Member
+	}
+	if e.Offset >= 0 {
+		where += fmt.Sprintf(" at offset %d", e.Offset)
+	}
+	return where + ": " + e.Err.Error()
+}
+
+func (e *ArchiveError) Unwrap() error { return e.Err }
+
+// IsDamage reports whether err says the input is damaged (as opposed to a
+// usage or I/O problem such as a missing file).
+func IsDamage(err error) bool {
+	var re *RecordError
+	var ae *ArchiveError
+	return errors.As(err, &re) || errors.As(err, &ae) || errors.Is(err, ErrTypedDecode)
+}

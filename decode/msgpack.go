@@ -1,0 +1,396 @@
+package decode
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest container nesting the generic decoder accepts.
+// Consul's own records nest about ten levels; anything deeper than this is
+// treated as hostile input and rejected with ErrTooDeep.
+const MaxDepth = 512
+
+// Kind is the msgpack family of a Value.
+type Kind uint8
+
+// Value kinds. Str and Bin both carry bytes; Consul writes Go []byte as Str
+// (old-spec raw), so a Str payload is not guaranteed to be UTF-8.
+const (
+	Nil Kind = iota
+	Bool
+	Int
+	Uint
+	Float
+	Str
+	Bin
+	Array
+	Map
+	Ext
+)
+
+var kindNames = [...]string{"nil", "bool", "int", "uint", "float", "str", "bin", "array", "map", "ext"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Value is one generic msgpack object, decoded without loss: map entries keep
+// wire order, integers keep signedness, strings keep their raw bytes.
+type Value struct {
+	Kind    Kind
+	Bool    bool
+	Int     int64
+	Uint    uint64
+	Float   float64
+	Bytes   []byte // Str, Bin and Ext payloads; aliases the input buffer
+	ExtType int8
+	Elems   []Value // Array
+	Pairs   []Pair  // Map, in wire order
+}
+
+// Pair is one map entry.
+type Pair struct {
+	Key Value
+	Val Value
+}
+
+// Get returns the value of the map entry whose key is the string name.
+func (v *Value) Get(name string) (*Value, bool) {
+	if v == nil || v.Kind != Map {
+		return nil, false
+	}
+	for i := range v.Pairs {
+		k := &v.Pairs[i].Key
+		if (k.Kind == Str || k.Kind == Bin) && string(k.Bytes) == name {
+			return &v.Pairs[i].Val, true
+		}
+	}
+	return nil, false
+}
+
+// String returns the payload of a Str or Bin value, "" otherwise.
+func (v *Value) String() string {
+	if v == nil || (v.Kind != Str && v.Kind != Bin) {
+		return ""
+	}
+	return string(v.Bytes)
+}
+
+// AsUint returns an integer value as uint64 (false if negative or not an integer).
+func (v *Value) AsUint() (uint64, bool) {
+	switch v.Kind {
+	case Uint:
+		return v.Uint, true
+	case Int:
+		if v.Int >= 0 {
+			return uint64(v.Int), true
+		}
+	}
+	return 0, false
+}
+
+// AsInt returns an integer value as int64 (false if it does not fit or is not an integer).
+func (v *Value) AsInt() (int64, bool) {
+	switch v.Kind {
+	case Int:
+		return v.Int, true
+	case Uint:
+		if v.Uint <= math.MaxInt64 {
+			return int64(v.Uint), true
+		}
+	}
+	return 0, false
+}
+
+// Interface converts v to plain Go values the way Consul's handle decodes
+// into interface{} (RawToString): maps become map[string]any (non-string
+// keys are formatted with %v), str becomes string when it is valid UTF-8 and
+// []byte otherwise, so that no byte is lost.
+func (v *Value) Interface() any {
+	switch v.Kind {
+	case Nil:
+		return nil
+	case Bool:
+		return v.Bool
+	case Int:
+		return v.Int
+	case Uint:
+		return v.Uint
+	case Float:
+		return v.Float
+	case Str:
+		if utf8.Valid(v.Bytes) {
+			return string(v.Bytes)
+		}
+		return append([]byte(nil), v.Bytes...)
+	case Bin:
+		return append([]byte(nil), v.Bytes...)
+	case Ext:
+		if v.ExtType == -1 {
+			if t, err := decodeTimestampExt(v.Bytes); err == nil {
+				return t
+			}
+		}
+		return map[string]any{"ExtType": v.ExtType, "Data": append([]byte(nil), v.Bytes...)}
+	case Array:
+		out := make([]any, len(v.Elems))
+		for i := range v.Elems {
+			out[i] = v.Elems[i].Interface()
+		}
+		return out
+	case Map:
+		out := make(map[string]any, len(v.Pairs))
+		for i := range v.Pairs {
+			out[v.Pairs[i].Key.keyString()] = v.Pairs[i].Val.Interface()
+		}
+		return out
+	}
+	return nil
+}
+
+func (v *Value) keyString() string {
+	switch v.Kind {
+	case Str, Bin:
+		return string(v.Bytes)
+	case Int:
+		return fmt.Sprint(v.Int)
+	case Uint:
+		return fmt.Sprint(v.Uint)
+	case Bool:
+		return fmt.Sprint(v.Bool)
+	case Nil:
+		return ""
+	}
+	return fmt.Sprintf("<%s>", v.Kind)
+}
+
+// Errors from the msgpack layer. They are wrapped with position by callers.
+var (
+	// ErrTruncated means a value ended before its encoded length.
+	ErrTruncated = errors.New("msgpack: unexpected end of value")
+	// ErrTooDeep means containers nest deeper than MaxDepth.
+	ErrTooDeep = errors.New("msgpack: nesting too deep")
+	// ErrInvalidDescriptor means a byte that starts no msgpack value (0xc1).
+	ErrInvalidDescriptor = errors.New("msgpack: invalid descriptor byte")
+	// ErrTrailingBytes means bytes were left after a value that should fill its input.
+	ErrTrailingBytes = errors.New("msgpack: trailing bytes after value")
+)
+
+// DecodeValue decodes exactly one msgpack object from b and returns it with
+// the number of bytes it used. Byte payloads alias b. Allocation is bounded
+// by len(b): a length field can never make it allocate more than the input.
+func DecodeValue(b []byte) (Value, int, error) {
+	d := valueDecoder{b: b}
+	var v Value
+	err := d.decode(&v, 0)
+	return v, d.p, err
+}
+
+// DecodeAll decodes b as exactly one msgpack object with nothing after it.
+func DecodeAll(b []byte) (Value, error) {
+	v, n, err := DecodeValue(b)
+	if err != nil {
+		return v, err
+	}
+	if n != len(b) {
+		return v, fmt.Errorf("%w: %d of %d bytes used", ErrTrailingBytes, n, len(b))
+	}
+	return v, nil
+}
+
+type valueDecoder struct {
+	b []byte
+	p int
+}
+
+func (d *valueDecoder) take(n uint64) ([]byte, error) {
+	if n > uint64(len(d.b)-d.p) {
+		return nil, ErrTruncated
+	}
+	s := d.b[d.p : d.p+int(n) : d.p+int(n)]
+	d.p += int(n)
+	return s, nil
+}
+
+func (d *valueDecoder) uintN(n int) (uint64, error) {
+	s, err := d.take(uint64(n))
+	if err != nil {
+		return 0, err
+	}
+	switch n {
+	case 1:
+		return uint64(s[0]), nil
+	case 2:
+		return uint64(binary.BigEndian.Uint16(s)), nil
+	case 4:
+		return uint64(binary.BigEndian.Uint32(s)), nil
+	default:
+		return binary.BigEndian.Uint64(s), nil
+	}
+}
+
+func (d *valueDecoder) decode(v *Value, depth int) error {
+	if depth > MaxDepth {
+		return ErrTooDeep
+	}
+	if d.p >= len(d.b) {
+		return ErrTruncated
+	}
+	c := d.b[d.p]
+	d.p++
+	switch {
+	case c <= 0x7f:
+		*v = Value{Kind: Uint, Uint: uint64(c)}
+		return nil
+	case c >= 0xe0:
+		*v = Value{Kind: Int, Int: int64(int8(c))}
+		return nil
+	case c >= 0x80 && c <= 0x8f:
+		return d.decodeMap(v, uint64(c&0x0f), depth)
+	case c >= 0x90 && c <= 0x9f:
+		return d.decodeArray(v, uint64(c&0x0f), depth)
+	case c >= 0xa0 && c <= 0xbf:
+		s, err := d.take(uint64(c & 0x1f))
+		*v = Value{Kind: Str, Bytes: s}
+		return err
+	}
+	switch c {
+	case 0xc0:
+		*v = Value{Kind: Nil}
+	case 0xc2, 0xc3:
+		*v = Value{Kind: Bool, Bool: c == 0xc3}
+	case 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb:
+		n, err := d.uintN(lenWidth(c))
+		if err != nil {
+			return err
+		}
+		s, err := d.take(n)
+		k := Str
+		if c <= 0xc6 {
+			k = Bin
+		}
+		*v = Value{Kind: k, Bytes: s}
+		return err
+	case 0xc7, 0xc8, 0xc9:
+		n, err := d.uintN(lenWidth(c))
+		if err != nil {
+			return err
+		}
+		return d.ext(v, n)
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
+		return d.ext(v, uint64(1)<<(c-0xd4))
+	case 0xca:
+		u, err := d.uintN(4)
+		*v = Value{Kind: Float, Float: float64(math.Float32frombits(uint32(u)))}
+		return err
+	case 0xcb:
+		u, err := d.uintN(8)
+		*v = Value{Kind: Float, Float: math.Float64frombits(u)}
+		return err
+	case 0xcc, 0xcd, 0xce, 0xcf:
+		u, err := d.uintN(1 << (c - 0xcc))
+		*v = Value{Kind: Uint, Uint: u}
+		return err
+	case 0xd0:
+		u, err := d.uintN(1)
+		*v = Value{Kind: Int, Int: int64(int8(u))}
+		return err
+	case 0xd1:
+		u, err := d.uintN(2)
+		*v = Value{Kind: Int, Int: int64(int16(u))}
+		return err
+	case 0xd2:
+		u, err := d.uintN(4)
+		*v = Value{Kind: Int, Int: int64(int32(u))}
+		return err
+	case 0xd3:
+		u, err := d.uintN(8)
+		*v = Value{Kind: Int, Int: int64(u)}
+		return err
+	case 0xdc, 0xdd:
+		n, err := d.uintN(2 << (c - 0xdc))
+		if err != nil {
+			return err
+		}
+		return d.decodeArray(v, n, depth)
+	case 0xde, 0xdf:
+		n, err := d.uintN(2 << (c - 0xde))
+		if err != nil {
+			return err
+		}
+		return d.decodeMap(v, n, depth)
+	default: // 0xc1
+		return fmt.Errorf("%w 0x%02x", ErrInvalidDescriptor, c)
+	}
+	return nil
+}
+
+func (d *valueDecoder) ext(v *Value, n uint64) error {
+	t, err := d.uintN(1)
+	if err != nil {
+		return err
+	}
+	s, err := d.take(n)
+	*v = Value{Kind: Ext, ExtType: int8(t), Bytes: s}
+	return err
+}
+
+// capacity bounds a preallocation by the bytes left: every element takes at least one byte.
+func (d *valueDecoder) capacity(n uint64, per uint64) int {
+	left := uint64(len(d.b)-d.p) / per
+	if n > left {
+		n = left
+	}
+	return int(n)
+}
+
+func (d *valueDecoder) decodeArray(v *Value, n uint64, depth int) error {
+	elems := make([]Value, 0, d.capacity(n, 1))
+	for i := uint64(0); i < n; i++ {
+		elems = append(elems, Value{})
+		if err := d.decode(&elems[len(elems)-1], depth+1); err != nil {
+			*v = Value{Kind: Array, Elems: elems}
+			return err
+		}
+	}
+	*v = Value{Kind: Array, Elems: elems}
+	return nil
+}
+
+func (d *valueDecoder) decodeMap(v *Value, n uint64, depth int) error {
+	pairs := make([]Pair, 0, d.capacity(n, 2))
+	for i := uint64(0); i < n; i++ {
+		pairs = append(pairs, Pair{})
+		p := &pairs[len(pairs)-1]
+		if err := d.decode(&p.Key, depth+1); err != nil {
+			*v = Value{Kind: Map, Pairs: pairs}
+			return err
+		}
+		if err := d.decode(&p.Val, depth+1); err != nil {
+			*v = Value{Kind: Map, Pairs: pairs}
+			return err
+		}
+	}
+	*v = Value{Kind: Map, Pairs: pairs}
+	return nil
+}
+
+// lenWidth is the width of the length field that follows descriptor c for
+// the bin, str and ext families (0 for other descriptors).
+func lenWidth(c byte) int {
+	switch c {
+	case 0xc4, 0xc7, 0xd9:
+		return 1
+	case 0xc5, 0xc8, 0xda:
+		return 2
+	case 0xc6, 0xc9, 0xdb:
+		return 4
+	}
+	return 0
+}

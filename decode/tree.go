@@ -1,0 +1,172 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Object is an ordered JSON object. Tree values are built from Object,
+// []any, string, []byte (JSON base64), int64, uint64, float64, bool and nil.
+type Object struct {
+	Keys   []string
+	Values []any
+}
+
+// Get returns the value under key.
+func (o *Object) Get(key string) (any, bool) {
+	for i, k := range o.Keys {
+		if k == key {
+			return o.Values[i], true
+		}
+	}
+	return nil, false
+}
+
+// Set replaces or appends key.
+func (o *Object) Set(key string, v any) {
+	for i, k := range o.Keys {
+		if k == key {
+			o.Values[i] = v
+			return
+		}
+	}
+	o.Keys = append(o.Keys, key)
+	o.Values = append(o.Values, v)
+}
+
+// MarshalJSON writes the keys in order.
+func (o *Object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.Keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(o.Values[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// Tree converts a typed record (Decoded.Data) to an ordered tree with
+// Consul's field names: struct fields in wire order, Extra keys merged in
+// sorted after them, map keys sorted, times as RFC 3339 strings with
+// nanoseconds, durations as integer nanoseconds (as Consul's JSON does),
+// []byte kept as bytes. dump renders it as JSON; diff compares trees.
+func Tree(x any) any {
+	if u, ok := x.(*Unknown); ok {
+		return treeOf(reflect.ValueOf(&u.Value).Elem())
+	}
+	return treeOf(reflect.ValueOf(x))
+}
+
+func treeOf(rv reflect.Value) any {
+	if !rv.IsValid() {
+		return nil
+	}
+	t := rv.Type()
+	if t == timeType {
+		return rv.Interface().(Time).Format(time.RFC3339Nano)
+	}
+	if tm, ok := rv.Interface().(time.Time); ok && rv.CanInterface() {
+		return tm.Format(time.RFC3339Nano)
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil
+		}
+		return treeOf(rv.Elem())
+	case reflect.String:
+		return rv.String()
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return rv.Uint()
+	case reflect.Float32, reflect.Float64:
+		return rv.Float()
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			if rv.Kind() == reflect.Slice && rv.IsNil() {
+				return nil
+			}
+			return rv.Bytes()
+		}
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return nil
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = treeOf(rv.Index(i))
+		}
+		return out
+	case reflect.Map:
+		if rv.IsNil() {
+			return nil
+		}
+		type kv struct {
+			k string
+			v reflect.Value
+		}
+		kvs := make([]kv, 0, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			kvs = append(kvs, kv{mapKey(it.Key()), it.Value()})
+		}
+		sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
+		o := &Object{}
+		for _, e := range kvs {
+			o.Keys = append(o.Keys, e.k)
+			o.Values = append(o.Values, treeOf(e.v))
+		}
+		return o
+	case reflect.Struct:
+		si := infoOf(t)
+		o := &Object{}
+		for _, fi := range si.order {
+			f := rv.Field(fi.index)
+			if fi.omitEmpty && f.IsZero() {
+				continue
+			}
+			o.Keys = append(o.Keys, fi.name)
+			o.Values = append(o.Values, treeOf(f))
+		}
+		if si.extra >= 0 {
+			ex := rv.Field(si.extra)
+			if ex.Len() > 0 {
+				extra := treeOf(ex).(*Object)
+				for i, k := range extra.Keys {
+					o.Set(k, extra.Values[i])
+				}
+			}
+		}
+		return o
+	}
+	return fmt.Sprint(rv.Interface())
+}
+
+func mapKey(k reflect.Value) string {
+	switch k.Kind() {
+	case reflect.String:
+		return k.String()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(k.Uint(), 10)
+	}
+	return fmt.Sprint(k.Interface())
+}

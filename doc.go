@@ -1,0 +1,19 @@
+// Package snaptool is an offline forensics toolkit for HashiCorp Consul
+// snapshots: the .snap archives that `consul snapshot save` writes, a raw
+// state.bin with its meta.json, and a server's raft data-dir snapshots.
+//
+// Architecture. Package decode is the foundation and imports nothing of
+// ours: it reads any input form in one streaming pass (gzip, tar, SHA-256
+// checked both ways, meta.json, CRC-64 for data-dir snapshots), scans
+// state.bin into records without building values (type, offset, size as
+// Consul counts it, raw bytes), and on demand decodes a record into typed Go
+// structs with Consul's wire names, its identity, and an ordered tree for
+// output. Package diff consumes decode's record streams of two snapshots and
+// merge-joins them on (type, identity) into added, removed and modified
+// records with field-level changes. Package report turns decode and diff
+// results into the result structs every renderer shares (inspect
+// breakdowns equal to Consul's, verify verdicts, top lists, HTML). Command
+// cmd/snaptool only wires pflag flags to these packages and decides exit
+// codes. fixtures/ holds real snapshots made by a real Consul 1.13.9 and
+// Consul's own test snapshots; fixtures/consul builds that Consul.
+package snaptool
