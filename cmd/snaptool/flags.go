@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/pflag"
 	"github.com/snaptool/snaptool/decode"
+	"github.com/spf13/pflag"
 )
 
 // newFlagSet returns a FlagSet for one command; flags never live in package variables.
