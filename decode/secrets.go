@@ -3,6 +3,7 @@ package decode
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"reflect"
 	"strings"
 )
 
@@ -71,6 +72,19 @@ func MaskSecrets(d *Decoded) {
 		x.Token = Fingerprint(x.Token)
 	case *FederationStateRequest:
 		x.Token = Fingerprint(x.Token)
+	case *Unknown:
+		if m, ok := x.Value.(map[string]any); ok {
+			maskMap(m)
+		}
+	}
+	// Keys a struct does not know (newer Consul versions) are masked when
+	// they look like secrets.
+	if rv := reflect.ValueOf(d.Data); rv.Kind() == reflect.Pointer && rv.Elem().Kind() == reflect.Struct {
+		if f := rv.Elem().FieldByName("Extra"); f.IsValid() {
+			if ex, ok := f.Interface().(Extra); ok {
+				maskMap(ex)
+			}
+		}
 	}
 }
 
