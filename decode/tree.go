@@ -39,7 +39,9 @@ func (o *Object) Set(key string, v any) {
 	o.Values = append(o.Values, v)
 }
 
-// MarshalJSON writes the keys in order.
+// MarshalJSON writes the keys in order. It does not HTML-escape strings
+// itself: the encoder that calls it decides (json.Marshal escapes, an
+// Encoder with SetEscapeHTML(false) keeps "<masked …>" readable).
 func (o *Object) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -47,10 +49,10 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, _ := json.Marshal(k)
+		kb, _ := marshalNoHTML(k)
 		b.Write(kb)
 		b.WriteByte(':')
-		vb, err := json.Marshal(o.Values[i])
+		vb, err := marshalNoHTML(o.Values[i])
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +60,16 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+func marshalNoHTML(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Tree converts a typed record (Decoded.Data) to an ordered tree with

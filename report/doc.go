@@ -1,0 +1,37 @@
+// Package report builds the result structs every renderer shares, and the
+// renderers themselves: one struct per command result, filled in one
+// streaming pass over a decode.Snapshot, rendered as a table, as Consul's
+// own text layout or as JSON. It consumes decode's types and never touches
+// the command line; cmd/snaptool wires flags to it.
+//
+// Contract:
+//
+//   - Inspect counts records by type (and KV keys by prefix) exactly as
+//     `consul snapshot inspect` does (FORMAT.md §6): sizes come from the
+//     record scanner, never from re-encoding, and no record is typed-decoded
+//     (only the Key of KVS records, and only with KVDetails). InspectResult
+//     marshals to a superset of Consul's `-format json` schema, in Consul's
+//     key order; WritePretty reproduces Consul's pretty output byte for byte.
+//   - Verify gives a layered verdict (gzip, tar, checksums, meta.json,
+//     records, ordering, unknown types). It reads past failures where later
+//     layers still tell something, and every Finding carries its place:
+//     layer, member, byte offset, record number, type.
+//   - Dump streams one JSON line per record (typed data with Consul's field
+//     names, secrets masked unless asked) and never holds more than one
+//     record.
+//   - Top (TopAccumulator) finds what takes the space in one pass: N-sized
+//     heaps for the largest records, counters per KV prefix, node and
+//     session holder (each capped at 100000 groups, the rest under
+//     "(other)"), tombstone build-up. Identities are decode's, so legacy
+//     ACL secrets are fingerprinted.
+//   - KVExport streams the KV store in the exact bytes `consul kv export`
+//     writes (so `consul kv import` reads it back); KVGet returns one raw
+//     value. Both read to the end so that checksums are checked.
+//   - BuildHTMLReport/WriteHTML render one self-contained HTML file (inline
+//     CSS, SVG and a few lines of script, nothing fetched) from the same
+//     structs as the JSON outputs: InspectResult, VerifyResult, TopResult
+//     and diff.Summary/diff.Change. Snapshot text is escaped by
+//     html/template; secrets are masked by decode and diff.
+//
+// JSON field names are part of the contract and documented on each struct.
+package report
