@@ -1,0 +1,262 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func fixturePair() (string, string) {
+	return repoPath("fixtures", "consul-1.13.9", "before.snap"), repoPath("fixtures", "consul-1.13.9", "after.snap")
+}
+
+func TestDiffCLIGolden(t *testing.T) {
+	before, after := fixturePair()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"pair.txt", nil},
+		{"pair.stat.txt", []string{"--stat"}},
+		{"pair.jsonl", []string{"--format", "json"}},
+		{"pair.kvprefix.txt", []string{"--kv-prefix", "app/config/", "--values"}},
+		{"pair.consul-spelling.txt", []string{"-kvdepth", "1", "-format=text", "--stat"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"diff"}, tc.args...), before, after)
+			out, errOut, code := runCLI(t, args...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr %s", code, errOut)
+			}
+			if errOut != "" {
+				t.Errorf("stderr: %s", errOut)
+			}
+			// Paths differ between machines: the goldens name the files only.
+			out = strings.ReplaceAll(out, before, "before.snap")
+			out = strings.ReplaceAll(out, after, "after.snap")
+			golden(t, filepath.Join("diff", tc.name), out)
+		})
+	}
+}
+
+func TestDiffCLIJSONLines(t *testing.T) {
+	before, after := fixturePair()
+	out, _, code := runCLI(t, "diff", "--format", "json", before, after)
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d not JSON: %v: %s", i+1, err, l)
+		}
+		last := i == len(lines)-1
+		switch {
+		case last && m["op"] != "summary":
+			t.Errorf("last line op %v, want summary", m["op"])
+		case !last:
+			for _, k := range []string{"op", "type", "id", "size_a", "size_b", "fields"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("line %d lacks %q: %s", i+1, k, l)
+				}
+			}
+		}
+	}
+	if len(lines) != 14 { // 13 changes (changes.json) + summary
+		t.Errorf("%d lines, want 14", len(lines))
+	}
+}
+
+func TestDiffCLIIdentical(t *testing.T) {
+	inputs := []string{
+		repoPath("fixtures", "consul-1.13.9", "before.snap"),
+		repoPath("fixtures", "consul-1.13.9", "after.snap"),
+		repoPath("fixtures", "consul-1.13.9", "datadir"),
+		repoPath("fixtures", "consul-testdata", "backup.snap"),
+		repoPath("fixtures", "consul-testdata", "backupWithKV.snap"),
+		repoPath("fixtures", "consul-testdata", "raw", "state.bin"),
+	}
+	for _, in := range inputs {
+		out, errOut, code := runCLI(t, "diff", in, in)
+		for _, l := range strings.Split(strings.TrimSuffix(errOut, "\n"), "\n") {
+			if l != "" && !strings.HasPrefix(l, "snaptool: warning: ") { // a raw state.bin without CRC is unverifiable
+				t.Errorf("%s: stderr line %q", in, l)
+			}
+		}
+		if code != 0 || out != "" {
+			t.Errorf("%s with itself: exit %d, stdout %q, stderr %q", in, code, out, errOut)
+		}
+		out, _, code = runCLI(t, "diff", "--format", "json", "--include-raft-bookkeeping", in, in)
+		var sum struct {
+			Op        string
+			Identical bool
+			Changes   int
+		}
+		if err := json.Unmarshal([]byte(out), &sum); code != 0 || err != nil || sum.Op != "summary" || !sum.Identical || sum.Changes != 0 {
+			t.Errorf("%s json: exit %d, %v, %s", in, code, err, out)
+		}
+	}
+	// The data-dir snapshot is the raft snapshot after.snap streamed.
+	_, _, code := runCLI(t, "diff", "--include-raft-bookkeeping", repoPath("fixtures", "consul-1.13.9", "datadir"), repoPath("fixtures", "consul-1.13.9", "after.snap"))
+	if code != 0 {
+		t.Errorf("datadir vs after.snap: exit %d", code)
+	}
+}
+
+func TestDiffCLIStdin(t *testing.T) {
+	before, after := fixturePair()
+	f, err := os.Open(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(binPath, "diff", "--stat", "-", after)
+	cmd.Stdin = f
+	var o bytes.Buffer
+	cmd.Stdout = &o
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v", err)
+	}
+	want, _, _ := runCLI(t, "diff", "--stat", before, after)
+	if o.String() != want {
+		t.Errorf("stdin output differs:\n%s\nwant\n%s", o.String(), want)
+	}
+}
+
+func TestDiffCLIErrors(t *testing.T) {
+	before, after := fixturePair()
+	dir := t.TempDir()
+	raw, err := os.ReadFile(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.snap")
+	if err := os.WriteFile(truncated, raw[:len(raw)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A state.bin cut inside a record, with a meta.json whose Size matches
+	// the cut (so only the record scanner can tell).
+	stateDir := filepath.Join(dir, "raw")
+	os.Mkdir(stateDir, 0o755)
+	state, err := os.ReadFile(repoPath("fixtures", "consul-testdata", "raw", "state.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := state[:len(state)-30]
+	os.WriteFile(filepath.Join(stateDir, "state.bin"), cut, 0o600)
+	os.WriteFile(filepath.Join(stateDir, "meta.json"), []byte(`{"Version":1,"ID":"2-13-1","Index":13,"Term":2,"Size":`+itoa(len(cut))+`}`), 0o600)
+
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"one argument", []string{"diff", before}, 2, "Error: diff needs exactly two snapshots"},
+		{"bad format", []string{"diff", "--format", "yaml", before, after}, 2, "unknown --format"},
+		{"unknown type", []string{"diff", "--type", "Nope", before, after}, 2, `unknown record type "Nope"`},
+		{"missing file", []string{"diff", before, filepath.Join(dir, "nope.snap")}, 2, "nope.snap"},
+		{"both stdin", []string{"diff", "-", "-"}, 2, "only one of A and B"},
+		{"truncated archive", []string{"diff", before, truncated}, 3, "snaptool: B (" + truncated + ")"},
+		{"truncated state.bin", []string{"diff", repoPath("fixtures", "consul-testdata", "raw", "state.bin"), filepath.Join(stateDir, "state.bin")}, 3, "unexpected EOF"},
+		{"truncated state.bin, json", []string{"diff", "--format", "json", filepath.Join(stateDir, "state.bin"), repoPath("fixtures", "consul-testdata", "raw", "state.bin")}, 3, "record"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tc.code, errOut)
+			}
+			if !strings.Contains(errOut, tc.stderr) {
+				t.Errorf("stderr %q lacks %q", errOut, tc.stderr)
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// tamperSums rewrites an archive with a wrong SHA-256 for state.bin.
+func tamperSums(t *testing.T, in, out string) {
+	t.Helper()
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == "SHA256SUMS" {
+			lines := strings.Split(string(data), "\n")
+			for i, l := range lines {
+				if strings.HasSuffix(l, "  state.bin") {
+					lines[i] = strings.Repeat("0", 64) + "  state.bin"
+				}
+			}
+			data = []byte(strings.Join(lines, "\n"))
+			h.Size = int64(len(data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(data)
+	}
+	tw.Close()
+	zw.Close()
+	if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A checksum mismatch found after every record was read: the changes are
+// all listed, and the damage is reported with exit 3, never 0 or 1.
+func TestDiffCLIChecksumMismatch(t *testing.T) {
+	before, after := fixturePair()
+	bad := filepath.Join(t.TempDir(), "after-bad-sums.snap")
+	tamperSums(t, after, bad)
+	out, errOut, code := runCLI(t, "diff", before, bad)
+	if code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if !strings.Contains(errOut, "SHA-256 mismatch") || !strings.Contains(errOut, "B ("+bad+")") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	want, _, _ := runCLI(t, "diff", before, after)
+	changes := want[:strings.Index(want, "\n\nTYPE")+1]
+	if out != changes {
+		t.Errorf("changes differ from the intact diff:\n%s\nwant\n%s", out, changes)
+	}
+	_, _, code = runCLI(t, "diff", bad, bad)
+	if code != 3 {
+		t.Errorf("damaged input with itself: exit %d, want 3", code)
+	}
+}

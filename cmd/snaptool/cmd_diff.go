@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/diff"
+)
+
+func init() {
+	register(&command{name: "diff", summary: "what was added, removed and modified between two snapshots, field by field", run: runDiff})
+}
+
+const diffUsage = `Usage: snaptool diff [flags] A B
+
+Compares snapshot A with snapshot B (any input form: .snap archive, raw
+state.bin, data-dir snapshot directory, data dir, "-" for an archive on
+stdin) in one streaming pass over both. Records are matched on (type,
+identity) as 'snaptool dump' prints them. Text output: one line per change,
+"+" added, "-" removed, "M" modified (changed fields indented below, as
+path: old -> new), then a summary per type and per KV prefix, sorted by
+bytes growth, largest first. --format json writes JSON lines: one object
+per change, then {"op":"summary", ...}.
+
+Raft bookkeeping (CreateIndex/ModifyIndex at any depth, and the Index
+table) is ignored unless --include-raft-bookkeeping. Secrets are compared
+and shown as fingerprints (<masked sha256:...>) unless --show-secrets.
+--kv-prefix limits the diff to KVS and Tombstone records under that prefix
+(unless --type names other types too).
+
+Exit status follows diff(1): 0 identical, 1 different.`
+
+type diffOptions struct {
+	format      string
+	stat        bool
+	values      bool
+	types       []string
+	ignoreTypes []string
+	kvPrefix    string
+	kvDepth     int
+	bookkeeping bool
+	showSecrets bool
+	maxValueLen int
+}
+
+func parseTypes(names []string, flag string) ([]decode.MessageType, error) {
+	var out []decode.MessageType
+	for _, name := range names {
+		t, ok := decode.ParseType(strings.TrimSpace(name))
+		if !ok {
+			return nil, usagef("snaptool diff "+flag+" KVS A B", "unknown record type %q for %s", name, flag)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func runDiff(ctx context.Context, args []string, e *env) error {
+	var o diffOptions
+	fs := newFlagSet("diff")
+	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
+	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
+	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff")
+	fs.StringSliceVar(&o.types, "type", nil, "compare only records of these types (repeatable or comma-separated; e.g. KVS, Register)")
+	fs.StringSliceVar(&o.ignoreTypes, "ignore-type", nil, "skip records of these types (repeatable or comma-separated)")
+	fs.StringVar(&o.kvPrefix, "kv-prefix", "", "compare only KV keys (and tombstones) with this prefix")
+	fs.IntVar(&o.kvDepth, "kv-depth", diff.DefaultKVDepth, "KV prefix depth of the summary (key parts split on /)")
+	fs.BoolVar(&o.bookkeeping, "include-raft-bookkeeping", false, "also compare CreateIndex/ModifyIndex and the Index table")
+	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
+	fs.IntVar(&o.maxValueLen, "max-value-len", diff.DefaultMaxValueLen, "truncate old/new values longer than this many bytes")
+	if err := parseFlags(fs, args, e, diffUsage); err != nil {
+		return err
+	}
+	if err := checkFormat(o.format, "text", "json"); err != nil {
+		return err
+	}
+	if o.kvDepth < 1 {
+		return usagef("", "--kv-depth must be at least 1, got %d", o.kvDepth)
+	}
+	if o.maxValueLen < 1 {
+		return usagef("", "--max-value-len must be at least 1, got %d", o.maxValueLen)
+	}
+	types, err := parseTypes(o.types, "--type")
+	if err != nil {
+		return err
+	}
+	ignore, err := parseTypes(o.ignoreTypes, "--ignore-type")
+	if err != nil {
+		return err
+	}
+	if o.kvPrefix != "" && len(types) == 0 {
+		types = []decode.MessageType{decode.TypeKVS, decode.TypeTombstone}
+	}
+	if fs.NArg() != 2 {
+		return usagef("snaptool diff before.snap after.snap", "diff needs exactly two snapshots A and B, got %d arguments", fs.NArg())
+	}
+	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
+		return usagef("", "only one of A and B can be - (standard input)")
+	}
+	// A progress bar (terminal only, large inputs) follows A, which is read
+	// in lockstep with B; only with --stat, whose output comes at the end,
+	// so the bar never interleaves with streamed changes.
+	aOpts, done := decode.Options{}, func() {}
+	if o.stat {
+		aOpts, done = withProgress(e, fs.Arg(0), o.format, aOpts)
+	}
+	defer done()
+	a, err := openInput(fs.Arg(0), aOpts)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	b, err := openInput(fs.Arg(1), decode.Options{})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
+		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, MaxValueLen: o.maxValueLen}
+	text := &diff.TextPrinter{W: e.stdout}
+	js := &diff.JSONPrinter{W: e.stdout}
+	var emit func(*diff.Change) error
+	switch {
+	case o.stat:
+	case o.format == "json":
+		emit = js.Change
+	default:
+		emit = text.Change
+	}
+	sum, runErr := diff.Run(ctx, a, b, opts, emit)
+	done()
+	if runErr == nil { // a partial summary of a damaged input would mislead
+		var werr error
+		switch {
+		case o.format == "json":
+			werr = js.Summary(sum)
+		case !sum.Identical:
+			werr = text.Summary(sum, !o.stat)
+		}
+		if werr != nil {
+			return werr
+		}
+	}
+	for _, sd := range []*decode.Snapshot{a, b} {
+		for _, w := range sd.Warnings() {
+			fmt.Fprintf(e.stderr, "%s: warning: %s: %v\n", programName, sd.Name, w)
+		}
+	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(e.stderr, "%s: note: %s\n", programName, w)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if !sum.Identical {
+		return errDifferent
+	}
+	return nil
+}
