@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/internal/golden"
+
 	"github.com/snaptool/snaptool/decode"
 )
-
-var update = flag.Bool("update", false, "update golden files")
 
 const fx = "../fixtures/consul-1.13.9"
 
@@ -273,24 +272,6 @@ func TestFixtureSelfDiff(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./diff -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden (fixtures regenerated? run go test ./diff -update)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
-}
-
 // Golden outputs of the fixture pair, in both formats.
 func TestFixtureGolden(t *testing.T) {
 	for _, tc := range []struct {
@@ -323,7 +304,7 @@ func TestFixtureGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, buf.Bytes())
+			golden.Check(t, tc.name, buf.Bytes())
 		})
 	}
 }

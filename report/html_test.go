@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/internal/golden"
+
 	"github.com/snaptool/snaptool/diff"
 )
 
@@ -28,8 +30,8 @@ func renderHTML(t *testing.T, paths []string, o HTMLOptions) string {
 // (which never change): one snapshot, and the pair.
 func TestHTMLGolden(t *testing.T) {
 	a, b := "../fixtures/consul-testdata/backup.snap", "../fixtures/consul-testdata/backupWithKV.snap"
-	reportGolden(t, "report_one.html", renderHTML(t, []string{b}, HTMLOptions{}))
-	reportGolden(t, "report_pair.html", renderHTML(t, []string{a, b}, HTMLOptions{}))
+	golden.Check(t, "report_one.html", []byte(renderHTML(t, []string{b}, HTMLOptions{})))
+	golden.Check(t, "report_pair.html", []byte(renderHTML(t, []string{a, b}, HTMLOptions{})))
 }
 
 func TestHTMLStructure(t *testing.T) {

@@ -4,49 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/internal/golden"
+
 	"github.com/snaptool/snaptool/decode"
 )
-
-// -update may be declared by another test file of this package too.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "update golden files")
-	}
-}
-
-func p3Updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// p3Golden compares got with testdata/<name>, or rewrites it with -update.
-func p3Golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if p3Updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden %s: %v (run with -update to create it)", path, err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from golden %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
-}
 
 const (
 	consulTestdata = "../fixtures/consul-testdata"
@@ -418,7 +385,7 @@ func TestInspectTableGolden(t *testing.T) {
 		if err := WriteTable(&b, r); err != nil {
 			t.Fatal(err)
 		}
-		p3Golden(t, tc.golden, b.String())
+		golden.Check(t, tc.golden, []byte(b.String()))
 		// The table shows Consul's size strings and the exact byte counts.
 		for _, st := range r.Stats {
 			if !strings.Contains(b.String(), " "+ByteSize(uint64(st.Sum))+" ") {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/internal/golden"
+
 	"github.com/snaptool/snaptool/decode"
 )
 
@@ -312,7 +314,7 @@ func TestTopTableGolden(t *testing.T) {
 		if err := WriteTopTable(&buf, runTop(t, f, TopOptions{N: 5})); err != nil {
 			t.Fatal(err)
 		}
-		reportGolden(t, "top_"+strings.TrimSuffix(filepath.Base(f), ".snap")+".golden", buf.String())
+		golden.Check(t, "top_"+strings.TrimSuffix(filepath.Base(f), ".snap")+".golden", []byte(buf.String()))
 	}
 }
 

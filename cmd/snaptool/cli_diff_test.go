@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/snaptool/snaptool/internal/golden"
 )
 
 func fixturePair() (string, string) {
@@ -41,7 +43,7 @@ func TestDiffCLIGolden(t *testing.T) {
 			// Paths differ between machines: the goldens name the files only.
 			out = strings.ReplaceAll(out, before, "before.snap")
 			out = strings.ReplaceAll(out, after, "after.snap")
-			golden(t, filepath.Join("diff", tc.name), out)
+			golden.Check(t, filepath.Join("diff", tc.name), []byte(out))
 		})
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/internal/golden"
+
 	"github.com/snaptool/snaptool/decode"
 )
 
@@ -119,7 +121,7 @@ func TestCLIInspectJSON(t *testing.T) {
 	}
 	// Without --kv-details StatsKV is null, as in Consul.
 	out, _, _ := runCLI(t, "inspect", "--format", "json", testdataPath("backup.snap"))
-	golden(t, "inspect_backup.json.golden", out)
+	golden.Check(t, "inspect_backup.json.golden", []byte(out))
 	if !strings.Contains(out, `"StatsKV": null`) || !strings.Contains(out, `"TotalSize": 5141`) {
 		t.Errorf("backup.snap JSON:\n%s", out)
 	}
@@ -155,7 +157,7 @@ func TestCLIInspectTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "inspect_backupWithKV.table.golden", out)
+	golden.Check(t, "inspect_backupWithKV.table.golden", []byte(out))
 	for _, want := range []string{"12.3KB", "16.8KB", "vault/core", "5.9KB", "17228"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -261,12 +263,12 @@ func TestCLIVerify(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	golden(t, "verify_testdata.golden", out)
+	golden.Check(t, "verify_testdata.golden", []byte(out))
 	out, _, code = runCLI(t, "verify", "--format", "json", testdataPath("backup.snap"), testdataPath("raw", "state.bin"))
 	if code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	golden(t, "verify_testdata.json.golden", out)
+	golden.Check(t, "verify_testdata.json.golden", []byte(out))
 	out, _, code = runCLI(t, "verify", "--format", "json", damaged)
 	var doc struct {
 		Pass  bool
@@ -300,7 +302,7 @@ func TestCLIDumpGolden(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "dump_backup.golden", out)
+	golden.Check(t, "dump_backup.golden", []byte(out))
 }
 
 // dump round-trips every KV value byte for byte (against decode directly).

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/internal/golden"
+
 	"github.com/snaptool/snaptool/decode"
 )
 
@@ -96,7 +98,7 @@ func TestCLITop(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	golden(t, "top_backupWithKV.txt", stdout)
+	golden.Check(t, "top_backupWithKV.txt", []byte(stdout))
 
 	stdout, stderr, code = runCLI(t, "top", "--format", "json", "--type", "KVS,Register", fixBefore)
 	if code != 0 {

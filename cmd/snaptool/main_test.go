@@ -11,9 +11,6 @@ import (
 	"testing"
 )
 
-// update refreshes golden files: go test ./cmd/snaptool -update
-var update = flag.Bool("update", false, "update golden files")
-
 // binPath is the real snaptool binary built once for the CLI tests.
 var binPath string
 
@@ -60,28 +57,6 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // repoPath returns a path relative to the repository root.
 func repoPath(p ...string) string {
 	return filepath.Join(append([]string{"..", ".."}, p...)...)
-}
-
-// golden compares got with testdata/<name>, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden %s: %v (run with -update to create it)", path, err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from golden %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
 }
 
 func TestVersionAndHelp(t *testing.T) {

@@ -1,0 +1,38 @@
+// Package golden compares test output with golden files under testdata/
+// and rewrites them when the test binary runs with -update
+// (`go test ./... -update`, or `make golden`). Only tests import it.
+package golden
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/ with the current output")
+
+// Updating reports whether -update was given.
+func Updating() bool { return *update }
+
+// Check compares got with testdata/<name>, or rewrites that file with -update.
+func Check(t testing.TB, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden %s: %v (run go test with -update to create it)", path, err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("output differs from golden %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
