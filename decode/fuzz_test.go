@@ -1,0 +1,161 @@
+package decode_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+	"testing/iotest"
+
+	"github.com/snaptool/snaptool/decode"
+)
+
+// Fuzz targets, seeded from the real fixtures. `make fuzz FUZZTIME=30s`
+// runs each in turn (scripts/fuzz.sh); crashers land in
+// testdata/fuzz/<Target>/ and run as regression cases in every go test.
+
+// fuzzArchives are the archive seeds: every real .snap we ship.
+var fuzzArchives = []string{fixtureBasic, fixtureKV, fixture113, "../fixtures/consul-1.13.9/before.snap"}
+
+func seedArchives(f *testing.F) [][]byte {
+	var out [][]byte
+	for _, p := range fuzzArchives {
+		if b, err := os.ReadFile(p); err == nil {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		f.Fatal("no fixture archive found")
+	}
+	return out
+}
+
+func seedStates(f *testing.F) [][]byte {
+	var out [][]byte
+	for _, p := range fuzzArchives {
+		if fixtureExists(p) {
+			out = append(out, loadFixture(f, p).state)
+		}
+	}
+	return out
+}
+
+// FuzzArchive feeds arbitrary bytes to the archive reader and every
+// per-record path (typed decode, identity, tree, masking). It must never
+// panic or hang, and every error must be classified as damage (the input
+// is in memory, so there is no I/O error to blame).
+func FuzzArchive(f *testing.F) {
+	for _, b := range seedArchives(f) {
+		f.Add(b)
+	}
+	kv := loadFixture(f, fixtureKV)
+	f.Add(archiveOf(f, kv.mtime, kv.meta, stateWithRecords([]byte{77, 0x81, 0xa1, 'k', 0xc0})))
+	f.Add(gz(f, kv.tar[:len(kv.tar)/2]))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
+		if r.err != nil && !decode.IsDamage(r.err) {
+			t.Fatalf("error not classified as damage: %v", r.err)
+		}
+		if r.err == nil && r.integrity != decode.Verified {
+			t.Fatalf("no error but integrity %v", r.integrity)
+		}
+		if r.integrity == decode.Pending {
+			t.Fatalf("integrity pending after the end")
+		}
+	})
+}
+
+// FuzzStream feeds arbitrary bytes to the state.bin scanner, once in one
+// piece and once a byte at a time. Both must agree; a clean stream must be
+// reproduced byte for byte by the header and the records; the scanner must
+// accept exactly the streams the independent oracle (refParseState) accepts.
+func FuzzStream(f *testing.F) {
+	for _, b := range seedStates(f) {
+		f.Add(b)
+	}
+	f.Add(stateWithRecords([]byte{0x02, 0xdb, 0xff, 0xff, 0xff, 0xff}))
+	f.Add(stateWithRecords(append([]byte{200}, append(bytes.Repeat([]byte{0x91}, 600), 0xc0)...)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		whole := scanAll(bytes.NewReader(b))
+		oneByte := scanAll(iotest.OneByteReader(bytes.NewReader(b)))
+		if (whole.err == nil) != (oneByte.err == nil) || !bytes.Equal(whole.rebuilt, oneByte.rebuilt) || whole.n != oneByte.n {
+			t.Fatalf("reading in one piece and byte by byte disagree: %v (%d records) vs %v (%d records)", whole.err, whole.n, oneByte.err, oneByte.n)
+		}
+		valid, n := refParseState(b)
+		var re *decode.RecordError
+		if whole.err != nil && !errors.As(whole.err, &re) {
+			t.Fatalf("error without position: %v", whole.err)
+		}
+		switch {
+		case valid && whole.err != nil && re.N != 0:
+			t.Fatalf("oracle accepts the stream, scanner rejects record %d: %v", re.N, whole.err)
+		case !valid && whole.err == nil:
+			t.Fatalf("oracle rejects the stream, scanner accepts it")
+		case whole.err == nil:
+			if !bytes.Equal(whole.rebuilt, b) {
+				t.Fatalf("header + records (%d bytes) do not reproduce the input (%d bytes)", len(whole.rebuilt), len(b))
+			}
+			if whole.n != n {
+				t.Fatalf("scanner found %d records, oracle %d", whole.n, n)
+			}
+		}
+	})
+}
+
+type scanResult struct {
+	n       int
+	rebuilt []byte
+	err     error
+}
+
+func scanAll(r interface{ Read([]byte) (int, error) }) scanResult {
+	s := decode.NewStream(r, decode.Options{MaxRecordSize: 1 << 20})
+	var out scanResult
+	if h, err := s.Header(); err == nil {
+		out.rebuilt = append(out.rebuilt, h.Raw...)
+	}
+	for s.Next() {
+		rec := s.Record()
+		out.n++
+		out.rebuilt = append(out.rebuilt, rec.Raw...)
+		if _, err := decode.DecodeAll(rec.Value()); err != nil && !errors.Is(err, decode.ErrTooDeep) {
+			panic("scanner handed out a record that is not one msgpack object: " + err.Error())
+		}
+	}
+	out.err = s.Err()
+	return out
+}
+
+// FuzzTypedDecode decodes a type byte + value the way dump and diff do:
+// DecodeValueOf, Identity, IdentityOf, Tree, MaskSecrets. None may panic;
+// a typed-decode error must wrap ErrTypedDecode.
+func FuzzTypedDecode(f *testing.F) {
+	for _, st := range seedStates(f) {
+		s := decode.NewStream(bytes.NewReader(st), decode.Options{})
+		for s.Next() {
+			rec := s.Record()
+			f.Add(byte(rec.Type), append([]byte(nil), rec.Value()...))
+		}
+	}
+	f.Add(byte(200), []byte{0x81, 0xa1, 'k', 0xc0})
+	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
+		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
+		id, idErr := decode.Identity(rec)
+		d, err := decode.DecodeValueOf(decode.MessageType(typ), b)
+		if err != nil {
+			if !errors.Is(err, decode.ErrTypedDecode) {
+				t.Fatalf("typed decode error does not wrap ErrTypedDecode: %v", err)
+			}
+			return
+		}
+		if idErr != nil {
+			t.Fatalf("record decodes but has no identity: %v", idErr)
+		}
+		if got := decode.IdentityOf(d); got != "" && got != id {
+			t.Fatalf("Identity %q and IdentityOf %q disagree", id, got)
+		}
+		_ = decode.Tree(d.Data)
+		decode.MaskSecrets(d)
+		_ = decode.Tree(d.Data)
+	})
+}
