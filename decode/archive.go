@@ -91,6 +91,7 @@ type Snapshot struct {
 
 	// archive state
 	gz       *gzip.Reader
+	ahead    *readAhead // inflates in its own goroutine (pipeline.go)
 	tarCount *countReader
 	tr       *tar.Reader
 	seen     map[string]int
@@ -151,7 +152,7 @@ func Open(path string, opts Options) (*Snapshot, error) {
 		f.Close()
 		return openStateBin(path, path, opts)
 	}
-	s := NewArchive(f, opts)
+	s := NewArchive(withProgress(f, opts), opts)
 	s.Name = path
 	s.closer = f
 	return s, nil
@@ -222,7 +223,7 @@ func openStateBin(statePath, name string, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewStateBin(f, metaRaw, opts)
+	s, err := NewStateBin(withProgress(f, opts), metaRaw, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -249,7 +250,13 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 		w = s.crc
 	}
 	s.stateLen = &countReader{r: r}
-	s.stream = NewStream(io.TeeReader(s.stateLen, w), opts)
+	var src io.Reader = io.TeeReader(s.stateLen, w)
+	if s.crc != nil {
+		// Read and CRC in their own goroutine while records are scanned (pipeline.go).
+		s.ahead = newReadAhead(src)
+		src = s.ahead
+	}
+	s.stream = NewStream(src, opts)
 	return s, nil
 }
 
@@ -261,6 +268,9 @@ func NewArchive(r io.Reader, opts Options) *Snapshot {
 
 // Close releases the input file, if Open opened one.
 func (s *Snapshot) Close() error {
+	if s.ahead != nil {
+		s.ahead.Close()
+	}
 	if s.closer != nil {
 		err := s.closer.Close()
 		s.closer = nil
@@ -351,7 +361,8 @@ func (s *Snapshot) reachState() error {
 			return err
 		}
 		s.gz = gz
-		s.tarCount = &countReader{r: gz}
+		s.ahead = newReadAhead(gz)
+		s.tarCount = &countReader{r: s.ahead}
 		s.tr = tar.NewReader(s.tarCount)
 	}
 	return s.readMembers(true)
@@ -471,6 +482,9 @@ func (s *Snapshot) finish() {
 	}
 	s.finished = true
 	defer func() {
+		if s.ahead != nil {
+			s.ahead.Close() // everything has been read, or reading stopped for good
+		}
 		if s.integrity == Pending {
 			s.integrity = Failed
 		}

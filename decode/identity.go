@@ -50,6 +50,9 @@ func Identity(rec *Record) (string, error) {
 	if !rec.Type.InSnapshots() {
 		return contentID(rec.Value()), nil
 	}
+	if id, ok := identityFast(rec); ok { // identityfast.go: no generic decode for the common types
+		return id, nil
+	}
 	v, err := DecodeAll(rec.Value())
 	if err != nil {
 		return "", fmt.Errorf("%w: %s: %w", ErrTypedDecode, rec.Type, err)

@@ -187,6 +187,14 @@ var (
 // by len(b): a length field can never make it allocate more than the input.
 func DecodeValue(b []byte) (Value, int, error) {
 	d := valueDecoder{b: b}
+	if np, ne, ok := countContainers(b); ok { // slab.go
+		if np > 0 {
+			d.pairs = make([]Pair, 0, np)
+		}
+		if ne > 0 {
+			d.elems = make([]Value, 0, ne)
+		}
+	}
 	var v Value
 	err := d.decode(&v, 0)
 	return v, d.p, err
@@ -205,8 +213,10 @@ func DecodeAll(b []byte) (Value, error) {
 }
 
 type valueDecoder struct {
-	b []byte
-	p int
+	b     []byte
+	p     int
+	pairs []Pair  // slab for map pairs (slab.go); nil: allocate per map
+	elems []Value // slab for array elements
 }
 
 func (d *valueDecoder) take(n uint64) ([]byte, error) {
@@ -351,7 +361,10 @@ func (d *valueDecoder) capacity(n uint64, per uint64) int {
 }
 
 func (d *valueDecoder) decodeArray(v *Value, n uint64, depth int) error {
-	elems := make([]Value, 0, d.capacity(n, 1))
+	elems := d.takeElems(n)
+	if elems == nil {
+		elems = make([]Value, 0, d.capacity(n, 1))
+	}
 	for i := uint64(0); i < n; i++ {
 		elems = append(elems, Value{})
 		if err := d.decode(&elems[len(elems)-1], depth+1); err != nil {
@@ -364,7 +377,10 @@ func (d *valueDecoder) decodeArray(v *Value, n uint64, depth int) error {
 }
 
 func (d *valueDecoder) decodeMap(v *Value, n uint64, depth int) error {
-	pairs := make([]Pair, 0, d.capacity(n, 2))
+	pairs := d.takePairs(n)
+	if pairs == nil {
+		pairs = make([]Pair, 0, d.capacity(n, 2))
+	}
 	for i := uint64(0); i < n; i++ {
 		pairs = append(pairs, Pair{})
 		p := &pairs[len(pairs)-1]

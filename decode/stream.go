@@ -84,6 +84,11 @@ type Stream struct {
 type Options struct {
 	// MaxRecordSize caps one record's encoded size; 0 means DefaultMaxRecordSize.
 	MaxRecordSize int64
+	// Progress, if set, is called as Open reads its input file, with the
+	// bytes read so far and the file's size (the archive's compressed size,
+	// or state.bin's size), about every MiB and at the end. It may be called
+	// from another goroutine than the one calling Next (reading runs ahead).
+	Progress func(read, total int64)
 }
 
 func (o Options) maxRecord() int {
@@ -132,10 +137,10 @@ func (s *Stream) Next() bool {
 	}
 	if !s.headerDone {
 		s.readHeader()
-		if s.headerErr != nil {
-			s.fail(s.headerErr)
-			return false
-		}
+	}
+	if s.headerErr != nil { // also when Header was called before Next
+		s.fail(s.headerErr)
+		return false
 	}
 	// Release the previous record.
 	s.start += len(s.rec.Raw)

@@ -43,23 +43,7 @@ func (o *Object) Set(key string, v any) {
 // itself: the encoder that calls it decides (json.Marshal escapes, an
 // Encoder with SetEscapeHTML(false) keeps "<masked …>" readable).
 func (o *Object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, k := range o.Keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		kb, _ := marshalNoHTML(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := marshalNoHTML(o.Values[i])
-		if err != nil {
-			return nil, err
-		}
-		b.Write(vb)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return appendTreeJSON(make([]byte, 0, 256), o) // treejson.go: no reflection, no re-encoding of nested objects
 }
 
 func marshalNoHTML(v any) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -245,20 +246,35 @@ type fieldError struct {
 	msg  string
 }
 
-func (e *fieldError) Error() string { return "field " + e.path + ": " + e.msg }
-
-func mismatch(path string, v *Value, want string) error {
+func (e *fieldError) Error() string {
+	path := e.path
 	if path == "" {
 		path = "(value)"
 	}
+	return "field " + path + ": " + e.msg
+}
+
+func mismatch(path string, v *Value, want string) error {
 	return &fieldError{path: path, msg: fmt.Sprintf("msgpack %s, want %s", v.Kind, want)}
 }
 
-func join(path, name string) string {
-	if path == "" {
-		return name
+// withPath prepends one path segment (a field name, "[i]", "[key]" or
+// "{key}") to a field error coming up from a nested value. Paths are built
+// only on the error path, so a successful decode allocates none.
+func withPath(err error, seg string) error {
+	fe, ok := err.(*fieldError)
+	if !ok || seg == "" {
+		return err
 	}
-	return path + "." + name
+	switch {
+	case fe.path == "":
+		fe.path = seg
+	case fe.path[0] == '[' || fe.path[0] == '{':
+		fe.path = seg + fe.path
+	default:
+		fe.path = seg + "." + fe.path
+	}
+	return fe
 }
 
 func unmarshal(v *Value, rv reflect.Value, path string) error {
@@ -363,8 +379,8 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 		}
 		s := reflect.MakeSlice(t, len(v.Elems), len(v.Elems))
 		for i := range v.Elems {
-			if err := unmarshal(&v.Elems[i], s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+			if err := unmarshal(&v.Elems[i], s.Index(i), ""); err != nil {
+				return withPath(withPath(err, "["+strconv.Itoa(i)+"]"), path)
 			}
 		}
 		rv.Set(s)
@@ -382,12 +398,12 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 		for i := range v.Pairs {
 			p := &v.Pairs[i]
 			k := reflect.New(t.Key()).Elem()
-			if err := unmarshal(&p.Key, k, path+"{key}"); err != nil {
-				return err
+			if err := unmarshal(&p.Key, k, ""); err != nil {
+				return withPath(withPath(err, "{key}"), path)
 			}
 			e := reflect.New(t.Elem()).Elem()
-			if err := unmarshal(&p.Val, e, fmt.Sprintf("%s[%s]", path, p.Key.keyString())); err != nil {
-				return err
+			if err := unmarshal(&p.Val, e, ""); err != nil {
+				return withPath(withPath(err, "["+p.Key.keyString()+"]"), path)
 			}
 			m.SetMapIndex(k, e)
 		}
@@ -404,12 +420,16 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 		si := infoOf(t)
 		for i := range v.Pairs {
 			p := &v.Pairs[i]
-			key := p.Key.keyString()
-			fi, ok := si.fields[key]
-			if !ok || (p.Key.Kind != Str && p.Key.Kind != Bin) {
+			var fi fieldInfo
+			ok := false
+			if p.Key.Kind == Str || p.Key.Kind == Bin {
+				fi, ok = si.fields[string(p.Key.Bytes)] // no allocation for the lookup
+			}
+			if !ok {
 				if si.extra < 0 {
 					continue
 				}
+				key := p.Key.keyString()
 				ev := rv.Field(si.extra)
 				if ev.IsNil() {
 					ev.Set(reflect.ValueOf(Extra{}))
@@ -418,8 +438,8 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 				ev.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(&x).Elem())
 				continue
 			}
-			if err := unmarshal(&p.Val, rv.Field(fi.index), join(path, key)); err != nil {
-				return err
+			if err := unmarshal(&p.Val, rv.Field(fi.index), ""); err != nil {
+				return withPath(withPath(err, fi.name), path)
 			}
 		}
 		return nil

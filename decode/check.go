@@ -1,0 +1,348 @@
+package decode
+
+import (
+	"reflect"
+	"time"
+)
+
+// CheckRecord reports whether DecodeRecord would succeed on rec, and
+// returns exactly the error DecodeRecord would return, but in the common
+// case without building anything: it walks the msgpack bytes against the
+// record struct's field types (the same acceptance rules as the typed
+// decoder: integer ranges, str or bin for strings and bytes, nil for any
+// field, unknown keys ignored, the same nesting limit) and allocates
+// nothing. Whenever the walk finds something it does not accept, or the type
+// needs a second decode (ConfigEntry, protobuf records), it calls
+// DecodeRecord and returns its error, so a nil result always means
+// DecodeRecord succeeds and a failure always carries DecodeRecord's message.
+// verify uses it to check every record at scanning speed.
+func CheckRecord(rec *Record) error {
+	if len(rec.Raw) > 0 && checkFast(rec.Type, rec.Raw[1:]) {
+		return nil
+	}
+	_, err := DecodeRecord(rec)
+	return err
+}
+
+// checkTargets are the struct types DecodeValueOf decodes into (kept in
+// step with it by TestCheckTargetsMatchDecodeRecord).
+var checkTargets = map[MessageType]reflect.Type{
+	TypeKVS:                    reflect.TypeOf(DirEntry{}),
+	TypeTombstone:              reflect.TypeOf(DirEntry{}),
+	TypeRegister:               reflect.TypeOf(RegisterRequest{}),
+	TypeSession:                reflect.TypeOf(Session{}),
+	TypeACL:                    reflect.TypeOf(LegacyACL{}),
+	TypeCoordinateBatchUpdate:  reflect.TypeOf(CoordinateBatchUpdate{}),
+	TypePreparedQuery:          reflect.TypeOf(PreparedQuery{}),
+	TypeAutopilot:              reflect.TypeOf(AutopilotConfig{}),
+	TypeACLBootstrap:           reflect.TypeOf(ACLBootstrap{}),
+	TypeIntention:              reflect.TypeOf(Intention{}),
+	TypeConnectCA:              reflect.TypeOf(CARoot{}),
+	TypeConnectCAProviderState: reflect.TypeOf(CAConsulProviderState{}),
+	TypeConnectCAConfig:        reflect.TypeOf(CAConfiguration{}),
+	TypeIndex:                  reflect.TypeOf(IndexEntry{}),
+	TypeACLToken:               reflect.TypeOf(ACLToken{}),
+	TypeACLPolicy:              reflect.TypeOf(ACLPolicy{}),
+	TypeACLRole:                reflect.TypeOf(ACLRole{}),
+	TypeACLBindingRule:         reflect.TypeOf(ACLBindingRule{}),
+	TypeACLAuthMethod:          reflect.TypeOf(ACLAuthMethod{}),
+	TypeChunkingState:          reflect.TypeOf(ChunkingState{}),
+	TypeFederationState:        reflect.TypeOf(FederationStateRequest{}),
+	TypeSystemMetadata:         reflect.TypeOf(SystemMetadataEntry{}),
+	TypeServiceVirtualIP:       reflect.TypeOf(ServiceVirtualIP{}),
+	TypeFreeVirtualIP:          reflect.TypeOf(FreeVirtualIP{}),
+}
+
+// checkFast is true only when DecodeValueOf(t, b) certainly succeeds.
+func checkFast(t MessageType, b []byte) bool {
+	c := checker{b: b}
+	switch t {
+	case TypeConfigEntry, TypePeering, TypePeeringTrustBundle, TypePeeringSecret, TypeResource:
+		return false // second-level decodes: take the full path
+	}
+	target, ok := checkTargets[t]
+	if ok {
+		ok = c.typed(target, 0)
+	} else {
+		ok = c.generic(0) // unknown types decode generically
+	}
+	return ok && c.p == len(b)
+}
+
+type checker struct {
+	b []byte
+	p int
+}
+
+// head reads the descriptor at p and classifies it: kind, the length or
+// count for str/bin/ext/array/map, and the integer for int families.
+func (c *checker) head() (k Kind, n uint64, i int64, ok bool) {
+	if c.p >= len(c.b) {
+		return 0, 0, 0, false
+	}
+	d := c.b[c.p]
+	c.p++
+	switch {
+	case d <= 0x7f:
+		return Uint, uint64(d), 0, true
+	case d >= 0xe0:
+		return Int, 0, int64(int8(d)), true
+	case d <= 0x8f:
+		return Map, uint64(d & 0x0f), 0, true
+	case d <= 0x9f:
+		return Array, uint64(d & 0x0f), 0, true
+	case d <= 0xbf:
+		return Str, uint64(d & 0x1f), 0, true
+	}
+	u := func(w int) (uint64, bool) {
+		if c.p+w > len(c.b) {
+			return 0, false
+		}
+		var x uint64
+		for _, y := range c.b[c.p : c.p+w] {
+			x = x<<8 | uint64(y)
+		}
+		c.p += w
+		return x, true
+	}
+	switch d {
+	case 0xc0:
+		return Nil, 0, 0, true
+	case 0xc2, 0xc3:
+		return Bool, 0, 0, true
+	case 0xc4, 0xc5, 0xc6:
+		n, ok := u(1 << (d - 0xc4))
+		return Bin, n, 0, ok
+	case 0xd9, 0xda, 0xdb:
+		n, ok := u(1 << (d - 0xd9))
+		return Str, n, 0, ok
+	case 0xc7, 0xc8, 0xc9:
+		n, ok := u(1 << (d - 0xc7))
+		return Ext, n, 0, ok
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
+		return Ext, 1 << (d - 0xd4), 0, true
+	case 0xca:
+		_, ok := u(4)
+		return Float, 0, 0, ok
+	case 0xcb:
+		_, ok := u(8)
+		return Float, 0, 0, ok
+	case 0xcc, 0xcd, 0xce, 0xcf:
+		n, ok := u(1 << (d - 0xcc))
+		return Uint, n, 0, ok
+	case 0xd0, 0xd1, 0xd2, 0xd3:
+		w := 1 << (d - 0xd0)
+		x, ok := u(w)
+		shift := 64 - 8*w
+		return Int, 0, int64(x<<shift) >> shift, ok
+	case 0xdc, 0xdd:
+		n, ok := u(2 << (d - 0xdc))
+		return Array, n, 0, ok
+	case 0xde, 0xdf:
+		n, ok := u(2 << (d - 0xde))
+		return Map, n, 0, ok
+	}
+	return 0, 0, 0, false // 0xc1
+}
+
+// payload takes n bytes (str, bin, ext payloads; ext also its type byte first).
+func (c *checker) payload(k Kind, n uint64) ([]byte, int8, bool) {
+	var et int8
+	if k == Ext {
+		if c.p >= len(c.b) {
+			return nil, 0, false
+		}
+		et = int8(c.b[c.p])
+		c.p++
+	}
+	if n > uint64(len(c.b)-c.p) {
+		return nil, 0, false
+	}
+	s := c.b[c.p : c.p+int(n)]
+	c.p += int(n)
+	return s, et, true
+}
+
+// generic accepts what DecodeAll accepts (at this depth).
+func (c *checker) generic(depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	k, n, _, ok := c.head()
+	if !ok {
+		return false
+	}
+	switch k {
+	case Str, Bin, Ext:
+		_, _, ok = c.payload(k, n)
+		return ok
+	case Array:
+		for j := uint64(0); j < n; j++ {
+			if !c.generic(depth + 1) {
+				return false
+			}
+		}
+	case Map:
+		for j := uint64(0); j < n; j++ {
+			if !c.generic(depth+1) || !c.generic(depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// typed accepts a value only if unmarshal into Go type t certainly succeeds.
+func (c *checker) typed(t reflect.Type, depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	if t == timeType {
+		k, n, _, ok := c.head()
+		if !ok {
+			return false
+		}
+		switch k {
+		case Nil:
+			return true
+		case Str, Bin:
+			s, _, ok := c.payload(k, n)
+			var tm time.Time
+			return ok && tm.UnmarshalBinary(s) == nil
+		case Ext:
+			s, et, ok := c.payload(k, n)
+			if !ok || et != -1 {
+				return false
+			}
+			_, err := decodeTimestampExt(s)
+			return err == nil
+		}
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return c.generic(depth)
+	case reflect.Pointer:
+		if c.p < len(c.b) && c.b[c.p] == 0xc0 {
+			c.p++
+			return true
+		}
+		return c.typed(t.Elem(), depth)
+	}
+	k, n, i, ok := c.head()
+	if !ok {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.String:
+		switch k {
+		case Nil:
+			return true
+		case Str, Bin:
+			_, _, ok := c.payload(k, n)
+			return ok
+		}
+	case reflect.Bool:
+		return k == Bool || k == Nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		switch k {
+		case Nil:
+			return true
+		case Int:
+			return fitsInt(i, t.Bits())
+		case Uint:
+			return n <= 1<<63-1 && fitsInt(int64(n), t.Bits())
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		switch k {
+		case Nil:
+			return true
+		case Uint:
+			return fitsUint(n, t.Bits())
+		case Int:
+			return i >= 0 && fitsUint(uint64(i), t.Bits())
+		}
+	case reflect.Float32, reflect.Float64:
+		return k == Float || k == Int || k == Uint || k == Nil
+	case reflect.Slice:
+		if t == bytesType {
+			switch k {
+			case Nil:
+				return true
+			case Str, Bin:
+				_, _, ok := c.payload(k, n)
+				return ok
+			}
+			return false
+		}
+		switch k {
+		case Nil:
+			return true
+		case Array:
+			for j := uint64(0); j < n; j++ {
+				if !c.typed(t.Elem(), depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+	case reflect.Map:
+		switch k {
+		case Nil:
+			return true
+		case Map:
+			for j := uint64(0); j < n; j++ {
+				if !c.typed(t.Key(), depth+1) || !c.typed(t.Elem(), depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+	case reflect.Struct:
+		switch k {
+		case Nil:
+			return true
+		case Map:
+			si := infoOf(t)
+			for j := uint64(0); j < n; j++ {
+				start := c.p
+				kk, kn, _, ok := c.head()
+				if !ok {
+					return false
+				}
+				if kk == Str || kk == Bin {
+					name, _, ok := c.payload(kk, kn)
+					if !ok {
+						return false
+					}
+					if fi, known := si.fields[string(name)]; known {
+						if !c.typed(t.Field(fi.index).Type, depth+1) {
+							return false
+						}
+						continue
+					}
+				} else {
+					c.p = start
+					if !c.generic(depth + 1) {
+						return false
+					}
+				}
+				if !c.generic(depth + 1) { // an unknown key's value: kept generically in Extra
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func fitsInt(x int64, bits int) bool {
+	s := 64 - bits
+	return x<<s>>s == x
+}
+
+func fitsUint(x uint64, bits int) bool {
+	s := 64 - bits
+	return x<<s>>s == x
+}

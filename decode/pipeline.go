@@ -1,0 +1,148 @@
+package decode
+
+import (
+	"io"
+	"sync"
+)
+
+// Read-ahead pipeline. Inflating gzip is the most expensive layer of an
+// archive; hashing and scanning the records is the second. readAhead runs
+// the source reader (the decompressor, or a data-dir file with its CRC) in
+// its own goroutine, filling a small ring of reusable buffers, while the
+// caller's goroutine hashes and scans what has already arrived. On a
+// machine with two cores the total time is then that of the slower stage,
+// not the sum. Memory is fixed: aheadBuffers × aheadBufferSize.
+const (
+	aheadBuffers    = 4
+	aheadBufferSize = 256 << 10
+)
+
+type aheadChunk struct {
+	b   []byte
+	n   int
+	err error
+}
+
+// readAhead is an io.Reader over src that reads ahead in a goroutine. Errors
+// from src are returned unchanged, in order, after the bytes that preceded
+// them. Close stops the goroutine; it must be called when the reader is
+// abandoned before EOF.
+type readAhead struct {
+	full chan *aheadChunk
+	free chan *aheadChunk
+	stop chan struct{}
+	once sync.Once
+
+	cur *aheadChunk
+	off int
+	err error
+}
+
+func newReadAhead(src io.Reader) *readAhead {
+	ra := &readAhead{
+		full: make(chan *aheadChunk, aheadBuffers),
+		free: make(chan *aheadChunk, aheadBuffers),
+		stop: make(chan struct{}),
+	}
+	for i := 0; i < aheadBuffers; i++ {
+		ra.free <- &aheadChunk{b: make([]byte, aheadBufferSize)}
+	}
+	go ra.fill(src)
+	return ra
+}
+
+// fill runs in its own goroutine: it takes a free buffer, fills it (at
+// least half, to keep hand-offs few) and passes it on.
+func (ra *readAhead) fill(src io.Reader) {
+	for {
+		var c *aheadChunk
+		select {
+		case c = <-ra.free:
+		case <-ra.stop:
+			return
+		}
+		c.n, c.err = 0, nil
+		for c.n < len(c.b)/2 && c.err == nil {
+			var n int
+			n, c.err = src.Read(c.b[c.n:])
+			c.n += n
+		}
+		select {
+		case ra.full <- c:
+		case <-ra.stop:
+			return
+		}
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+func (ra *readAhead) Read(p []byte) (int, error) {
+	for {
+		if ra.cur != nil {
+			if ra.off < ra.cur.n {
+				n := copy(p, ra.cur.b[ra.off:ra.cur.n])
+				ra.off += n
+				return n, nil
+			}
+			if ra.cur.err != nil {
+				ra.err = ra.cur.err
+				ra.cur = nil
+				return 0, ra.err
+			}
+			ra.free <- ra.cur
+			ra.cur = nil
+		}
+		if ra.err != nil {
+			return 0, ra.err
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		ra.cur, ra.off = <-ra.full, 0
+	}
+}
+
+// WriteTo hands whole buffers to w, sparing a copy (io.Copy uses it).
+func (ra *readAhead) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if ra.cur != nil {
+			if ra.off < ra.cur.n {
+				n, err := w.Write(ra.cur.b[ra.off:ra.cur.n])
+				ra.off += n
+				total += int64(n)
+				if err != nil {
+					return total, err
+				}
+				continue
+			}
+			if ra.cur.err != nil {
+				ra.err = ra.cur.err
+				ra.cur = nil
+				if ra.err == io.EOF {
+					return total, nil
+				}
+				return total, ra.err
+			}
+			ra.free <- ra.cur
+			ra.cur = nil
+		}
+		if ra.err != nil {
+			if ra.err == io.EOF {
+				return total, nil
+			}
+			return total, ra.err
+		}
+		ra.cur, ra.off = <-ra.full, 0
+	}
+}
+
+// Close tells the read-ahead goroutine to stop. It does not wait: the
+// goroutine may be inside a Read of its source (stdin, say), and returns
+// when that Read does. Reading after Close is not allowed.
+func (ra *readAhead) Close() error {
+	ra.once.Do(func() { close(ra.stop) })
+	return nil
+}
