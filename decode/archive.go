@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 	"github.com/klauspost/compress/gzip"
@@ -92,6 +93,7 @@ type Snapshot struct {
 	// archive state
 	gz       *gzip.Reader
 	ahead    *readAhead // inflates in its own goroutine (pipeline.go)
+	gzTail   *truncationReader
 	tarCount *countReader
 	tr       *tar.Reader
 	seen     map[string]int
@@ -351,7 +353,8 @@ func (s *Snapshot) reachState() error {
 		return nil
 	}
 	if s.tr == nil {
-		gz, err := gzip.NewReader(s.tarCount.r)
+		src := s.clearReservedGzipFlags(s.tarCount.r)
+		gz, err := gzip.NewReader(src)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("%w: %v", ErrNotGzip, err)
@@ -361,7 +364,8 @@ func (s *Snapshot) reachState() error {
 			return err
 		}
 		s.gz = gz
-		s.ahead = newReadAhead(gz)
+		s.gzTail = &truncationReader{r: gz}
+		s.ahead = newReadAhead(s.gzTail)
 		s.tarCount = &countReader{r: s.ahead}
 		s.tr = tar.NewReader(s.tarCount)
 	}
@@ -450,6 +454,9 @@ func (s *Snapshot) layerErr(err error, layer string) error {
 	}
 	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) {
 		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: %v", ErrGzip, err)}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) && s.gzTail != nil && s.gzTail.truncated.Load() {
+		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: compressed stream truncated: %w", ErrGzip, err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return &ArchiveError{Layer: layer, Offset: s.tarCount.n, Err: fmt.Errorf("%w: truncated: %w", ErrTar, err)}
@@ -666,4 +673,41 @@ func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// truncationReader remembers whether the decompressor hit the end of the
+// compressed input mid-stream, so that a cut archive is reported as a gzip
+// problem rather than as a short tar member.
+type truncationReader struct {
+	r         io.Reader
+	truncated atomic.Bool
+}
+
+func (t *truncationReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err == io.ErrUnexpectedEOF {
+		t.truncated.Store(true)
+	}
+	return n, err
+}
+
+// clearReservedGzipFlags presents the gzip header with its reserved FLG
+// bits (0xe0) cleared, and records a warning. RFC 1952 says a reader should
+// reject them, but Go's compress/gzip — and so Consul — ignores them, and
+// the content is intact; klauspost's reader would reject the archive.
+func (s *Snapshot) clearReservedGzipFlags(r io.Reader) io.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		return r
+	}
+	h, err := br.Peek(4)
+	if err != nil || h[0] != 0x1f || h[1] != 0x8b || h[3]&0xe0 == 0 {
+		return r
+	}
+	s.warnings = append(s.warnings, &ArchiveError{Layer: "gzip", Offset: 3, Err: fmt.Errorf("gzip header has reserved flag bits set (FLG 0x%02x); ignored, as Consul's reader does", h[3])})
+	fixed := []byte{h[0], h[1], h[2], h[3] &^ 0xe0}
+	if _, err := br.Discard(4); err != nil {
+		return r
+	}
+	return io.MultiReader(bytes.NewReader(fixed), br)
 }

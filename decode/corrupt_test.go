@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc64"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -399,4 +400,33 @@ func flipped(b []byte, pos int, mask byte) []byte {
 	c := append([]byte(nil), b...)
 	c[pos] ^= mask
 	return c
+}
+
+// TestGzipEdgeLayers: reserved gzip flag bits are accepted with a warning,
+// as Consul's reader accepts them; a cut compressed stream is reported in
+// the gzip layer.
+func TestGzipEdgeLayers(t *testing.T) {
+	raw, err := os.ReadFile("../fixtures/consul-testdata/backup.snap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := append([]byte(nil), raw...)
+	flagged[3] |= 0xe0
+	s := decode.NewArchive(bytes.NewReader(flagged), decode.Options{})
+	for s.Next() {
+	}
+	if err := s.Err(); err != nil || s.Integrity() != decode.Verified {
+		t.Errorf("reserved flag bits: %v, integrity %v; want accepted like Consul", err, s.Integrity())
+	}
+	if len(s.Warnings()) == 0 {
+		t.Error("reserved flag bits: no warning")
+	}
+
+	s = decode.NewArchive(bytes.NewReader(raw[:len(raw)/2]), decode.Options{})
+	for s.Next() {
+	}
+	var ae *decode.ArchiveError
+	if err := s.Err(); !errors.Is(err, decode.ErrGzip) || !errors.As(err, &ae) || ae.Layer != "gzip" {
+		t.Errorf("truncated archive: %v; want a gzip-layer ErrGzip", err)
+	}
 }
