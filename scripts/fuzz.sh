@@ -11,7 +11,8 @@ PARALLEL="${FUZZPARALLEL:-1}"
 # stalls the run, and a crasher is saved either way.
 MINIMIZE="${FUZZMINIMIZETIME:-100x}"
 status=0
-for pkg in ./decode ./diff; do
+# Every package that has fuzz targets (decode, diff, report, …).
+for pkg in $(go list ./... | sed "s|^github.com/snaptool/snaptool|.|"); do
 	[ -d "$pkg" ] || continue
 	for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
 		echo "== $pkg $target ($FUZZTIME)"

@@ -31,15 +31,12 @@ if [ ! -x "$SNAPTOOL" ]; then
 fi
 
 WORK="" PID=""
+# shellcheck source=lib/consul.sh
+. scripts/lib/consul.sh
 cleanup() {
   local rc=$?
   set +e
-  if [ -n "$PID" ]; then
-    kill -INT "$PID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$PID" 2>/dev/null && kill -KILL "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
-  fi
+  stop_agent "$PID"
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ "${KEEP_WORK:-0}" = 1 ]; then log "keeping $WORK"; else rm -rf "$WORK"; fi
   fi
@@ -51,72 +48,18 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/snaptool-interop-kv.XXXXXX")
 
-USED=" "
-port_busy() {
-  if command -v ss >/dev/null 2>&1; then
-    ss -Htuan 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
-    case "$USED" in *" $p "*) continue ;; esac
-    port_busy "$p" && continue
-    USED+="$p "
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-}
-
-# start_server: a fresh single-server dc on loopback with an empty data dir.
+# start_server DIR: a fresh single-server dc whose KV API answers.
 start_server() {
-  local dir=$1
-  for v in HTTP DNS SERF_LAN SERF_WAN SERVER; do free_port "$v"; done
-  mkdir -p "$dir/data"
-  cat >"$dir/config.hcl" <<EOF
-datacenter           = "interop"
-node_name            = "interop-kv"
-data_dir             = "$dir/data"
-bind_addr            = "127.0.0.1"
-client_addr          = "127.0.0.1"
-advertise_addr       = "127.0.0.1"
-server               = true
-bootstrap_expect     = 1
-log_level            = "WARN"
-disable_update_check = true
-disable_host_node_id = true
-ui_config { enabled = false }
-ports {
-  http     = $HTTP
-  https    = -1
-  dns      = $DNS
-  serf_lan = $SERF_LAN
-  serf_wan = $SERF_WAN
-  server   = $SERVER
-  grpc     = -1
-}
-EOF
-  "$CONSUL" agent -config-file="$dir/config.hcl" >"$dir/agent.log" 2>&1 &
-  PID=$!
-  export CONSUL_HTTP_ADDR="127.0.0.1:$HTTP" CONSUL_HTTP_TOKEN=""
-  local deadline=$(( $(date +%s) + 60 )) l
-  while :; do
-    kill -0 "$PID" 2>/dev/null || { tail -n 20 "$dir/agent.log" >&2; die "consul exited"; }
-    l=$(curl -sf "http://127.0.0.1:$HTTP/v1/status/leader" 2>/dev/null || true)
-    if [ -n "$l" ] && [ "$l" != '""' ] && "$CONSUL" kv export >/dev/null 2>&1; then break; fi
-    [ "$(date +%s)" -lt "$deadline" ] || die "timed out waiting for the Consul leader"
+  start_single_server "$1" interop interop-kv
+  local deadline=$(( $(date +%s) + 60 ))
+  until "$CONSUL" kv export >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "timed out waiting for the KV API"
     sleep 0.5
   done
 }
 
 stop_server() {
-  kill -INT "$PID" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$PID" 2>/dev/null && kill -KILL "$PID" 2>/dev/null
-  wait "$PID" 2>/dev/null || true
+  stop_agent "$PID"
   PID=""
 }
 

@@ -42,15 +42,12 @@ die() { log "FAIL: $*"; exit 1; }
 for tool in go curl jq; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
 WORK="" PID=""
+# shellcheck source=lib/consul.sh
+. scripts/lib/consul.sh
 cleanup() {
   local rc=$?
   set +e
-  if [ -n "$PID" ]; then
-    kill -INT "$PID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$PID" 2>/dev/null && kill -KILL "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
-  fi
+  stop_agent "$PID"
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ "${KEEP_WORK:-0}" = 1 ]; then log "keeping $WORK"; else rm -rf "$WORK"; fi
   fi
@@ -91,55 +88,8 @@ done
 "$ST" verify "$GEN" >&2 || die "snaptool verify rejected the generated file"
 
 # --- 3. restore into a real server, save again, compare
-USED=" "
-port_busy() {
-  if command -v ss >/dev/null 2>&1; then
-    ss -Htuan 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 30000 ))
-    case "$USED" in *" $p "*) continue ;; esac
-    port_busy "$p" && continue
-    USED+="$p "
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-}
-for v in HTTP DNS SERF_LAN SERF_WAN SERVER; do free_port "$v"; done
 NODE=interop-server
-mkdir -p "$WORK/data"
-cat >"$WORK/config.hcl" <<EOF
-datacenter           = "dc1"
-node_name            = "$NODE"
-data_dir             = "$WORK/data"
-bind_addr            = "127.0.0.1"
-client_addr          = "127.0.0.1"
-advertise_addr       = "127.0.0.1"
-server               = true
-bootstrap_expect     = 1
-log_level            = "INFO"
-disable_update_check = true
-disable_host_node_id = true
-ui_config { enabled = false }
-connect { enabled = false }
-ports {
-  http     = $HTTP
-  https    = -1
-  dns      = $DNS
-  serf_lan = $SERF_LAN
-  serf_wan = $SERF_WAN
-  server   = $SERVER
-  grpc     = -1
-}
-EOF
-"$CONSUL" agent -config-file="$WORK/config.hcl" >"$WORK/agent.log" 2>&1 &
-PID=$!
-export CONSUL_HTTP_ADDR="127.0.0.1:$HTTP" CONSUL_HTTP_TOKEN=""
+start_single_server "$WORK" dc1 "$NODE" 'connect { enabled = false }'
 API="http://127.0.0.1:$HTTP"
 
 # wait_for WHAT SECONDS CMD...: retry CMD every 0.5 s
@@ -186,10 +136,7 @@ done
 log "PASS: Consul $("$CONSUL" version | head -n 1 | cut -d' ' -f2) restored and re-saved the generated snapshot with the same records"
 
 # stop the server before the kv round trip starts its own
-kill -INT "$PID" 2>/dev/null || true
-for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$PID" 2>/dev/null && kill -KILL "$PID" 2>/dev/null
-wait "$PID" 2>/dev/null || true
+stop_agent "$PID"
 PID=""
 
 if [ "${INTEROP_KV:-1}" != 0 ] && [ -f scripts/interop-kv.sh ]; then
