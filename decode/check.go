@@ -316,7 +316,7 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 						return false
 					}
 					if fi, known := si.fields[string(name)]; known {
-						if !c.typed(t.Field(fi.index).Type, depth+1) {
+						if !c.typed(fi.typ, depth+1) {
 							return false
 						}
 						continue

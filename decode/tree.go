@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -76,8 +77,8 @@ func treeOf(rv reflect.Value) any {
 	if t == timeType {
 		return rv.Interface().(Time).Format(time.RFC3339Nano)
 	}
-	if tm, ok := rv.Interface().(time.Time); ok && rv.CanInterface() {
-		return tm.Format(time.RFC3339Nano)
+	if t == stdTimeType && rv.CanInterface() { // compare types first: rv.Interface() allocates
+		return rv.Interface().(time.Time).Format(time.RFC3339Nano)
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -123,8 +124,8 @@ func treeOf(rv reflect.Value) any {
 		for it.Next() {
 			kvs = append(kvs, kv{mapKey(it.Key()), it.Value()})
 		}
-		sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
-		o := &Object{}
+		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(a.k, b.k) }) // keys are distinct
+		o := &Object{Keys: make([]string, 0, len(kvs)), Values: make([]any, 0, len(kvs))}
 		for _, e := range kvs {
 			o.Keys = append(o.Keys, e.k)
 			o.Values = append(o.Values, treeOf(e.v))
@@ -132,7 +133,7 @@ func treeOf(rv reflect.Value) any {
 		return o
 	case reflect.Struct:
 		si := infoOf(t)
-		o := &Object{}
+		o := &Object{Keys: make([]string, 0, len(si.order)), Values: make([]any, 0, len(si.order))}
 		for _, fi := range si.order {
 			f := rv.Field(fi.index)
 			if fi.omitEmpty && f.IsZero() {
@@ -154,6 +155,8 @@ func treeOf(rv reflect.Value) any {
 	}
 	return fmt.Sprint(rv.Interface())
 }
+
+var stdTimeType = reflect.TypeOf(time.Time{})
 
 func mapKey(k reflect.Value) string {
 	switch k.Kind() {

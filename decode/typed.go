@@ -199,6 +199,7 @@ type fieldInfo struct {
 	index     int
 	name      string
 	omitEmpty bool
+	typ       reflect.Type // the field's type (reflect's Field(i) copies a StructField each call)
 }
 
 type structInfo struct {
@@ -227,7 +228,7 @@ func infoOf(t reflect.Type) *structInfo {
 		if name == "" {
 			name = f.Name
 		}
-		fi := fieldInfo{index: i, name: name, omitEmpty: opts == "omitempty"}
+		fi := fieldInfo{index: i, name: name, omitEmpty: opts == "omitempty", typ: f.Type}
 		si.fields[name] = fi
 		si.order = append(si.order, fi)
 	}

@@ -2,10 +2,13 @@ package report
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -91,11 +94,16 @@ type dumpHeaderData struct {
 // Dump writes s as JSON lines to w, one record at a time. It returns the
 // stream's errors (joined) and ErrDumpDecode when some records could not
 // be typed-decoded; a write error stops it at once.
+//
+// The scan (and the --type and --kv-prefix filters) runs in the caller's
+// goroutine; typed decode, identity, masking and JSON rendering run in a
+// few worker goroutines on batches of copied records, and the lines are
+// written in record order. Memory is bounded: at most dumpInFlight batches
+// of about dumpBatchBytes of records each (a single larger record makes a
+// batch of its own) and their rendered lines.
 func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	var st DumpStats
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
 
 	var types [256]bool
 	for _, t := range o.Types {
@@ -107,13 +115,18 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 			if sm := s.Stream(); sm != nil {
 				size = sm.HeaderLen()
 			}
+			enc := json.NewEncoder(bw)
+			enc.SetEscapeHTML(false)
 			if err := enc.Encode(dumpHeader{Type: "SnapshotHeader", Form: s.Form.String(), Size: size,
 				Data: dumpHeaderData{LastIndex: h.LastIndex, Meta: s.Meta()}}); err != nil {
 				return st, fmt.Errorf("writing: %w", err)
 			}
 		}
 	}
-	for s.Next() {
+
+	p := newDumpPipeline(bw, o)
+	cur := p.get()
+	for p.err == nil && s.Next() {
 		rec := s.Record()
 		st.Records++
 		if len(o.Types) > 0 && !types[rec.Type] {
@@ -127,35 +140,19 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 				continue
 			}
 		}
-		line := DumpLine{N: rec.N, Offset: rec.Offset, Size: int64(len(rec.Raw)), Type: rec.Type.String()}
-		id, idErr := decode.Identity(rec)
-		line.ID = id
-		if o.IDGlob != "" && (idErr != nil || !globMatch(o.IDGlob, id)) {
-			continue
+		cur.add(rec)
+		if cur.full() {
+			p.submit(cur)
+			cur = p.get()
 		}
-		d, err := decode.DecodeRecord(rec)
-		if err != nil {
-			st.DecodeErrors++
-			line.Error = err.Error()
-			v, gerr := decode.DecodeAll(rec.Value())
-			if gerr != nil {
-				line.Raw = append([]byte(nil), rec.Raw...)
-			} else {
-				line.Data = genericData(rec.Type, v.Interface(), o.ShowSecrets)
-			}
-		} else {
-			if !o.ShowSecrets {
-				decode.MaskSecrets(d)
-			}
-			line.Data = decode.Tree(d.Data)
-			if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-				addValueText(line.Data)
-			}
-		}
-		if err := enc.Encode(&line); err != nil {
-			return st, fmt.Errorf("writing: %w", err)
-		}
-		st.Written++
+	}
+	if len(cur.recs) > 0 {
+		p.submit(cur)
+	}
+	p.finish()
+	st.Written, st.DecodeErrors = p.written, p.decodeErrors
+	if p.err != nil {
+		return st, p.err
 	}
 	if err := bw.Flush(); err != nil {
 		return st, fmt.Errorf("writing: %w", err)
@@ -166,6 +163,231 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 		errs = append(errs, fmt.Errorf("%d record(s): %w", st.DecodeErrors, ErrDumpDecode))
 	}
 	return st, errors.Join(errs...)
+}
+
+// Bounds of dump's pipeline.
+const (
+	dumpBatchBytes   = 128 << 10 // record bytes per batch
+	dumpBatchRecords = 512       // records per batch
+	dumpInFlight     = 6         // batches being rendered or waiting to be written
+	dumpMaxWorkers   = 4
+	dumpKeepBytes    = 4 * dumpBatchBytes // larger buffers are dropped after use
+)
+
+// dumpBatch is a run of records copied out of the scanner, and their lines
+// once a worker has rendered them.
+type dumpBatch struct {
+	raw  []byte          // the records' Raw, back to back
+	ends []int           // end of each record's Raw in raw
+	recs []decode.Record // Raw nil until sealed (raw may move while it grows)
+
+	out          []byte // rendered lines
+	written      int64
+	decodeErrors int64
+	err          error // a line could not be rendered; out holds the lines before it
+	done         chan struct{}
+}
+
+func (b *dumpBatch) add(rec *decode.Record) {
+	b.raw = append(b.raw, rec.Raw...)
+	b.ends = append(b.ends, len(b.raw))
+	b.recs = append(b.recs, decode.Record{N: rec.N, Type: rec.Type, Offset: rec.Offset, Size: rec.Size})
+}
+
+func (b *dumpBatch) full() bool {
+	return len(b.raw) >= dumpBatchBytes || len(b.recs) >= dumpBatchRecords
+}
+
+func (b *dumpBatch) seal() {
+	start := 0
+	for i, end := range b.ends {
+		b.recs[i].Raw = b.raw[start:end:end]
+		start = end
+	}
+}
+
+func (b *dumpBatch) reset() {
+	b.raw, b.ends, b.recs, b.out = b.raw[:0], b.ends[:0], b.recs[:0], b.out[:0]
+	if cap(b.raw) > dumpKeepBytes || cap(b.out) > 4*dumpKeepBytes {
+		b.raw, b.out = nil, nil // a batch that held a huge record does not keep its buffers
+	}
+	b.written, b.decodeErrors, b.err = 0, 0, nil
+}
+
+// render writes the lines of the batch's records into out.
+func (b *dumpBatch) render(o *DumpOptions) {
+	for i := range b.recs {
+		start := len(b.out)
+		var (
+			kept, failed bool
+			err          error
+		)
+		b.out, kept, failed, err = appendDumpLine(b.out, &b.recs[i], o)
+		if err != nil {
+			b.out = b.out[:start]
+			b.err = err
+			return
+		}
+		if kept {
+			b.written++
+		}
+		if failed {
+			b.decodeErrors++
+		}
+	}
+}
+
+// dumpPipeline hands batches to the workers and writes their lines in
+// submission order. Only the caller's goroutine touches it; workers only
+// touch the batch they were given.
+type dumpPipeline struct {
+	w       io.Writer
+	jobs    chan *dumpBatch
+	pending []*dumpBatch // submitted, oldest first
+	free    []*dumpBatch
+	made    int
+
+	written, decodeErrors int64
+	err                   error // first write or render error: stops the dump
+}
+
+func newDumpPipeline(w io.Writer, o DumpOptions) *dumpPipeline {
+	p := &dumpPipeline{w: w, jobs: make(chan *dumpBatch, dumpInFlight)}
+	workers := min(max(runtime.GOMAXPROCS(0), 1), dumpMaxWorkers)
+	for i := 0; i < workers; i++ {
+		go func() {
+			for b := range p.jobs {
+				b.render(&o)
+				b.done <- struct{}{}
+			}
+		}()
+	}
+	return p
+}
+
+// get returns an empty batch, writing out the oldest pending one first
+// when all dumpInFlight batches are in use.
+func (p *dumpPipeline) get() *dumpBatch {
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	if p.made < dumpInFlight {
+		p.made++
+		return &dumpBatch{done: make(chan struct{}, 1)}
+	}
+	b := p.writeOldest()
+	b.reset()
+	return b
+}
+
+func (p *dumpPipeline) submit(b *dumpBatch) {
+	b.seal()
+	p.pending = append(p.pending, b)
+	p.jobs <- b
+}
+
+// writeOldest waits for the oldest pending batch, writes its lines (unless
+// an error already stopped the dump) and returns it for reuse.
+func (p *dumpPipeline) writeOldest() *dumpBatch {
+	b := p.pending[0]
+	p.pending = p.pending[1:]
+	<-b.done
+	if p.err == nil {
+		if _, err := p.w.Write(b.out); err != nil {
+			p.err = fmt.Errorf("writing: %w", err)
+		} else if b.err != nil {
+			p.err = fmt.Errorf("writing: %w", b.err)
+		}
+		p.written += b.written
+		p.decodeErrors += b.decodeErrors
+	}
+	return b
+}
+
+// finish writes every pending batch and stops the workers.
+func (p *dumpPipeline) finish() {
+	for len(p.pending) > 0 {
+		p.writeOldest()
+	}
+	close(p.jobs)
+}
+
+// appendDumpLine appends rec's JSON line (DumpLine, newline included) to b,
+// byte for byte what encoding/json with SetEscapeHTML(false) writes for it.
+// kept is false when the --id filter drops the record; failed when it could
+// not be typed-decoded.
+func appendDumpLine(b []byte, rec *decode.Record, o *DumpOptions) (out []byte, kept, failed bool, err error) {
+	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		var e dumpKV
+		if e.parse(rec.Value()) {
+			id := e.identity(rec)
+			if o.IDGlob != "" && !globMatch(o.IDGlob, id) {
+				return b, false, false, nil
+			}
+			return e.appendLine(b, rec, id), true, false, nil
+		}
+	}
+	id, idErr := decode.Identity(rec)
+	if o.IDGlob != "" && (idErr != nil || !globMatch(o.IDGlob, id)) {
+		return b, false, false, nil
+	}
+	return appendDumpLineTyped(b, rec, id, o)
+}
+
+// appendDumpLineTyped renders any record through the typed decode and
+// decode.Tree: the reference path, which the KV fast path must match.
+func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions) (out []byte, kept, failed bool, err error) {
+	var (
+		data   any
+		errMsg string
+		raw    []byte
+	)
+	d, derr := decode.DecodeRecord(rec)
+	if derr != nil {
+		failed = true
+		errMsg = derr.Error()
+		v, gerr := decode.DecodeAll(rec.Value())
+		if gerr != nil {
+			raw = rec.Raw
+		} else {
+			data = genericData(rec.Type, v.Interface(), o.ShowSecrets)
+		}
+	} else {
+		if !o.ShowSecrets {
+			decode.MaskSecrets(d)
+		}
+		data = decode.Tree(d.Data)
+		if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+			addValueText(data)
+		}
+	}
+	b = append(b, `{"n":`...)
+	b = strconv.AppendInt(b, rec.N, 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, rec.Offset, 10)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, int64(len(rec.Raw)), 10)
+	b = append(b, `,"type":`...)
+	b, _ = decode.AppendJSON(b, rec.Type.String())
+	b = append(b, `,"id":`...)
+	b, _ = decode.AppendJSON(b, id)
+	b = append(b, `,"data":`...)
+	if b, err = decode.AppendJSON(b, data); err != nil {
+		return b, false, failed, err
+	}
+	if errMsg != "" {
+		b = append(b, `,"error":`...)
+		b, _ = decode.AppendJSON(b, errMsg)
+	}
+	if len(raw) > 0 {
+		b = append(b, `,"raw":"`...)
+		b = base64.StdEncoding.AppendEncode(b, raw)
+		b = append(b, '"')
+	}
+	b = append(b, "}\n"...)
+	return b, true, failed, nil
 }
 
 // addValueText puts a "ValueText" string after "Value" when the value is valid UTF-8.
@@ -291,4 +513,285 @@ func globMatch(pattern, s string) bool {
 		p++
 	}
 	return p == len(pr)
+}
+
+// dumpKV is a KVS or Tombstone value read straight from its msgpack bytes:
+// dump's fast path for the record type that makes up most snapshots. parse
+// accepts only the plain shape Consul writes (a map of known DirEntry field
+// names with str keys, unsigned integers, str/bin/nil values, nothing
+// after it), for which DecodeRecord certainly succeeds and decode.Tree
+// gives exactly the fields appendLine writes; anything else (unknown keys,
+// which go to Extra, negative or float numbers, nested values) declines and
+// takes the typed path. TestDumpKVFastPathMatchesTyped holds the two equal.
+type dumpKV struct {
+	createIndex, flags, lockIndex, modifyIndex uint64
+	key, session, namespace, partition         []byte
+	value                                      []byte
+	valueSet                                   bool // Value is non-nil ([]byte{} for an empty str/bin)
+	dup                                        bool // a field name appeared twice (the last one wins)
+}
+
+// identity is decode.Identity of the record: the key alone in the common
+// case (no namespace or partition, no repeated field, where decode's
+// identity would read the first occurrence), else decode's own answer.
+func (e *dumpKV) identity(rec *decode.Record) string {
+	if !e.dup && len(e.namespace) == 0 && len(e.partition) == 0 {
+		return string(e.key)
+	}
+	id, _ := decode.Identity(rec) // the value parsed: it cannot fail
+	return id
+}
+
+func (e *dumpKV) parse(b []byte) bool {
+	p := 0
+	n, ok := mpMapLen(b, &p)
+	if !ok {
+		return false
+	}
+	var seen uint16
+	for i := 0; i < n; i++ {
+		k, ok := mpStr(b, &p)
+		if !ok || k == nil {
+			return false // non-str key (or nil): Extra or an error
+		}
+		f := kvFieldBit(k)
+		e.dup = e.dup || seen&f != 0
+		seen |= f
+		switch string(k) {
+		case "CreateIndex":
+			ok = mpUint(b, &p, &e.createIndex)
+		case "Flags":
+			ok = mpUint(b, &p, &e.flags)
+		case "LockIndex":
+			ok = mpUint(b, &p, &e.lockIndex)
+		case "ModifyIndex":
+			ok = mpUint(b, &p, &e.modifyIndex)
+		case "Key":
+			e.key, ok = mpStr(b, &p)
+		case "Session":
+			e.session, ok = mpStr(b, &p)
+		case "Namespace":
+			e.namespace, ok = mpStr(b, &p)
+		case "Partition":
+			e.partition, ok = mpStr(b, &p)
+		case "Value":
+			e.value, ok = mpStr(b, &p)
+			e.valueSet = e.value != nil
+		default:
+			return false // an unknown field goes to Extra: typed path
+		}
+		if !ok {
+			return false
+		}
+	}
+	return p == len(b)
+}
+
+// kvFieldBit gives each DirEntry field name its own bit (0 for others).
+func kvFieldBit(k []byte) uint16 {
+	for i, name := range [...]string{"CreateIndex", "Flags", "Key", "LockIndex", "ModifyIndex", "Session", "Value", "Namespace", "Partition"} {
+		if string(k) == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// appendLine writes the record's line as appendDumpLineTyped would: the
+// fields in DirEntry order, Namespace and Partition only when set,
+// ValueText after Value when the value is valid UTF-8.
+func (e *dumpKV) appendLine(b []byte, rec *decode.Record, id string) []byte {
+	b = append(b, `{"n":`...)
+	b = strconv.AppendInt(b, rec.N, 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, rec.Offset, 10)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, int64(len(rec.Raw)), 10)
+	b = append(b, `,"type":`...)
+	b, _ = decode.AppendJSON(b, rec.Type.String())
+	b = append(b, `,"id":`...)
+	b, _ = decode.AppendJSON(b, id)
+	b = append(b, `,"data":{"CreateIndex":`...)
+	b = strconv.AppendUint(b, e.createIndex, 10)
+	b = append(b, `,"Flags":`...)
+	b = strconv.AppendUint(b, e.flags, 10)
+	b = append(b, `,"Key":`...)
+	b = appendJSONBytesString(b, e.key)
+	b = append(b, `,"LockIndex":`...)
+	b = strconv.AppendUint(b, e.lockIndex, 10)
+	b = append(b, `,"ModifyIndex":`...)
+	b = strconv.AppendUint(b, e.modifyIndex, 10)
+	b = append(b, `,"Session":`...)
+	b = appendJSONBytesString(b, e.session)
+	b = append(b, `,"Value":`...)
+	if !e.valueSet {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, e.value)
+		b = append(b, '"')
+		if utf8.Valid(e.value) {
+			b = append(b, `,"ValueText":`...)
+			b = appendJSONBytesString(b, e.value)
+		}
+	}
+	if len(e.namespace) > 0 {
+		b = append(b, `,"Namespace":`...)
+		b = appendJSONBytesString(b, e.namespace)
+	}
+	if len(e.partition) > 0 {
+		b = append(b, `,"Partition":`...)
+		b = appendJSONBytesString(b, e.partition)
+	}
+	return append(b, "}}\n"...)
+}
+
+// jsonSafe marks the ASCII bytes encoding/json writes as they are (with
+// HTML escaping off): printable, not '"' or '\\'.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONBytesString appends s as a JSON string exactly as decode.AppendJSON
+// (encoding/json with HTML escaping off) writes a string: control
+// characters as \n, \t, … or \u00XX, invalid UTF-8 as \ufffd, U+2028 and
+// U+2029 escaped. KV values are mostly long runs of safe ASCII with quotes
+// in between (JSON documents), so safe runs are copied whole.
+func appendJSONBytesString(dst, src []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(src); {
+		c := src[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, src[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(src[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			start = i + size
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			start = i + size
+		}
+		i += size
+	}
+	dst = append(dst, src[start:]...)
+	return append(dst, '"')
+}
+
+// mpMapLen reads a msgpack map header at b[*p].
+func mpMapLen(b []byte, p *int) (int, bool) {
+	if *p >= len(b) {
+		return 0, false
+	}
+	c := b[*p]
+	switch {
+	case c >= 0x80 && c <= 0x8f:
+		*p++
+		return int(c & 0x0f), true
+	case c == 0xde && *p+3 <= len(b):
+		n := int(b[*p+1])<<8 | int(b[*p+2])
+		*p += 3
+		return n, true
+	}
+	return 0, false // map32 or not a map: typed path
+}
+
+// mpStr reads a str or bin at b[*p] (a non-nil slice, empty for length 0)
+// or nil (a nil slice). Other kinds fail.
+func mpStr(b []byte, p *int) ([]byte, bool) {
+	if *p >= len(b) {
+		return nil, false
+	}
+	c := b[*p]
+	q := *p + 1
+	var n int
+	switch {
+	case c >= 0xa0 && c <= 0xbf:
+		n = int(c & 0x1f)
+	case c == 0xc0:
+		*p = q
+		return nil, true
+	case c == 0xd9 || c == 0xc4:
+		if q+1 > len(b) {
+			return nil, false
+		}
+		n, q = int(b[q]), q+1
+	case c == 0xda || c == 0xc5:
+		if q+2 > len(b) {
+			return nil, false
+		}
+		n, q = int(b[q])<<8|int(b[q+1]), q+2
+	case c == 0xdb || c == 0xc6:
+		if q+4 > len(b) {
+			return nil, false
+		}
+		n, q = int(b[q])<<24|int(b[q+1])<<16|int(b[q+2])<<8|int(b[q+3]), q+4
+	default:
+		return nil, false
+	}
+	if n > len(b)-q {
+		return nil, false
+	}
+	*p = q + n
+	return b[q : q+n : q+n], true
+}
+
+// mpUint reads a non-negative integer (positive fixint, uint 8-64) or nil
+// (zero) at b[*p]. Other kinds fail.
+func mpUint(b []byte, p *int, out *uint64) bool {
+	if *p >= len(b) {
+		return false
+	}
+	c := b[*p]
+	switch {
+	case c <= 0x7f:
+		*out, *p = uint64(c), *p+1
+		return true
+	case c == 0xc0:
+		*out, *p = 0, *p+1
+		return true
+	case c >= 0xcc && c <= 0xcf:
+		w := 1 << (c - 0xcc)
+		if *p+1+w > len(b) {
+			return false
+		}
+		var x uint64
+		for _, y := range b[*p+1 : *p+1+w] {
+			x = x<<8 | uint64(y)
+		}
+		*out, *p = x, *p+1+w
+		return true
+	}
+	return false
 }

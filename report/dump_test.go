@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -303,5 +306,346 @@ func TestDumpEmptyStateBin(t *testing.T) {
 	}
 	if b.Len() != 0 {
 		t.Errorf("output %q, want none", b.String())
+	}
+}
+
+// mp builds msgpack bytes for the KV fast-path cases.
+type mp []byte
+
+func (m mp) fixmap(n int) mp { return append(m, 0x80|byte(n)) }
+func (m mp) str(s string) mp {
+	if len(s) < 32 {
+		return append(append(m, 0xa0|byte(len(s))), s...)
+	}
+	return append(append(m, 0xd9, byte(len(s))), s...)
+}
+func (m mp) bin(s string) mp  { return append(append(m, 0xc4, byte(len(s))), s...) }
+func (m mp) raw(b ...byte) mp { return append(m, b...) }
+
+// kvCases are KVS values in and around the shape the fast path accepts.
+func kvCases() map[string][]byte {
+	full := mp{}.fixmap(7).str("CreateIndex").raw(0x05).str("Flags").raw(0xcc, 0xff).str("Key").str("app/config").
+		str("LockIndex").raw(0x00).str("ModifyIndex").raw(0xcd, 0x12, 0x34).str("Session").str("").str("Value").bin(`{"a":1}`)
+	return map[string][]byte{
+		"consul shape":          full,
+		"nil value":             mp{}.fixmap(2).str("Key").str("k").str("Value").raw(0xc0),
+		"empty bin value":       mp{}.fixmap(2).str("Key").str("k").str("Value").bin(""),
+		"str value":             mp{}.fixmap(2).str("Key").str("k").str("Value").str("text"),
+		"invalid utf8 value":    mp{}.fixmap(2).str("Key").str("k").str("Value").bin("\xff\xfeok"),
+		"escapes in value":      mp{}.fixmap(2).str("Key").str("k").str("Value").bin("<a&b>\"\\\n\t\x01\u2028é"),
+		"every escape":          mp{}.fixmap(2).str("Key").str("\b\f\r\x7f\x1f").str("Value").bin("\u2029 😀 \xe2\x82 \xf0\x9f\x98 \xed\xa0\x80 \xc0\xaf end"),
+		"invalid utf8 key":      mp{}.fixmap(1).str("Key").str("bad\xffkey"),
+		"html in key":           mp{}.fixmap(1).str("Key").str("<script>&"),
+		"namespace partition":   mp{}.fixmap(3).str("Key").str("k").str("Namespace").str("ns").str("Partition").str("part"),
+		"empty namespace":       mp{}.fixmap(2).str("Key").str("k").str("Namespace").str(""),
+		"duplicate key":         mp{}.fixmap(2).str("Key").str("first").str("Key").str("second"),
+		"duplicate value":       mp{}.fixmap(2).str("Value").bin("x").str("Value").raw(0xc0),
+		"unknown field":         mp{}.fixmap(2).str("Key").str("k").str("Hash").raw(0x07),
+		"bin field name":        mp{}.fixmap(1).bin("Key").str("k"),
+		"nil field name":        mp{}.fixmap(1).raw(0xc0).str("k"),
+		"int field name":        mp{}.fixmap(1).raw(0x01).str("k"),
+		"negative index":        mp{}.fixmap(1).str("CreateIndex").raw(0xff),
+		"signed positive index": mp{}.fixmap(1).str("CreateIndex").raw(0xd0, 0x05),
+		"max uint64":            mp{}.fixmap(1).str("ModifyIndex").raw(0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+		"float index":           mp{}.fixmap(1).str("ModifyIndex").raw(0xcb, 0, 0, 0, 0, 0, 0, 0, 0),
+		"nil index":             mp{}.fixmap(1).str("LockIndex").raw(0xc0),
+		"nil key":               mp{}.fixmap(1).str("Key").raw(0xc0),
+		"int key value":         mp{}.fixmap(1).str("Key").raw(0x07),
+		"array value":           mp{}.fixmap(1).str("Value").raw(0x91, 0x01),
+		"empty map":             mp{}.fixmap(0),
+		"map16":                 mp{}.raw(0xde, 0x00, 0x01).str("Key").str("k"),
+		"map32":                 mp{}.raw(0xdf, 0, 0, 0, 1).str("Key").str("k"),
+		"nil record":            mp{}.raw(0xc0),
+		"not a map":             mp{}.str("Key"),
+		"trailing bytes":        append(mp{}.fixmap(1).str("Key").str("k"), 0x00),
+		"truncated":             full[:len(full)-3],
+		"count too high":        mp{}.fixmap(3).str("Key").str("k"),
+		"str16 value":           mp{}.fixmap(1).str("Value").raw(0xda, 0x00, 0x02, 'h', 'i'),
+		"str32 key":             mp{}.fixmap(1).str("Key").raw(0xdb, 0, 0, 0, 2, 'h', 'i'),
+		"bin32 length too long": mp{}.fixmap(1).str("Value").raw(0xc6, 0xff, 0xff, 0xff, 0xff, 'h'),
+		"long str":              mp{}.fixmap(1).str("Key").str(strings.Repeat("k", 200)),
+	}
+}
+
+// checkKVFastPath compares dump's line for a KVS and a Tombstone record
+// with value v against the typed reference path.
+func checkKVFastPath(t *testing.T, name string, v []byte, show bool) (fast bool) {
+	t.Helper()
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone} {
+		rec := &decode.Record{N: 7, Type: typ, Offset: 1234, Size: int64(len(v) + 1), Raw: append([]byte{byte(typ)}, v...)}
+		o := &DumpOptions{ShowSecrets: show}
+		got, gotKept, gotFailed, gotErr := appendDumpLine(nil, rec, o)
+		id, _ := decode.Identity(rec)
+		want, wantKept, wantFailed, wantErr := appendDumpLineTyped(nil, rec, id, o)
+		if string(got) != string(want) || gotKept != wantKept || gotFailed != wantFailed || (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s (%s): dump line differs from the typed path:\ngot  %q kept=%v failed=%v err=%v\nwant %q kept=%v failed=%v err=%v",
+				name, typ, got, gotKept, gotFailed, gotErr, want, wantKept, wantFailed, wantErr)
+		}
+		var e dumpKV
+		fast = e.parse(v)
+		if fast && wantFailed {
+			t.Errorf("%s: fast path accepts a value the typed decode rejects", name)
+		}
+	}
+	return fast
+}
+
+// The KV fast path writes exactly what the typed path writes, and takes
+// over the records Consul writes.
+func TestDumpKVFastPathMatchesTyped(t *testing.T) {
+	mustFast := map[string]bool{"consul shape": true, "nil value": true, "empty bin value": true, "str value": true,
+		"invalid utf8 value": true, "escapes in value": true, "every escape": true, "namespace partition": true, "duplicate key": true, "map16": true, "long str": true}
+	for name, v := range kvCases() {
+		if fast := checkKVFastPath(t, name, v, false); mustFast[name] && !fast {
+			t.Errorf("%s: fast path declined", name)
+		}
+	}
+	// Every KV record of the real fixtures goes through the fast path.
+	for _, path := range dumpFixtures {
+		s, err := decode.Open(path, decode.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv := 0
+		for s.Next() {
+			rec := s.Record()
+			if rec.Type != decode.TypeKVS && rec.Type != decode.TypeTombstone {
+				continue
+			}
+			kv++
+			if !checkKVFastPath(t, fmt.Sprintf("%s record %d", path, rec.N), rec.Value(), false) {
+				t.Errorf("%s: record %d (%s) declined by the fast path", path, rec.N, rec.Type)
+			}
+		}
+		s.Close()
+		if strings.Contains(path, "WithKV") && kv == 0 {
+			t.Errorf("%s: no KV records", path)
+		}
+	}
+}
+
+func FuzzDumpKVFastPath(f *testing.F) {
+	cases := kvCases()
+	names := make([]string, 0, len(cases))
+	for name := range cases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f.Add(cases[name])
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		checkKVFastPath(t, "fuzz", v, false)
+	})
+}
+
+// pipelineStateBin is a state.bin of n records, mixing fast-path KV
+// records, typed-path records (unknown field, Session, Index) and every
+// so often one record larger than a whole batch.
+func pipelineStateBin(n int) []byte {
+	b := []byte(mp{}.fixmap(1).str("LastIndex").raw(0xcd, 0xff, 0xff))
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("app/%05d", i)
+		switch {
+		case i%997 == 0:
+			b = append(b, byte(decode.TypeKVS))
+			big := strings.Repeat(fmt.Sprintf("%d\"", i), dumpBatchBytes/3)
+			b = mp(b).fixmap(2).str("Key").str(key).str("Value").raw(0xc6, byte(len(big)>>24), byte(len(big)>>16), byte(len(big)>>8), byte(len(big)))
+			b = append(b, big...)
+		case i%7 == 0:
+			b = append(b, byte(decode.TypeKVS))
+			b = mp(b).fixmap(2).str("Key").str(key).str("Hash").raw(0x01) // unknown field: typed path
+		case i%11 == 0:
+			b = append(b, byte(decode.TypeSession))
+			b = mp(b).fixmap(2).str("ID").str(key).str("Node").str("n1")
+		case i%13 == 0:
+			b = append(b, byte(decode.TypeIndex))
+			b = mp(b).fixmap(2).str("Key").str(key).str("Value").raw(byte(i % 100))
+		default:
+			b = append(b, byte(decode.TypeKVS))
+			b = mp(b).fixmap(3).str("Key").str(key).str("ModifyIndex").raw(0xcd, byte(i>>8), byte(i)).str("Value").bin(key)
+		}
+	}
+	return b
+}
+
+func pipelineSnapshot(t *testing.T, state []byte) *decode.Snapshot {
+	t.Helper()
+	meta := fmt.Sprintf(`{"ID":"x","Index":65535,"Term":1,"Version":1,"Size":%d}`, len(state))
+	s, err := decode.NewStateBin(bytes.NewReader(state), []byte(meta), decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Dump's worker pipeline writes, across many batches and batch-sized
+// records, exactly the lines of a plain one-record-at-a-time loop, in order.
+func TestDumpPipelineOrder(t *testing.T) {
+	const n = 3*dumpInFlight*dumpBatchRecords + 123
+	state := pipelineStateBin(n)
+	for _, o := range []DumpOptions{{NoHeader: true}, {NoHeader: true, IDGlob: "app/0*5"}, {NoHeader: true, Types: []decode.MessageType{decode.TypeSession}}} {
+		var got bytes.Buffer
+		st, err := Dump(pipelineSnapshot(t, state), &got, o)
+		if err != nil {
+			t.Fatalf("Dump: %v", err)
+		}
+		var want []byte
+		wantWritten := int64(0)
+		s := pipelineSnapshot(t, state)
+		types := map[decode.MessageType]bool{}
+		for _, ty := range o.Types {
+			types[ty] = true
+		}
+		for s.Next() {
+			rec := s.Record()
+			if len(types) > 0 && !types[rec.Type] {
+				continue
+			}
+			id, _ := decode.Identity(rec)
+			if o.IDGlob != "" && !globMatch(o.IDGlob, id) {
+				continue
+			}
+			var kept bool
+			want, kept, _, err = appendDumpLineTyped(want, rec, id, &o)
+			if err != nil || !kept {
+				t.Fatalf("reference line: kept=%v err=%v", kept, err)
+			}
+			wantWritten++
+		}
+		if st.Records != n || st.Written != wantWritten || st.DecodeErrors != 0 {
+			t.Errorf("stats %+v, want %d records, %d written", st, n, wantWritten)
+		}
+		if wantWritten == 0 {
+			t.Fatalf("options %+v select nothing: the test is void", o)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Fatalf("options %+v: line %d differs:\ngot  %.300s\nwant %.300s", o, i+1, gl[i], wl[i])
+				}
+			}
+			t.Fatalf("options %+v: %d lines, want %d", o, len(gl), len(wl))
+		}
+	}
+}
+
+type failAfter struct {
+	n   int
+	err error
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		n := w.n
+		w.n = 0
+		return n, w.err
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// A write error stops the dump at once and is returned, wrapped.
+func TestDumpWriteError(t *testing.T) {
+	state := pipelineStateBin(20000)
+	for _, after := range []int{0, 100, 1 << 20} {
+		errDiskFull := errors.New("disk full")
+		st, err := Dump(pipelineSnapshot(t, state), &failAfter{n: after, err: errDiskFull}, DumpOptions{})
+		if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "writing") {
+			t.Errorf("after %d bytes: err = %v, want the write error", after, err)
+		}
+		if st.Records >= 20000 {
+			t.Errorf("after %d bytes: read all %d records: the dump did not stop", after, st.Records)
+		}
+	}
+}
+
+// BenchmarkDump: the whole pipeline on an in-memory state.bin (MB/s of
+// state.bin; allocations per record are allocs/op ÷ records/op).
+func BenchmarkDump(b *testing.B) {
+	const n = 20000
+	state := pipelineStateBin(n)
+	meta := []byte(fmt.Sprintf(`{"ID":"x","Index":65535,"Term":1,"Version":1,"Size":%d}`, len(state)))
+	b.SetBytes(int64(len(state)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := decode.NewStateBin(bytes.NewReader(state), meta, decode.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Dump(s, io.Discard, DumpOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(n, "records/op")
+}
+
+// The hand-written lines are what encoding/json writes for DumpLine (the
+// documented shape), for typed, fallback ("error" + generic data) and raw
+// records alike.
+func TestDumpLineMatchesEncodingJSON(t *testing.T) {
+	var recs []decode.Record
+	keep := func(s *decode.Snapshot) {
+		defer s.Close()
+		for s.Next() {
+			r := *s.Record()
+			r.Raw = append([]byte(nil), r.Raw...)
+			recs = append(recs, r)
+		}
+	}
+	for _, path := range dumpFixtures {
+		s, err := decode.Open(path, decode.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep(s)
+	}
+	keep(pipelineSnapshot(t, pipelineStateBin(300)))
+	for _, v := range kvCases() {
+		recs = append(recs, decode.Record{N: int64(len(recs) + 1), Type: decode.TypeKVS, Offset: 99, Raw: append([]byte{byte(decode.TypeKVS)}, v...)})
+	}
+	failed := 0
+	for _, show := range []bool{false, true} {
+		o := &DumpOptions{ShowSecrets: show}
+		for i := range recs {
+			rec := &recs[i]
+			got, kept, fail, err := appendDumpLine(nil, rec, o)
+			if err != nil || !kept {
+				t.Fatalf("record %d: kept=%v err=%v", rec.N, kept, err)
+			}
+			// The reference: the old encoding/json rendering of DumpLine.
+			line := DumpLine{N: rec.N, Offset: rec.Offset, Size: int64(len(rec.Raw)), Type: rec.Type.String()}
+			line.ID, _ = decode.Identity(rec)
+			if d, derr := decode.DecodeRecord(rec); derr != nil {
+				failed++
+				line.Error = derr.Error()
+				if v, gerr := decode.DecodeAll(rec.Value()); gerr != nil {
+					line.Raw = rec.Raw
+				} else {
+					line.Data = genericData(rec.Type, v.Interface(), show)
+				}
+			} else {
+				if !show {
+					decode.MaskSecrets(d)
+				}
+				line.Data = decode.Tree(d.Data)
+				if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+					addValueText(line.Data)
+				}
+			}
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(&line); err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != want.String() || fail != (line.Error != "") {
+				t.Errorf("record %d (%s), show=%v:\ngot  %.400s\nwant %.400s", rec.N, rec.Type, show, got, want.String())
+			}
+		}
+	}
+	if failed == 0 {
+		t.Error("no record took the fallback path: the test is void")
 	}
 }

@@ -150,9 +150,13 @@ func VerifyFile(path string, o VerifyOptions) (*VerifyResult, error) {
 }
 
 // Verify reads s once and gives the layered verdict. It keeps reading past
-// failures where later layers still tell something: records are all
-// typed-decoded even when the checksum will not match, and the checksum is
-// still computed after a record fails (decode.Snapshot drains the stream).
+// failures where later layers still tell something: every record is
+// checked against its type even when the checksum will not match, and the
+// checksum is still computed after a record fails (decode.Snapshot drains
+// the stream). The per-record checks walk the bytes without building
+// values (decode.CheckRecord gives DecodeRecord's exact verdict and error,
+// decode.RaftIndexes the indexes), so verify runs at scanning speed and its
+// memory does not grow with the snapshot.
 func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
 	r := &VerifyResult{File: s.Name, Form: s.Form.String(), Strict: o.Strict, Findings: []Finding{}}
 	v := verifier{r: r, capped: map[string]int{}}
@@ -166,9 +170,25 @@ func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
 		unknownOrder         []decode.MessageType
 		maxIdx               idxSeen // highest index seen, for when meta.json follows state.bin
 		indexBeyondMetaFound bool
+		rec                  *decode.Record
 	)
+	// onIndex sees each raft index of the current record (decode.RaftIndexes
+	// walks the bytes; one closure for the whole scan, so nothing is
+	// allocated per record).
+	onIndex := func(field string, value uint64) {
+		if m := s.Meta(); m != nil {
+			if value > m.Index {
+				indexBeyondMetaFound = true
+				v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
+					Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
+					Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
+			}
+		} else if value > maxIdx.value {
+			maxIdx = idxSeen{value: value, field: field, n: rec.N, off: rec.Offset, t: rec.Type}
+		}
+	}
 	for s.Next() {
-		rec := s.Record()
+		rec = s.Record()
 		r.Records++
 		lastType = rec.Type
 		t := rec.Type
@@ -187,24 +207,15 @@ func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
 			}
 			u.count++
 		}
-		if _, err := decode.DecodeRecord(rec); err != nil {
+		// CheckRecord gives DecodeRecord's exact verdict and error without
+		// building the typed value in the common case.
+		if err := decode.CheckRecord(rec); err != nil {
 			v.add("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
 				Offset: rec.Offset, Record: rec.N, Type: t.String(),
 				Message: fmt.Sprintf("state.bin record %d (%s) at offset %d: %v", rec.N, t, rec.Offset, err)})
 			continue
 		}
-		for _, ix := range recordIndexes(rec) {
-			if m := s.Meta(); m != nil {
-				if ix.value > m.Index {
-					indexBeyondMetaFound = true
-					v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
-						Offset: rec.Offset, Record: rec.N, Type: t.String(),
-						Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, t, rec.Offset, ix.field, ix.value, m.Index)})
-				}
-			} else if ix.value > maxIdx.value {
-				maxIdx = idxSeen{value: ix.value, field: ix.field, n: rec.N, off: rec.Offset, t: t}
-			}
-		}
+		decode.RaftIndexes(rec, onIndex)
 	}
 	v.flushCaps()
 
@@ -311,52 +322,6 @@ func (v *verifier) flushCaps() {
 		v.r.Findings = append(v.r.Findings, Finding{Layer: f.Layer, Severity: f.Severity, Member: f.Member, Offset: -1,
 			Message: fmt.Sprintf("%d more findings like the above (last: %s)", n-maxFindingsPerCheck, f.Message)})
 	}
-}
-
-type recIndex struct {
-	field string
-	value uint64
-}
-
-// recordIndexes reads the raft indexes a record carries at its top level
-// (CreateIndex, ModifyIndex; an Index record's Value) and those of a
-// Register record's Service and Check. Values that are not maps give none.
-func recordIndexes(rec *decode.Record) []recIndex {
-	switch rec.Type {
-	case decode.TypeConfigEntry, decode.TypePeering, decode.TypePeeringTrustBundle, decode.TypePeeringSecret,
-		decode.TypeResource, decode.TypeChunkingState, decode.TypeCoordinateBatchUpdate, decode.TypeFreeVirtualIP:
-		return nil // wrapped payloads or no raft index
-	}
-	v, err := decode.DecodeAll(rec.Value())
-	if err != nil || v.Kind != decode.Map {
-		return nil
-	}
-	var out []recIndex
-	take := func(m *decode.Value, prefix string) {
-		for _, name := range []string{"CreateIndex", "ModifyIndex"} {
-			if x, ok := m.Get(name); ok {
-				if u, ok := x.AsUint(); ok {
-					out = append(out, recIndex{prefix + name, u})
-				}
-			}
-		}
-	}
-	take(&v, "")
-	switch rec.Type {
-	case decode.TypeIndex:
-		if x, ok := v.Get("Value"); ok {
-			if u, ok := x.AsUint(); ok {
-				out = append(out, recIndex{"Value", u})
-			}
-		}
-	case decode.TypeRegister:
-		for _, sub := range []string{"Service", "Check"} {
-			if x, ok := v.Get(sub); ok && x.Kind == decode.Map {
-				take(x, sub+".")
-			}
-		}
-	}
-	return out
 }
 
 // findingOf places an error found by decode in its layer.

@@ -186,7 +186,9 @@ func damageCases(t *testing.T) []damageCase {
 	return []damageCase{
 		{name: "not gzip", input: []byte("this is not a snapshot\n"), layers: []string{LayerGzip}},
 		{name: "empty file", input: []byte{}, layers: []string{LayerGzip}},
-		{name: "truncated archive", input: good[:len(good)/2], layers: []string{LayerTar}},
+		// A cut archive ends the compressed stream mid-member: reported as gzip
+		// (the decompressor saw the end) or as a short tar member.
+		{name: "truncated archive", input: good[:len(good)/2], layers: []string{LayerGzip, LayerTar}, anyOf: true},
 		// deflate may decode the flipped byte into garbage: the tar reader then
 		// fails before the gzip CRC at the end is reached.
 		{name: "flipped compressed byte", input: flipped, layers: []string{LayerGzip, LayerTar}, anyOf: true},
