@@ -100,7 +100,7 @@ const (
 	DefaultKVDepth     = 2
 	DefaultMaxValueLen = 120
 	DefaultRawBudget   = 32 << 20
-	DefaultMaxHeld     = 10000
+	DefaultMaxHeld     = 1000
 )
 
 func (o *Options) maxValueLen() int {
@@ -224,10 +224,12 @@ type side struct {
 	s          *decode.Snapshot
 	cur        *item
 	lastRank   int
-	lastKey    string
+	lastKey    []byte // key of the last record (a copy)
+	scratch    []byte // kvIdentity's buffer
 	maxRank    int
 	warnedType map[decode.MessageType]bool
 	ended      bool // Next returned false
+	it         item // cur points here (one item per side, reused)
 }
 
 type engine struct {
@@ -246,6 +248,7 @@ type engine struct {
 	suppressed int
 	only       map[decode.MessageType]bool
 	ignore     map[decode.MessageType]bool
+	want       [256]bool // wanted types (only, ignore)
 }
 
 // Run compares snapshot a with snapshot b in one streaming pass over both
@@ -280,6 +283,10 @@ func Run(ctx context.Context, a, b *decode.Snapshot, opts Options, emit func(*Ch
 	if !opts.IncludeRaftBookkeeping && !e.only[decode.TypeIndex] {
 		e.ignore[decode.TypeIndex] = true
 	}
+	for t := range e.want {
+		mt := decode.MessageType(t)
+		e.want[t] = (e.only == nil || e.only[mt]) && !e.ignore[mt]
+	}
 	e.sides[0] = &side{name: "A", s: a, warnedType: map[decode.MessageType]bool{}}
 	e.sides[1] = &side{name: "B", s: b, warnedType: map[decode.MessageType]bool{}}
 	err := e.run()
@@ -291,10 +298,8 @@ func Run(ctx context.Context, a, b *decode.Snapshot, opts Options, emit func(*Ch
 }
 
 func (e *engine) run() error {
-	for _, sd := range e.sides {
-		if err := e.advance(sd); err != nil {
-			return err
-		}
+	if err := e.advanceBoth(); err != nil {
+		return err
 	}
 	n := 0
 	for e.sides[0].cur != nil || e.sides[1].cur != nil {
@@ -316,10 +321,7 @@ func (e *engine) run() error {
 		case c == 0 && a.id == b.id:
 			err = e.matchLive(a, b)
 			if err == nil {
-				err = e.advance(e.sides[0])
-			}
-			if err == nil {
-				err = e.advance(e.sides[1])
+				err = e.advanceBoth()
 			}
 		case c <= 0:
 			err = e.take(0, a)
@@ -343,6 +345,7 @@ func (e *engine) run() error {
 		}
 	}
 	if e.cut() {
+		e.drain()
 		return nil
 	}
 	// Every record of both inputs was compared (an archive-level failure
@@ -381,50 +384,184 @@ func cmpItems(a, b *item) int {
 	return strings.Compare(a.key, b.key)
 }
 
-func (e *engine) wanted(t decode.MessageType) bool {
-	if e.only != nil && !e.only[t] {
-		return false
+func (e *engine) wanted(t decode.MessageType) bool { return e.want[t] }
+
+// nextWanted moves a side's stream to its next record of a wanted type and
+// returns it, or nil when Next returned false (the caller calls ended).
+func (e *engine) nextWanted(sd *side) *decode.Record {
+	for sd.s.Next() {
+		if rec := sd.s.Record(); e.want[rec.Type] {
+			return rec
+		}
 	}
-	return !e.ignore[t]
+	return nil
+}
+
+// itemOf fills it with what the merge needs of rec, a record of side sd.
+// skip: the record is filtered out (KVPrefix). ok false: the record could
+// not be read (the error is recorded; the stream is cut).
+func (e *engine) itemOf(sd *side, rec *decode.Record, it *item) (skip, ok bool) {
+	*it = item{rec: rec, typ: rec.Type, rank: rankOf(rec.Type)}
+	id, err := decode.Identity(rec)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s (%s): record %d (%s) at offset %d: %w", sd.name, sd.s.Name, rec.N, rec.Type, rec.Offset, err))
+		return false, false
+	}
+	it.id = id
+	if !rec.Type.InSnapshots() {
+		it.key = id
+		return false, true
+	}
+	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		// The sort key is the identity; the Key field is read straight
+		// from the bytes (Identity already checked the value decodes).
+		if kb, found := decode.KVKeyBytes(rec); found {
+			if e.o.KVPrefix != "" && !bytes.HasPrefix(kb, []byte(e.o.KVPrefix)) {
+				return true, true
+			}
+			it.key, it.kvKey = id, string(kb)
+			return false, true
+		}
+	}
+	if k, fast := fastSortKey(rec.Type, rec.Value(), id); fast {
+		// No generic decode needed (Identity has already decoded or
+		// checked the value, so none would fail).
+		it.key = k
+		return false, true
+	}
+	v, err := decode.DecodeAll(rec.Value())
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s (%s): record %d (%s) at offset %d: %w: %w", sd.name, sd.s.Name, rec.N, rec.Type, rec.Offset, decode.ErrTypedDecode, err))
+		return false, false
+	}
+	it.key = sortKey(rec, &v, id)
+	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		it.kvKey = kvKey(&v)
+		if e.o.KVPrefix != "" && !strings.HasPrefix(it.kvKey, e.o.KVPrefix) {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// place makes rec (just read from side sd) the side's current record, or
+// moves on to the side's next record if rec is filtered out.
+func (e *engine) place(sd *side, rec *decode.Record) {
+	sd.cur = nil
+	for rec != nil {
+		skip, ok := e.itemOf(sd, rec, &sd.it)
+		if !ok {
+			return
+		}
+		if !skip {
+			e.checkOrder(sd, &sd.it)
+			sd.cur = &sd.it
+			return
+		}
+		rec = e.nextWanted(sd)
+	}
+	e.ended(sd)
 }
 
 // advance moves a side to its next record that passes the filters.
 func (e *engine) advance(sd *side) error {
 	sd.cur = nil
-	for sd.s.Next() {
-		rec := sd.s.Record()
-		if !e.wanted(rec.Type) {
-			continue
+	e.place(sd, e.nextWanted(sd))
+	return nil
+}
+
+// advanceBoth moves both sides on after their current records matched.
+// While the next records of both inputs are byte-for-byte equal (the
+// common case: most of a snapshot does not change between two saves),
+// they are a matched, unchanged pair whose identity and sort key are
+// computed once, from A's copy, and nothing is decoded or held; the first
+// pair that differs becomes the sides' current records as advance would
+// make them.
+func (e *engine) advanceBoth() error {
+	a, b := e.sides[0], e.sides[1]
+	a.cur, b.cur = nil, nil
+	for n := 1; ; n++ {
+		if n%1024 == 0 {
+			if err := e.ctx.Err(); err != nil {
+				return err
+			}
 		}
-		it := &item{rec: rec, typ: rec.Type, rank: rankOf(rec.Type)}
-		id, err := decode.Identity(rec)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s (%s): record %d (%s) at offset %d: %w", sd.name, sd.s.Name, rec.N, rec.Type, rec.Offset, err))
+		ra := e.nextWanted(a)
+		if ra == nil {
+			e.ended(a)
+			return e.advance(b)
+		}
+		rb := e.nextWanted(b)
+		if rb == nil || ra.Type != rb.Type || !bytes.Equal(ra.Raw, rb.Raw) {
+			e.place(a, ra)
+			if rb == nil {
+				e.ended(b)
+			} else {
+				e.place(b, rb)
+			}
 			return nil
 		}
-		it.id = id
-		if rec.Type.InSnapshots() {
-			v, err := decode.DecodeAll(rec.Value())
-			if err != nil {
-				e.errs = append(e.errs, fmt.Errorf("%s (%s): record %d (%s) at offset %d: %w: %w", sd.name, sd.s.Name, rec.N, rec.Type, rec.Offset, decode.ErrTypedDecode, err))
-				return nil
+		if ra.Type == decode.TypeKVS || ra.Type == decode.TypeTombstone {
+			if e.kvPair(ra, rb) {
+				continue
 			}
-			it.key = sortKey(rec, &v, id)
-			if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-				it.kvKey = kvKey(&v)
-				if e.o.KVPrefix != "" && !strings.HasPrefix(it.kvKey, e.o.KVPrefix) {
-					continue
-				}
-			}
-		} else {
-			it.key = id
 		}
-		e.checkOrder(sd, it)
-		sd.cur = it
-		return nil
+		skip, ok := e.itemOf(a, ra, &a.it)
+		if !ok {
+			e.itemOf(b, rb, &b.it) // the same bytes: B's copy fails the same way
+			return nil
+		}
+		if skip {
+			continue
+		}
+		b.it = a.it
+		b.it.rec = rb
+		e.checkOrder(a, &a.it)
+		e.checkOrder(b, &b.it)
+		e.count(0, &a.it)
+		e.count(1, &b.it)
+		e.state(a.it.typ).sum.Unchanged++
 	}
-	e.ended(sd)
-	return nil
+}
+
+// kvPair handles a byte-identical pair of KVS or Tombstone records ra, rb
+// without building items: identity (the sort key) and Key straight from
+// the bytes, no allocation. false: the value has a shape kvIdentity
+// declines; take the general path.
+func (e *engine) kvPair(ra, rb *decode.Record) bool {
+	a, b := e.sides[0], e.sides[1]
+	id, key, ok := kvIdentity(a.scratch, ra.Value())
+	if !ok {
+		return false
+	}
+	a.scratch = id[:0]
+	if e.o.KVPrefix != "" && !bytes.HasPrefix(key, []byte(e.o.KVPrefix)) {
+		return true
+	}
+	t, rank := ra.Type, rankOf(ra.Type)
+	e.checkOrderOf(a, rank, t, ra, bytes.Compare(id, a.lastKey) < 0)
+	a.lastKey = append(a.lastKey[:0], id...)
+	e.checkOrderOf(b, rank, t, rb, bytes.Compare(id, b.lastKey) < 0)
+	b.lastKey = append(b.lastKey[:0], id...)
+	ts := e.state(t)
+	ts.sum.CountA++
+	ts.sum.BytesA += ra.Size
+	ts.sum.CountB++
+	ts.sum.BytesB += rb.Size
+	ts.sum.Unchanged++
+	if t == decode.TypeKVS {
+		p := kvPrefixBytes(key, e.o.KVDepth)
+		ps := e.prefix[string(p)]
+		if ps == nil {
+			ps = &PrefixSummary{Prefix: string(p)}
+			e.prefix[ps.Prefix] = ps
+		}
+		ps.CountA++
+		ps.BytesA += ra.Size
+		ps.CountB++
+		ps.BytesB += rb.Size
+	}
+	return true
 }
 
 // ended collects the errors of an input whose Next returned false.
@@ -454,36 +591,43 @@ func (e *engine) drain() {
 // correct (records wait for their partner by identity); only the memory
 // held for that type grows, which is why it is reported.
 func (e *engine) checkOrder(sd *side, it *item) {
-	if it.rank < sd.maxRank {
-		if !sd.warnedType[it.typ] {
-			sd.warnedType[it.typ] = true
+	e.checkOrderOf(sd, it.rank, it.typ, it.rec, it.key < string(sd.lastKey))
+	sd.lastKey = append(sd.lastKey[:0], it.key...)
+}
+
+// checkOrderOf is checkOrder for a record of type t and rank at rec whose
+// key sorts below the side's last key (decreased); the caller updates lastKey.
+func (e *engine) checkOrderOf(sd *side, rank int, t decode.MessageType, rec *decode.Record, decreased bool) {
+	if rank < sd.maxRank {
+		if !sd.warnedType[t] {
+			sd.warnedType[t] = true
 			e.warnf("%s: %s records appear again after records of a later type (record %d, offset %d); they are matched by identity and held until the end of the diff",
-				sd.name, it.typ, it.rec.N, it.rec.Offset)
+				sd.name, t, rec.N, rec.Offset)
 		}
-		ts := e.state(it.typ)
+		ts := e.state(t)
 		ts.sticky = true
 		ts.disordered = true
 		if ts.flushed && !ts.warnedLate {
 			ts.warnedLate = true
-			e.warnf("%s: %s changes were already reported before record %d; a record reported as added or removed there may be listed again", sd.name, it.typ, it.rec.N)
+			e.warnf("%s: %s changes were already reported before record %d; a record reported as added or removed there may be listed again", sd.name, t, rec.N)
 		}
-	} else if it.rank == sd.lastRank && it.key < sd.lastKey && it.typ.InSnapshots() {
-		ts := e.state(it.typ)
+	} else if rank == sd.lastRank && decreased && t.InSnapshots() {
+		ts := e.state(t)
 		if !ts.disordered && ts.early > 0 && !ts.warnedLate {
 			ts.warnedLate = true
-			e.warnf("%s: %d %s changes were reported before record %d assuming Consul's order; a record reported as added or removed there may be listed again", sd.name, ts.early, it.typ, it.rec.N)
+			e.warnf("%s: %d %s changes were reported before record %d assuming Consul's order; a record reported as added or removed there may be listed again", sd.name, ts.early, t, rec.N)
 		}
 		ts.disordered = true
-		if !sd.warnedType[it.typ] {
-			sd.warnedType[it.typ] = true
+		if !sd.warnedType[t] {
+			sd.warnedType[t] = true
 			e.warnf("%s: %s records are not in Consul's order (record %d, offset %d); that type is matched by identity, holding unmatched records until the type ends (at most %d bytes of them, digests beyond)",
-				sd.name, it.typ, it.rec.N, it.rec.Offset, e.budget)
+				sd.name, t, rec.N, rec.Offset, e.budget)
 		}
 	}
-	if it.rank > sd.maxRank {
-		sd.maxRank = it.rank
+	if rank > sd.maxRank {
+		sd.maxRank = rank
 	}
-	sd.lastRank, sd.lastKey = it.rank, it.key
+	sd.lastRank = rank
 }
 
 // maxWarnings caps Summary.Warnings (a garbled input would repeat them).
