@@ -22,11 +22,11 @@ func identityFast(rec *Record) (string, bool) {
 	// str is identity.go's str: the first str/bin key equal to key, its value's
 	// str/bin payload, else "".
 	str := func(at int, key string) string {
-		p, ok := mapField(b, at, key)
+		p, ok := MapField(b, at, key)
 		if !ok {
 			return ""
 		}
-		s, _, isStr := strAt(b, p)
+		s, _, isStr := StrAt(b, p)
 		if !isStr {
 			return ""
 		}
@@ -38,11 +38,11 @@ func identityFast(rec *Record) (string, bool) {
 	case TypeRegister:
 		node := str(0, "Node")
 		q := qual{peer: str(0, "PeerName"), partition: str(0, "Partition")}
-		if p, ok := mapField(b, 0, "Service"); ok && isMap(b[p]) {
+		if p, ok := MapField(b, 0, "Service"); ok && isMap(b[p]) {
 			q.namespace = str(p, "Namespace")
 			return "service:" + node + "/" + str(p, "ID") + q.suffix(), true
 		}
-		if p, ok := mapField(b, 0, "Check"); ok && isMap(b[p]) {
+		if p, ok := MapField(b, 0, "Check"); ok && isMap(b[p]) {
 			q.namespace = str(p, "Namespace")
 			return "check:" + node + "/" + str(p, "CheckID") + q.suffix(), true
 		}

@@ -24,10 +24,10 @@ func RaftIndexes(rec *Record, fn func(field string, v uint64)) {
 	if !c.generic(0) || c.p != len(b) || b[0]&0xf0 != 0x80 && b[0] != 0xde && b[0] != 0xdf {
 		return // not exactly one valid msgpack map
 	}
-	top := func(name string) (int, bool) { return mapField(b, 0, name) }
+	top := func(name string) (int, bool) { return MapField(b, 0, name) }
 	take := func(at int, prefix [2]string) {
 		for i, name := range [2]string{"CreateIndex", "ModifyIndex"} {
-			if p, ok := mapField(b, at, name); ok {
+			if p, ok := MapField(b, at, name); ok {
 				if u, ok := uintAt(b, p); ok {
 					fn(prefix[i], u)
 				}
@@ -53,29 +53,6 @@ func RaftIndexes(rec *Record, fn func(field string, v uint64)) {
 }
 
 func isMap(c byte) bool { return c&0xf0 == 0x80 || c == 0xde || c == 0xdf }
-
-// mapField returns the position of the value under the first str/bin key
-// equal to name in the map at b[at]. b must hold valid msgpack there.
-func mapField(b []byte, at int, name string) (int, bool) {
-	n, p, ok := mapLen(b[at:])
-	if !ok {
-		return 0, false
-	}
-	p += at
-	for i := uint64(0); i < n; i++ {
-		k, q, isStr := strAt(b, p)
-		if q < 0 {
-			return 0, false
-		}
-		if isStr && string(k) == name {
-			return q, true
-		}
-		if p = skipValue(b, q); p < 0 {
-			return 0, false
-		}
-	}
-	return 0, false
-}
 
 // uintAt reads a non-negative integer at b[p].
 func uintAt(b []byte, p int) (uint64, bool) {

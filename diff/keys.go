@@ -176,174 +176,11 @@ func kvPrefix(key string, depth int) string {
 	return key
 }
 
-// The walkers below read single fields of a msgpack value without decoding
-// it (no allocation), for the sort keys of the common types: the merge
-// needs a key for every record of both inputs. They agree with
-// decode.Value's Get and String: the first str/bin key equal to the name
-// wins, and a value that is not str/bin reads as "".
-
-// mpField returns the position in b of the value of the first entry whose
-// str/bin key is name, in the map at b[p]; ok false when b[p] is not a
-// map, the key is absent or the bytes are malformed.
-func mpField(b []byte, p int, name string) (int, bool) {
-	n, q, ok := mpMapLen(b, p)
-	if !ok {
-		return 0, false
-	}
-	for i := uint64(0); i < n; i++ {
-		k, end, isStr := mpStr(b, q)
-		if end < 0 {
-			return 0, false
-		}
-		if isStr && string(k) == name {
-			return end, end < len(b)
-		}
-		if q = mpSkip(b, end); q < 0 {
-			return 0, false
-		}
-	}
-	return 0, false
-}
-
-// mpStrField is str(v, name): the str/bin payload of field name of the
-// map at b[p], "" when absent or not a string.
-func mpStrField(b []byte, p int, name string) []byte {
-	q, ok := mpField(b, p, name)
-	if !ok {
-		return nil
-	}
-	s, _, _ := mpStr(b, q)
-	return s
-}
-
-// mpIsMap reports whether b[p] starts a map.
-func mpIsMap(b []byte, p int) bool {
-	_, _, ok := mpMapLen(b, p)
-	return ok
-}
-
-func mpMapLen(b []byte, p int) (n uint64, q int, ok bool) {
-	if p >= len(b) {
-		return 0, 0, false
-	}
-	c := b[p]
-	switch {
-	case c >= 0x80 && c <= 0x8f:
-		return uint64(c & 0x0f), p + 1, true
-	case c == 0xde && len(b)-p >= 3:
-		return uint64(b[p+1])<<8 | uint64(b[p+2]), p + 3, true
-	case c == 0xdf && len(b)-p >= 5:
-		return uint64(b[p+1])<<24 | uint64(b[p+2])<<16 | uint64(b[p+3])<<8 | uint64(b[p+4]), p + 5, true
-	}
-	return 0, 0, false
-}
-
-// mpStr reads the value at b[p]: its payload if it is a str or bin, and
-// in any case the position after it (-1 if malformed or truncated).
-func mpStr(b []byte, p int) (payload []byte, end int, isStr bool) {
-	if p >= len(b) {
-		return nil, -1, false
-	}
-	c := b[p]
-	var n, w int
-	switch {
-	case c >= 0xa0 && c <= 0xbf:
-		n = int(c & 0x1f)
-	case c == 0xd9 || c == 0xc4:
-		w = 1
-	case c == 0xda || c == 0xc5:
-		w = 2
-	case c == 0xdb || c == 0xc6:
-		w = 4
-	default:
-		return nil, mpSkip(b, p), false
-	}
-	if p+1+w > len(b) {
-		return nil, -1, false
-	}
-	for _, x := range b[p+1 : p+1+w] {
-		n = n<<8 | int(x)
-	}
-	start := p + 1 + w
-	if n < 0 || n > len(b)-start {
-		return nil, -1, false
-	}
-	return b[start : start+n], start + n, true
-}
-
-// mpSkip returns the position just after the msgpack object at b[p], or -1
-// if it is malformed or runs past the end of b (iterative: no recursion on
-// hostile nesting).
-func mpSkip(b []byte, p int) int {
-	rem := uint64(1)
-	for rem > 0 {
-		if p >= len(b) {
-			return -1
-		}
-		c := b[p]
-		p++
-		rem--
-		var skip uint64
-		switch {
-		case c <= 0x7f || c >= 0xe0:
-		case c <= 0x8f:
-			rem += 2 * uint64(c&0x0f)
-		case c <= 0x9f:
-			rem += uint64(c & 0x0f)
-		case c <= 0xbf:
-			skip = uint64(c & 0x1f)
-		default:
-			switch c {
-			case 0xc0, 0xc2, 0xc3:
-			case 0xc1:
-				return -1
-			case 0xcc, 0xd0:
-				skip = 1
-			case 0xcd, 0xd1:
-				skip = 2
-			case 0xca, 0xce, 0xd2:
-				skip = 4
-			case 0xcb, 0xcf, 0xd3:
-				skip = 8
-			case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
-				skip = 1 + uint64(1)<<(c-0xd4)
-			default:
-				var w int
-				switch c {
-				case 0xc4, 0xc7, 0xd9:
-					w = 1
-				case 0xc5, 0xc8, 0xda, 0xdc, 0xde:
-					w = 2
-				default:
-					w = 4
-				}
-				if p+w > len(b) {
-					return -1
-				}
-				var n uint64
-				for _, x := range b[p : p+w] {
-					n = n<<8 | uint64(x)
-				}
-				p += w
-				switch c {
-				case 0xdc, 0xdd:
-					rem += n
-				case 0xde, 0xdf:
-					rem += 2 * n
-				case 0xc7, 0xc8, 0xc9:
-					skip = n + 1
-				default:
-					skip = n
-				}
-			}
-		}
-		if skip > uint64(len(b)-p) || rem > uint64(len(b)) {
-			return -1
-		}
-		p += int(skip)
-	}
-	return p
-}
+// Sort keys of the common types read single fields straight from the
+// bytes with decode's walkers (decode/walk.go), without decoding or
+// allocating: the merge needs a key for every record of both inputs. They
+// agree with decode.Value's Get and String: the first str/bin key equal to
+// the name wins, and a value that is not str/bin reads as "".
 
 // fastSortKey is sortKey without a generic decode, for the types whose key
 // is the identity or a few string fields (ok false: use sortKey). b is the
@@ -351,27 +188,27 @@ func mpSkip(b []byte, p int) int {
 func fastSortKey(t decode.MessageType, b []byte, id string) (string, bool) {
 	switch t {
 	case decode.TypeRegister:
-		if !mpIsMap(b, 0) {
+		if !decode.IsMapAt(b, 0) {
 			return "", false
 		}
 		lower := func(s []byte) string { return strings.ToLower(string(s)) }
-		peer := lower(mpStrField(b, 0, "PeerName"))
+		peer := lower(strField(b, 0, "PeerName"))
 		if peer == "" {
 			peer = "~"
 		}
-		k := peer + "\x00" + lower(mpStrField(b, 0, "Node")) + "\x00"
-		if p, ok := mpField(b, 0, "Service"); ok && mpIsMap(b, p) {
-			return k + "1\x00" + lower(mpStrField(b, p, "ID")), true
+		k := peer + "\x00" + lower(strField(b, 0, "Node")) + "\x00"
+		if p, ok := decode.MapField(b, 0, "Service"); ok && decode.IsMapAt(b, p) {
+			return k + "1\x00" + lower(strField(b, p, "ID")), true
 		}
-		if p, ok := mpField(b, 0, "Check"); ok && mpIsMap(b, p) {
-			return k + "2\x00" + lower(mpStrField(b, p, "CheckID")), true
+		if p, ok := decode.MapField(b, 0, "Check"); ok && decode.IsMapAt(b, p) {
+			return k + "2\x00" + lower(strField(b, p, "CheckID")), true
 		}
 		return k + "0", true
 	case decode.TypeACLToken:
-		if !mpIsMap(b, 0) {
+		if !decode.IsMapAt(b, 0) {
 			return "", false
 		}
-		return string(mpStrField(b, 0, "SecretID")), true
+		return string(strField(b, 0, "SecretID")), true
 	case decode.TypeCoordinateBatchUpdate, decode.TypeServiceVirtualIP, decode.TypeFreeVirtualIP, decode.TypePeering,
 		decode.TypeKVS, decode.TypeTombstone: // KV: see itemOf
 		return "", false
@@ -389,10 +226,10 @@ func mpScalarEnd(b []byte, p int) int {
 	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
 		return p + 1
 	case c >= 0xa0 && c <= 0xbf, c == 0xc4, c == 0xc5, c == 0xc6, c == 0xd9, c == 0xda, c == 0xdb:
-		_, end, _ := mpStr(b, p)
+		_, end, _ := decode.StrAt(b, p)
 		return end
 	case c >= 0xca && c <= 0xd3:
-		if q := mpSkip(b, p); q > p {
+		if q := decode.SkipValue(b, p); q > p {
 			return q
 		}
 	}
@@ -405,14 +242,14 @@ func mpScalarEnd(b []byte, p int) int {
 // unless b is a map whose keys and values are all scalars: nothing in it
 // can then fail the generic decode, so the result is exactly Identity's.
 func kvIdentity(dst, b []byte) (id, key []byte, ok bool) {
-	n, p, isMap := mpMapLen(b, 0)
+	n, p, isMap := decode.MapHeader(b, 0)
 	if !isMap {
 		return nil, nil, false
 	}
 	var part, ns []byte
 	var seenKey, seenPart, seenNS bool
 	for i := uint64(0); i < n; i++ {
-		k, q, isStr := mpStr(b, p)
+		k, q, isStr := decode.StrAt(b, p)
 		if q < 0 || (!isStr && mpScalarEnd(b, p) < 0) {
 			return nil, nil, false
 		}
@@ -423,7 +260,7 @@ func kvIdentity(dst, b []byte) (id, key []byte, ok bool) {
 		if isStr {
 			// The first entry of a name wins; a value that is not a
 			// string reads as "" (decode.Value.Get and String).
-			v, _, _ := mpStr(b, q)
+			v, _, _ := decode.StrAt(b, q)
 			switch {
 			case !seenKey && string(k) == "Key":
 				key, seenKey = v, true
@@ -467,4 +304,15 @@ func kvPrefixBytes(key []byte, depth int) []byte {
 		rest = rest[i+1:]
 	}
 	return key
+}
+
+// strField is str(v, name) on bytes: the str/bin payload of field name of
+// the map at b[p], nil when absent or not a string.
+func strField(b []byte, p int, name string) []byte {
+	q, ok := decode.MapField(b, p, name)
+	if !ok {
+		return nil
+	}
+	s, _, _ := decode.StrAt(b, q)
+	return s
 }
