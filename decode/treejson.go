@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // appendTreeJSON appends the JSON of a tree value (Object, []any, string,
@@ -70,17 +71,31 @@ func appendTreeJSON(b []byte, v any) ([]byte, error) {
 	return append(b, vb...), nil
 }
 
-// appendJSONString is encoding/json's string encoding with escapeHTML=false.
-func appendJSONString(dst []byte, src string) []byte {
+// jsonSafe marks the ASCII bytes encoding/json writes as they are (with
+// HTML escaping off): printable, not '"' or '\\'.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// AppendJSONString appends src as a JSON string exactly as encoding/json
+// with HTML escaping off writes a string: control
+// characters as \n, \t, … or \u00XX, invalid UTF-8 as \ufffd, U+2028 and
+// U+2029 escaped. KV values are mostly long runs of safe ASCII with quotes
+// in between (JSON documents), so safe runs are copied whole.
+func AppendJSONString(dst, src []byte) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(src); {
-		if c := src[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
+		c := src[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
 			dst = append(dst, src[start:i]...)
 			switch c {
 			case '\\', '"':
@@ -102,25 +117,26 @@ func appendJSONString(dst []byte, src string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(src[i:])
-		if r == utf8.RuneError && size == 1 {
+		r, size := utf8.DecodeRune(src[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
 			dst = append(dst, src[start:i]...)
 			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+			start = i + size
+		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, src[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
+			start = i + size
 		}
 		i += size
 	}
 	dst = append(dst, src[start:]...)
 	return append(dst, '"')
+}
+
+// appendJSONString is AppendJSONString for a string, without copying it.
+func appendJSONString(dst []byte, src string) []byte {
+	return AppendJSONString(dst, unsafe.Slice(unsafe.StringData(src), len(src)))
 }
 
 // AppendJSON appends the JSON of a tree from Tree to b, exactly as

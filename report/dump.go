@@ -616,13 +616,13 @@ func (e *dumpKV) appendLine(b []byte, rec *decode.Record, id string) []byte {
 	b = append(b, `,"Flags":`...)
 	b = strconv.AppendUint(b, e.flags, 10)
 	b = append(b, `,"Key":`...)
-	b = appendJSONBytesString(b, e.key)
+	b = decode.AppendJSONString(b, e.key)
 	b = append(b, `,"LockIndex":`...)
 	b = strconv.AppendUint(b, e.lockIndex, 10)
 	b = append(b, `,"ModifyIndex":`...)
 	b = strconv.AppendUint(b, e.modifyIndex, 10)
 	b = append(b, `,"Session":`...)
-	b = appendJSONBytesString(b, e.session)
+	b = decode.AppendJSONString(b, e.session)
 	b = append(b, `,"Value":`...)
 	if !e.valueSet {
 		b = append(b, "null"...)
@@ -632,81 +632,18 @@ func (e *dumpKV) appendLine(b []byte, rec *decode.Record, id string) []byte {
 		b = append(b, '"')
 		if utf8.Valid(e.value) {
 			b = append(b, `,"ValueText":`...)
-			b = appendJSONBytesString(b, e.value)
+			b = decode.AppendJSONString(b, e.value)
 		}
 	}
 	if len(e.namespace) > 0 {
 		b = append(b, `,"Namespace":`...)
-		b = appendJSONBytesString(b, e.namespace)
+		b = decode.AppendJSONString(b, e.namespace)
 	}
 	if len(e.partition) > 0 {
 		b = append(b, `,"Partition":`...)
-		b = appendJSONBytesString(b, e.partition)
+		b = decode.AppendJSONString(b, e.partition)
 	}
 	return append(b, "}}\n"...)
-}
-
-// jsonSafe marks the ASCII bytes encoding/json writes as they are (with
-// HTML escaping off): printable, not '"' or '\\'.
-var jsonSafe = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// appendJSONBytesString appends s as a JSON string exactly as decode.AppendJSON
-// (encoding/json with HTML escaping off) writes a string: control
-// characters as \n, \t, … or \u00XX, invalid UTF-8 as \ufffd, U+2028 and
-// U+2029 escaped. KV values are mostly long runs of safe ASCII with quotes
-// in between (JSON documents), so safe runs are copied whole.
-func appendJSONBytesString(dst, src []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(src); {
-		c := src[i]
-		if jsonSafe[c] {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, src[start:i]...)
-			switch c {
-			case '\\', '"':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(src[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			start = i + size
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			start = i + size
-		}
-		i += size
-	}
-	dst = append(dst, src[start:]...)
-	return append(dst, '"')
 }
 
 // mpMapLen reads a msgpack map header at b[*p].
