@@ -88,13 +88,22 @@ func StrAt(b []byte, p int) (payload []byte, end int, isStr bool) {
 }
 
 // SkipValue returns the position just after the msgpack object at b[p], or
-// -1 if it is malformed or runs past the end of b. Iterative, like
-// Stream.scanValue.
+// -1 if it is malformed or runs past the end of b.
 func SkipValue(b []byte, p int) int {
+	end, _, _ := walkValue(b, p)
+	return end
+}
+
+// walkValue walks the msgpack object at b[p] without building it and
+// returns the position after it (-1 if malformed or truncated) and the
+// total map pairs and array elements inside it. It is iterative — a count
+// of values still to read replaces recursion, as in Stream.scanValue — and
+// rejects an object that announces more values than bytes are left.
+func walkValue(b []byte, p int) (end, pairs, elems int) {
 	rem := uint64(1)
 	for rem > 0 {
-		if p >= len(b) {
-			return -1
+		if p < 0 || p >= len(b) {
+			return -1, 0, 0
 		}
 		c := b[p]
 		p++
@@ -103,8 +112,10 @@ func SkipValue(b []byte, p int) int {
 		switch {
 		case c <= 0x7f || c >= 0xe0:
 		case c <= 0x8f:
+			pairs += int(c & 0x0f)
 			rem += 2 * uint64(c&0x0f)
 		case c <= 0x9f:
+			elems += int(c & 0x0f)
 			rem += uint64(c & 0x0f)
 		case c <= 0xbf:
 			skip = uint64(c & 0x1f)
@@ -112,7 +123,7 @@ func SkipValue(b []byte, p int) int {
 			switch c {
 			case 0xc0, 0xc2, 0xc3:
 			case 0xc1:
-				return -1
+				return -1, 0, 0
 			case 0xcc, 0xd0:
 				skip = 1
 			case 0xcd, 0xd1:
@@ -134,17 +145,22 @@ func SkipValue(b []byte, p int) int {
 					w = 4
 				}
 				if p+w > len(b) {
-					return -1
+					return -1, 0, 0
 				}
 				var n uint64
 				for _, x := range b[p : p+w] {
 					n = n<<8 | uint64(x)
 				}
 				p += w
+				if n > uint64(len(b)) {
+					return -1, 0, 0
+				}
 				switch c {
 				case 0xdc, 0xdd:
+					elems += int(n)
 					rem += n
 				case 0xde, 0xdf:
+					pairs += int(n)
 					rem += 2 * n
 				case 0xc7, 0xc8, 0xc9:
 					skip = n + 1
@@ -153,10 +169,10 @@ func SkipValue(b []byte, p int) int {
 				}
 			}
 		}
-		if skip > uint64(len(b)-p) || rem > uint64(len(b)) {
-			return -1
+		if skip > uint64(len(b)-p) || rem > uint64(len(b)-p) {
+			return -1, 0, 0 // more bytes or values announced than are left
 		}
 		p += int(skip)
 	}
-	return p
+	return p, pairs, elems
 }
