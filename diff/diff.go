@@ -99,7 +99,7 @@ type Options struct {
 const (
 	DefaultKVDepth     = 2
 	DefaultMaxValueLen = 120
-	DefaultRawBudget   = 32 << 20
+	DefaultRawBudget   = 8 << 20
 	DefaultMaxHeld     = 1000
 )
 

@@ -40,7 +40,7 @@
 //     it (a rotated SecretID moves a token in the stream; an input out of
 //     order still matches correctly). Only records that end up added or
 //     removed, or arrive out of order, wait. Their bytes are kept up to
-//     Options.RawBudget (32 MiB); beyond it only a SHA-256 of the content
+//     Options.RawBudget (8 MiB, so peak RSS stays near 32 MiB); beyond it only a SHA-256 of the content
 //     is kept, and a late match that differs is reported modified without
 //     field detail (Change.Note). Changes of a type are held until the type
 //     ends, but at most Options.MaxHeld (1000) of them while both inputs
