@@ -30,23 +30,9 @@ if [ ! -x "$SNAPTOOL" ]; then
   go build -o "$SNAPTOOL" ./cmd/snaptool
 fi
 
-WORK="" PID=""
 # shellcheck source=lib/consul.sh
 . scripts/lib/consul.sh
-cleanup() {
-  local rc=$?
-  set +e
-  stop_agent "$PID"
-  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-    if [ "${KEEP_WORK:-0}" = 1 ]; then log "keeping $WORK"; else rm -rf "$WORK"; fi
-  fi
-  [ $rc -eq 0 ] || log "FAILED (exit $rc)"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/snaptool-interop-kv.XXXXXX")
+use_work_dir snaptool-interop-kv
 
 # start_server DIR: a fresh single-server dc whose KV API answers.
 start_server() {

@@ -41,23 +41,9 @@ log() { printf 'interop: %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 for tool in go curl jq; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
-WORK="" PID=""
 # shellcheck source=lib/consul.sh
 . scripts/lib/consul.sh
-cleanup() {
-  local rc=$?
-  set +e
-  stop_agent "$PID"
-  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-    if [ "${KEEP_WORK:-0}" = 1 ]; then log "keeping $WORK"; else rm -rf "$WORK"; fi
-  fi
-  [ $rc -eq 0 ] || log "FAILED (exit $rc)"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/snaptool-interop.XXXXXX")
+use_work_dir snaptool-interop
 
 if [ ! -x "$CONSUL" ]; then
   log "building Consul from fixtures/consul (first time: several minutes)"

@@ -80,3 +80,24 @@ HCL
     sleep 0.5
   done
 }
+
+# use_work_dir NAME: a temp dir in WORK, and traps that stop the agent in
+# PID and remove WORK (unless KEEP_WORK=1) on every exit.
+use_work_dir() {
+  WORK="" PID=""
+  trap _consul_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+}
+
+_consul_cleanup() {
+  local rc=$?
+  set +e
+  stop_agent "$PID"
+  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+    if [ "${KEEP_WORK:-0}" = 1 ]; then log "keeping $WORK"; else rm -rf "$WORK"; fi
+  fi
+  [ $rc -eq 0 ] || log "FAILED (exit $rc)"
+  exit $rc
+}
