@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hashicorp/raft"
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -468,7 +469,9 @@ func (s *Snapshot) layerErr(err error, layer string) error {
 }
 
 func isFlateErr(err error) bool {
-	return err != nil && strings.Contains(fmt.Sprintf("%T", errors.Unwrap(err)), "flate") || strings.Contains(fmt.Sprintf("%T", err), "flate")
+	var corrupt flate.CorruptInputError
+	var internal flate.InternalError
+	return errors.As(err, &corrupt) || errors.As(err, &internal)
 }
 
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
