@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
@@ -20,49 +19,6 @@ type HTMLDiff struct {
 	// Err is set when the diff could not read both snapshots to the end:
 	// then the changes are not the whole story.
 	Err string
-}
-
-// TypesByGrowth returns the per-type summary sorted by absolute growth in
-// bytes (largest first), then by number of changes, then by name, so that
-// what grew or shrank most is the first row.
-func (d *HTMLDiff) TypesByGrowth() []diff.TypeSummary {
-	out := append([]diff.TypeSummary(nil), d.Summary.Types...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if abs(a.Delta) != abs(b.Delta) {
-			return abs(a.Delta) > abs(b.Delta)
-		}
-		ca, cb := a.Added+a.Removed+a.Modified, b.Added+b.Removed+b.Modified
-		if ca != cb {
-			return ca > cb
-		}
-		return a.Name < b.Name
-	})
-	return out
-}
-
-// PrefixesByGrowth returns the per-KV-prefix summary sorted like TypesByGrowth.
-func (d *HTMLDiff) PrefixesByGrowth() []diff.PrefixSummary {
-	out := append([]diff.PrefixSummary(nil), d.Summary.KVPrefixes...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if abs(a.Delta) != abs(b.Delta) {
-			return abs(a.Delta) > abs(b.Delta)
-		}
-		ca, cb := a.Added+a.Removed+a.Modified, b.Added+b.Removed+b.Modified
-		if ca != cb {
-			return ca > cb
-		}
-		return a.Prefix < b.Prefix
-	})
-	return out
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
 
 // buildHTMLDiff runs the diff of a and b (one streaming pass over both),

@@ -2,12 +2,14 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/internal/golden"
 
 	"github.com/snaptool/snaptool/diff"
@@ -87,31 +89,39 @@ func TestHTMLEscapesSnapshotText(t *testing.T) {
 	}
 }
 
+// TestGrowthOrder: the report lists types and KV prefixes in the order
+// diff gives them (largest growth first), the same order as diff --stat.
 func TestGrowthOrder(t *testing.T) {
-	d := &HTMLDiff{Summary: &diff.Summary{
-		Types: []diff.TypeSummary{
-			{Name: "KVS", Delta: 100, Added: 1},
-			{Name: "Register", Delta: -2414, Removed: 4},
-			{Name: "ACLAuthMethod", Delta: 0},
-			{Name: "ACLPolicy", Delta: 0, Modified: 1},
-			{Name: "Session", Delta: 191, Added: 1},
-		},
-		KVPrefixes: []diff.PrefixSummary{{Prefix: "a", Delta: 5}, {Prefix: "b", Delta: -50}, {Prefix: "c", Delta: 0}},
-	}}
-	var got []string
-	for _, x := range d.TypesByGrowth() {
-		got = append(got, x.Name)
+	a, b := filepath.Join(consul1139, "before.snap"), filepath.Join(consul1139, "after.snap")
+	html := renderHTML(t, []string{a, b}, HTMLOptions{})
+	sa, err := decode.Open(a, decode.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := "Register Session KVS ACLPolicy ACLAuthMethod"
-	if strings.Join(got, " ") != want {
-		t.Errorf("types by growth %v, want %s", got, want)
+	defer sa.Close()
+	sb, err := decode.Open(b, decode.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	got = nil
-	for _, x := range d.PrefixesByGrowth() {
-		got = append(got, x.Prefix)
+	defer sb.Close()
+	sum, err := diff.Run(context.Background(), sa, sb, diff.Options{}, func(*diff.Change) error { return nil })
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Join(got, " ") != "b a c" {
-		t.Errorf("prefixes by growth %v", got)
+	table := html[strings.Index(html, `<table class="diff-types">`):]
+	table = table[:strings.Index(table, "</table>")]
+	var got, want []string
+	for _, part := range strings.Split(table, `<tr data-type="`)[1:] {
+		got = append(got, part[:strings.Index(part, `"`)])
+	}
+	for _, ts := range sum.Types {
+		want = append(want, ts.Name)
+	}
+	if len(want) < 2 || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("report types %v, diff order %v", got, want)
+	}
+	if sum.Types[0].Delta < sum.Types[len(sum.Types)-1].Delta {
+		t.Errorf("diff summary not largest growth first: %+v", sum.Types)
 	}
 }
 
