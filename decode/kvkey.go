@@ -1,5 +1,7 @@
 package decode
 
+import "strings"
+
 // KVKeyBytes returns the Key field of a KVS or Tombstone record without
 // decoding the rest: it walks the top-level map's keys and skips values by
 // their msgpack headers. The result aliases rec.Raw (valid until the next
@@ -42,4 +44,26 @@ func mapStrField(b []byte, name string) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// KVGroup groups a KV key like `consul snapshot inspect -kvdetails`
+// (FORMAT.md §6.1): its first depth parts split on "/", joined by "/"; the
+// whole key when it has fewer parts, "" for depth 0 or less. Examples:
+// "a/" at depth 2 is "a/", "b//c" at depth 2 is "b/". It allocates nothing.
+func KVGroup(key string, depth int) string {
+	if depth <= 0 {
+		return ""
+	}
+	rest := key
+	for n := 0; n < depth; n++ {
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			return key
+		}
+		if n == depth-1 {
+			return key[:len(key)-len(rest)+i]
+		}
+		rest = rest[i+1:]
+	}
+	return key
 }

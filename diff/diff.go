@@ -656,7 +656,7 @@ func (e *engine) prefixOf(it *item) *PrefixSummary {
 	if it.typ != decode.TypeKVS {
 		return nil
 	}
-	p := kvPrefix(it.kvKey, e.o.KVDepth)
+	p := decode.KVGroup(it.kvKey, e.o.KVDepth)
 	ps := e.prefix[p]
 	if ps == nil {
 		ps = &PrefixSummary{Prefix: p}
@@ -738,7 +738,7 @@ func (e *engine) count1(ts *typeState, ch *Change, kvk string) {
 		ts.sum.Modified++
 	}
 	if ts.typ == decode.TypeKVS {
-		ps := e.prefix[kvPrefix(kvk, e.o.KVDepth)]
+		ps := e.prefix[decode.KVGroup(kvk, e.o.KVDepth)]
 		if ps != nil {
 			switch ch.Op {
 			case Added:

@@ -156,26 +156,6 @@ func str(v *decode.Value, key string) string {
 // kvKey returns the Key of a KVS or Tombstone value.
 func kvKey(v *decode.Value) string { return str(v, "Key") }
 
-// kvPrefix groups a key like `consul snapshot inspect -kvdetails` does:
-// the first depth parts split on "/", joined by "/".
-func kvPrefix(key string, depth int) string {
-	if depth <= 0 {
-		return ""
-	}
-	rest := key
-	for n := 0; n < depth; n++ {
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
-			return key
-		}
-		if n == depth-1 {
-			return key[:len(key)-len(rest)+i]
-		}
-		rest = rest[i+1:]
-	}
-	return key
-}
-
 // Sort keys of the common types read single fields straight from the
 // bytes with decode's walkers (decode/walk.go), without decoding or
 // allocating: the merge needs a key for every record of both inputs. They

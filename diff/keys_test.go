@@ -39,7 +39,7 @@ func TestKVPrefix(t *testing.T) {
 		{"app/web/", 2, "app/web"},
 		{"x/y", 0, ""},
 	} {
-		if got := kvPrefix(tc.key, tc.depth); got != tc.want || got != ref(tc.key, tc.depth) {
+		if got := decode.KVGroup(tc.key, tc.depth); got != tc.want || got != ref(tc.key, tc.depth) {
 			t.Errorf("kvPrefix(%q, %d) = %q, want %q (reference %q)", tc.key, tc.depth, got, tc.want, ref(tc.key, tc.depth))
 		}
 	}

@@ -109,7 +109,7 @@ func Inspect(s *decode.Snapshot, o InspectOptions) (*InspectResult, error) {
 			if !ok || !strings.HasPrefix(key, o.KVFilter) {
 				continue
 			}
-			name := kvGroup(key, o.KVDepth)
+			name := decode.KVGroup(key, o.KVDepth)
 			st := kv[name]
 			if st == nil {
 				st = &Stat{Name: name}
@@ -161,15 +161,6 @@ func sortStats(st []Stat) {
 		}
 		return st[i].Name < st[j].Name
 	})
-}
-
-// kvGroup is the first depth "/"-separated parts of key, as Consul groups them.
-func kvGroup(key string, depth int) string {
-	parts := strings.Split(key, "/")
-	if depth > len(parts) {
-		depth = len(parts)
-	}
-	return strings.Join(parts[:depth], "/")
 }
 
 // kvKey finds the string under "Key" in a KVS record's msgpack map without

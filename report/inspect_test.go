@@ -76,7 +76,7 @@ func TestKVGroup(t *testing.T) {
 		{"x/y/z", 1, "x"}, {"x/y/z", 2, "x/y"}, {"x/y/z", 9, "x/y/z"}, {"", 2, ""}, {"plain", 2, "plain"},
 	}
 	for _, tt := range tests {
-		if got := kvGroup(tt.key, tt.depth); got != tt.want {
+		if got := decode.KVGroup(tt.key, tt.depth); got != tt.want {
 			t.Errorf("kvGroup(%q, %d) = %q, want %q", tt.key, tt.depth, got, tt.want)
 		}
 	}

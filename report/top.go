@@ -194,7 +194,7 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 	switch x := d.Data.(type) {
 	case *decode.DirEntry:
 		if rec.Type == decode.TypeKVS {
-			t.kv.add(prefixOf(x.Key, t.opts.KVDepth), rec.Size)
+			t.kv.add(decode.KVGroup(x.Key, t.opts.KVDepth), rec.Size)
 			t.res.KVTotal.Count++
 			t.res.KVTotal.Size += rec.Size
 			t.addTree(x.Key, rec.Size)
@@ -209,7 +209,7 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 		if x.ModifyIndex > ts.NewestModifyIndex {
 			ts.NewestModifyIndex = x.ModifyIndex
 		}
-		t.tomb.add(prefixOf(x.Key, t.opts.KVDepth), rec.Size)
+		t.tomb.add(decode.KVGroup(x.Key, t.opts.KVDepth), rec.Size)
 	case *decode.RegisterRequest:
 		n := t.node(x.Node, x.PeerName)
 		if n == nil {
@@ -388,16 +388,6 @@ func Top(s *decode.Snapshot, opts TopOptions) (*TopResult, []error) {
 	}
 	errs := append([]error(nil), s.Errors()...)
 	return t.Result(), append(errs, t.Errors()...)
-}
-
-// prefixOf groups a key like `consul snapshot inspect -kvdepth`: the
-// first depth "/"-separated parts, joined by "/".
-func prefixOf(key string, depth int) string {
-	parts := strings.Split(key, "/")
-	if depth < len(parts) {
-		parts = parts[:depth]
-	}
-	return strings.Join(parts, "/")
 }
 
 // groups sums sizes per prefix, up to maxGroups distinct prefixes.

@@ -332,7 +332,7 @@ func TestPrefixOfLikeConsul(t *testing.T) {
 		{"top", 2, "top"},
 	}
 	for _, c := range cases {
-		if got := prefixOf(c.key, c.depth); got != c.want {
+		if got := decode.KVGroup(c.key, c.depth); got != c.want {
 			t.Errorf("prefixOf(%q, %d) = %q, want %q", c.key, c.depth, got, c.want)
 		}
 	}
