@@ -1,7 +1,5 @@
 package decode
 
-import "strings"
-
 // KVKeyBytes returns the Key field of a KVS or Tombstone record without
 // decoding the rest: it walks the top-level map's keys and skips values by
 // their msgpack headers. The result aliases rec.Raw (valid until the next
@@ -48,22 +46,18 @@ func mapStrField(b []byte, name string) ([]byte, bool) {
 
 // KVGroup groups a KV key like `consul snapshot inspect -kvdetails`
 // (FORMAT.md §6.1): its first depth parts split on "/", joined by "/"; the
-// whole key when it has fewer parts, "" for depth 0 or less. Examples:
+// whole key when it has fewer parts, empty for depth 0 or less. Works on strings and on bytes (aliasing key). Examples:
 // "a/" at depth 2 is "a/", "b//c" at depth 2 is "b/". It allocates nothing.
-func KVGroup(key string, depth int) string {
+func KVGroup[S ~string | ~[]byte](key S, depth int) S {
 	if depth <= 0 {
-		return ""
+		return key[:0]
 	}
-	rest := key
-	for n := 0; n < depth; n++ {
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
-			return key
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			if depth--; depth == 0 {
+				return key[:i]
+			}
 		}
-		if n == depth-1 {
-			return key[:len(key)-len(rest)+i]
-		}
-		rest = rest[i+1:]
 	}
 	return key
 }

@@ -550,7 +550,7 @@ func (e *engine) kvPair(ra, rb *decode.Record) bool {
 	ts.sum.BytesB += rb.Size
 	ts.sum.Unchanged++
 	if t == decode.TypeKVS {
-		p := kvPrefixBytes(key, e.o.KVDepth)
+		p := decode.KVGroup(key, e.o.KVDepth)
 		ps := e.prefix[string(p)]
 		if ps == nil {
 			ps = &PrefixSummary{Prefix: string(p)}

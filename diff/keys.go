@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
@@ -265,25 +264,6 @@ func kvIdentity(dst, b []byte) (id, key []byte, ok bool) {
 		id = append(append(append(id, sep), "namespace="...), ns...)
 	}
 	return id, key, true
-}
-
-// kvPrefixBytes is kvPrefix on bytes (aliasing key).
-func kvPrefixBytes(key []byte, depth int) []byte {
-	if depth <= 0 {
-		return nil
-	}
-	rest := key
-	for n := 0; n < depth; n++ {
-		i := bytes.IndexByte(rest, '/')
-		if i < 0 {
-			return key
-		}
-		if n == depth-1 {
-			return key[:len(key)-len(rest)+i]
-		}
-		rest = rest[i+1:]
-	}
-	return key
 }
 
 // strField is str(v, name) on bytes: the str/bin payload of field name of
