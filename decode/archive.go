@@ -49,7 +49,7 @@ func (f Form) String() string {
 }
 
 // Meta is raft's SnapshotMeta as stored in meta.json. CRC is only present in
-// the data-dir form (FORMAT.md §2).
+// the data-dir form (docs/FORMAT.md §3.2).
 type Meta struct {
 	raft.SnapshotMeta
 	CRC []byte `json:",omitempty"`

@@ -32,7 +32,7 @@ type corruptCase struct {
 	check func(t *testing.T, r *result)
 }
 
-// TestCorruptArchives is Consul's corrupt-archive table (FORMAT.md §1.3),
+// TestCorruptArchives is Consul's corrupt-archive table (docs/FORMAT.md §2.4),
 // extended with truncations, trailing bytes, hostile lengths, deep nesting,
 // unknown types and a record cut at a boundary. Every archive is built here
 // from the real backupWithKV.snap members with archive/tar and
@@ -141,7 +141,7 @@ func TestCorruptArchives(t *testing.T) {
 		func() corruptCase {
 			cut := state[:len(state)-12]
 			m := metaWith(t, meta, map[string]any{"Size": len(cut)})
-			// Size and sums both rewritten: nothing in the file can tell (FORMAT.md §3.1).
+			// Size and sums both rewritten: nothing in the file can tell (docs/FORMAT.md §4.3).
 			return corruptCase{name: "cut at a record boundary, meta and sums rewritten", input: archiveOf(t, mt, m, cut), ok: true,
 				check: func(t *testing.T, r *result) {
 					if r.records != 49 {

@@ -110,7 +110,7 @@ func stateBinOf(t *testing.T, path string) []byte {
 }
 
 // TestConsulTestdataStats checks per-type Count and Sum against the figures
-// verified with Consul v1.16.0 for its own test snapshots (FORMAT.md §8,
+// verified with Consul v1.16.0 for its own test snapshots (docs/FORMAT.md §12,
 // whose pretty goldens show the same numbers rounded).
 func TestConsulTestdataStats(t *testing.T) {
 	backup := map[string]typeStat{
@@ -260,7 +260,7 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-// buildArchive packs members as Consul does (FORMAT.md §1.5), in the given order.
+// buildArchive packs members as Consul does (docs/FORMAT.md §2.6), in the given order.
 func buildArchive(t *testing.T, members []member) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -352,7 +352,7 @@ func TestUnverifiedUntilChecksum(t *testing.T) {
 	}
 }
 
-// TestDataDirCRC checks the CRC-64 of data-dir snapshots (FORMAT.md §2 test vector).
+// TestDataDirCRC checks the CRC-64 of data-dir snapshots (docs/FORMAT.md §3.2 test vector).
 func TestDataDirCRC(t *testing.T) {
 	state := stateBinOf(t, filepath.Join(testdataDir, "raw", "state.bin"))
 	metaBase := `{"Version":1,"ID":"2-13-1602222343947","Index":13,"Term":2,"Peers":"ka4xMjcuMC4wLjE6ODMwMA==","Configuration":{"Servers":[{"Suffrage":0,"ID":"a577b288-b354-770e-e909-da0972eb20e8","Address":"127.0.0.1:8300"}]},"ConfigurationIndex":1,"Size":5141,"CRC":"%s"}` + "\n"

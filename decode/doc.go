@@ -1,7 +1,7 @@
 // Package decode reads HashiCorp Consul snapshots in one streaming pass
 // with bounded memory. It is the foundation of snaptool and imports nothing
-// of ours. The format is specified in FORMAT.md (shared/FORMAT.md of the
-// project); a summary:
+// of ours. The format is specified in docs/FORMAT.md §2 (the archive) and
+// docs/FORMAT.md §4 (state.bin); a summary:
 //
 //	archive   = gzip( tar( meta.json, state.bin, SHA256SUMS ) )
 //	state.bin = header record*        header = msgpack {"LastIndex": uint}

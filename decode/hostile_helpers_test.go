@@ -2,7 +2,7 @@ package decode_test
 
 // Helpers shared by the hostile-input tests (corrupt table, sweep, fuzz,
 // allocation): they read a real fixture's members and re-pack archives
-// exactly as Consul writes them (FORMAT.md §1.5), so that each test can
+// exactly as Consul writes them (docs/FORMAT.md §2.6), so that each test can
 // damage one thing at a time.
 
 import (

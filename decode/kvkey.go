@@ -45,7 +45,7 @@ func mapStrField(b []byte, name string) ([]byte, bool) {
 }
 
 // KVGroup groups a KV key like `consul snapshot inspect -kvdetails`
-// (FORMAT.md §6.1): its first depth parts split on "/", joined by "/"; the
+// (docs/FORMAT.md §11.2): its first depth parts split on "/", joined by "/"; the
 // whole key when it has fewer parts, empty for depth 0 or less. Works on strings and on bytes (aliasing key). Examples:
 // "a/" at depth 2 is "a/", "b//c" at depth 2 is "b/". It allocates nothing.
 func KVGroup[S ~string | ~[]byte](key S, depth int) S {

@@ -11,7 +11,7 @@ import (
 )
 
 // A minimal protobuf wire-format reader for the peering and resource
-// records (FORMAT.md §5.11). Known fields go to struct fields; every other
+// records (docs/FORMAT.md §9). Known fields go to struct fields; every other
 // field is kept in Extra under "proto.<number>", so nothing is lost.
 
 var errProto = errors.New("protobuf")

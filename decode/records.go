@@ -356,7 +356,7 @@ type ACLAuthMethod struct {
 }
 
 // ConfigEntry is a ConfigEntry (22) record: the kind, the request wrapper's
-// fields, and the entry decoded generically (FORMAT.md §5.10).
+// fields, and the entry decoded generically (docs/FORMAT.md §8.9).
 type ConfigEntry struct {
 	Kind       string
 	Name       string

@@ -36,7 +36,7 @@ type Record struct {
 	Offset int64
 	// Size is the record's size as `consul snapshot inspect` counts it: the
 	// type byte plus the encoded value, and for the first record also the
-	// header bytes (FORMAT.md §6.1).
+	// header bytes (docs/FORMAT.md §11.1).
 	Size int64
 	// Raw is the type byte followed by the msgpack value, exactly as stored.
 	Raw []byte

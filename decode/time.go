@@ -10,7 +10,7 @@ import (
 // Time is a time.Time as Consul persists it: the str-wrapped bytes of
 // time.Time.MarshalBinary (version 1, 15 bytes, or version 2, 16 bytes), or
 // the msgpack timestamp extension (type -1) that go-msgpack v2 writes
-// (FORMAT.md §3.5). Both decode; the zone offset is kept.
+// (docs/FORMAT.md §4.6). Both decode; the zone offset is kept.
 type Time struct {
 	time.Time
 }

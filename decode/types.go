@@ -5,7 +5,7 @@ import "strconv"
 // MessageType is the type byte that starts each state.bin record.
 type MessageType uint8
 
-// Message types that can appear in snapshots (FORMAT.md §4). Types that
+// Message types that can appear in snapshots (docs/FORMAT.md §5.1). Types that
 // only appear in raft logs have names too, because Consul prints them.
 const (
 	TypeRegister               MessageType = 0
@@ -139,7 +139,7 @@ func equalFold(a, b string) bool {
 }
 
 // RestoreVerdict says what a CE Consul restore would do with a record of
-// type t (FORMAT.md §7.2), for reporting unknown types.
+// type t (docs/FORMAT.md §5.2), for reporting unknown types.
 func (t MessageType) RestoreVerdict() string {
 	switch {
 	case t == TypeACL || t == TypeACLBootstrap:

@@ -28,8 +28,8 @@
 //     truncated (Options.MaxValueLen) with the full length noted; Values
 //     adds a unified diff of KVS values that are text on both sides.
 //   - Streaming: Run advances both inputs in lockstep, a merge-join on a
-//     per-type sort key that reproduces Consul's write order (FORMAT.md
-//     §3.2, verified on the 1.13.9 fixtures): types in persistOSS order;
+//     per-type sort key that reproduces Consul's write order (docs/FORMAT.md
+//     §6, verified on the 1.13.9 fixtures): types in persistOSS order;
 //     Register by peer, node (lower-cased, as memdb indexes it), then the
 //     node's own record, its services by ID, its checks by CheckID;
 //     ACLToken by SecretID (the token table's id index), not AccessorID;

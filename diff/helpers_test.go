@@ -201,7 +201,7 @@ func tokenRec(accessor, secret, desc string) rec {
 		{"ModifyIndex", 1}, {"SecretID", secret}}}
 }
 
-// configEntryRec wraps kind + request map in a str (FORMAT.md §3.5).
+// configEntryRec wraps kind + request map in a str (docs/FORMAT.md §4.8).
 func configEntryRec(kind, name string, entry om) rec {
 	var inner bytes.Buffer
 	enc(&inner, kind)

@@ -6,8 +6,8 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// typeOrder is the order in which Consul writes record types (FORMAT.md
-// §3.2, persistOSS). Legacy ACL (4) and ACLBootstrap (11), written only by
+// typeOrder is the order in which Consul writes record types (docs/FORMAT.md
+// §6.1, persistOSS). Legacy ACL (4) and ACLBootstrap (11), written only by
 // pre-1.4 servers, came right after sessions. Enterprise types (64–127)
 // come first; types this table does not know go just before ChunkingState,
 // which is always last.
@@ -46,7 +46,7 @@ func init() {
 func rankOf(t decode.MessageType) int { return typeRanks[t] }
 
 // sortKey returns the key that reproduces the order in which Consul writes
-// records of one type: the state store table's `id` index (FORMAT.md §3.2),
+// records of one type: the state store table's `id` index (docs/FORMAT.md §6.2),
 // as in the 1.13.9 state store (catalog_schema.go, acl_schema.go, …) and
 // its snapshot code. Fields are separated by NUL, as memdb's compound
 // indexes do, so comparing keys byte-wise compares the fields in turn. v is

@@ -1,6 +1,6 @@
 // Package encode writes Consul snapshots: the state.bin record stream
-// (FORMAT.md §3) and the gzip(tar(meta.json, state.bin, SHA256SUMS))
-// archive around it (FORMAT.md §1.5), byte for byte the way Consul's own
+// (docs/FORMAT.md §4) and the gzip(tar(meta.json, state.bin, SHA256SUMS))
+// archive around it (docs/FORMAT.md §2.6), byte for byte the way Consul's own
 // writer lays them out, so that `consul snapshot restore` accepts the result.
 //
 // Contract:

@@ -110,7 +110,7 @@ func mustStateWriter(t *testing.T, w io.Writer) *StateWriter {
 }
 
 // TestStateWriterHeaderAndRecords checks exact bytes for the header and for
-// the records whose encoding FORMAT.md spells out.
+// the records whose encoding docs/FORMAT.md §4.1, §4.2 and §8.6 spell out.
 func TestStateWriterHeaderAndRecords(t *testing.T) {
 	tests := []struct {
 		name string

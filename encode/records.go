@@ -2,7 +2,7 @@ package encode
 
 import "time"
 
-// The types below mirror the structs Consul 1.13 persists (FORMAT.md §5),
+// The types below mirror the structs Consul 1.13 persists (docs/FORMAT.md §8),
 // with exactly their Go field names, so that encoding one gives the same
 // keys Consul writes. Field order does not matter: the codec sorts keys.
 // Nested structs Consul persists but generators rarely fill are typed as

@@ -12,7 +12,7 @@ import (
 )
 
 // NewHandle returns a msgpack handle configured like Consul's
-// structs.MsgpackHandle (FORMAT.md §3.3). The encoder output does not depend
+// structs.MsgpackHandle (docs/FORMAT.md §4.4). The encoder output does not depend
 // on the decode options; they are set so that the handle also decodes the way
 // Consul does.
 func NewHandle() *codec.MsgpackHandle {

@@ -7,7 +7,7 @@
 // Contract:
 //
 //   - Inspect counts records by type (and KV keys by prefix) exactly as
-//     `consul snapshot inspect` does (FORMAT.md §6): sizes come from the
+//     `consul snapshot inspect` does (docs/FORMAT.md §11): sizes come from the
 //     record scanner, never from re-encoding, and no record is typed-decoded
 //     (only the Key of KVS records, and only with KVDetails). InspectResult
 //     marshals to a superset of Consul's `-format json` schema, in Consul's

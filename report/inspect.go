@@ -39,7 +39,7 @@ type InspectMeta struct {
 }
 
 // Stat is one row of a breakdown: a type name or a KV prefix, the bytes its
-// records take (Sum, counted as Consul counts, FORMAT.md §6.1) and how many
+// records take (Sum, counted as Consul counts, docs/FORMAT.md §11.1) and how many
 // records. JSON keys: Name, Sum, Count.
 type Stat struct {
 	Name  string
@@ -244,7 +244,7 @@ func byteSize(n int64) string {
 }
 
 // FormatPretty is Consul's pretty formatter: the same text, byte for byte,
-// without a final newline (FORMAT.md §6.3).
+// without a final newline (docs/FORMAT.md §11.4).
 func FormatPretty(r *InspectResult) (string, error) {
 	var b bytes.Buffer
 	t := tabwriter.NewWriter(&b, 8, 8, 6, ' ', 0)

@@ -240,7 +240,7 @@ func topLevel(t *testing.T, b []byte) ([]string, map[string]any) {
 	return keys, vals
 }
 
-// Counting rules of FORMAT.md §6.1 and §8, independent of the goldens.
+// Counting rules of docs/FORMAT.md §11.1 and §12, independent of the goldens.
 func TestInspectCounting(t *testing.T) {
 	r := inspectPath(t, filepath.Join(consulTestdata, "backup.snap"), InspectOptions{})
 	want := []Stat{

@@ -319,7 +319,7 @@ func TestTopTableGolden(t *testing.T) {
 }
 
 func TestPrefixOfLikeConsul(t *testing.T) {
-	// Examples from FORMAT.md §6.1 (verified against Consul).
+	// Examples from docs/FORMAT.md §11.2 (verified against Consul).
 	cases := []struct {
 		key   string
 		depth int
@@ -339,7 +339,7 @@ func TestPrefixOfLikeConsul(t *testing.T) {
 }
 
 func TestHumanSize(t *testing.T) {
-	// FORMAT.md §6.2 examples.
+	// docs/FORMAT.md §11.3 examples.
 	for n, want := range map[int64]string{0: "0", 344: "344B", 1750: "1.7KB", 5141: "5KB", 17228: "16.8KB", 1048575: "1024KB", 1280: "1.2KB", 1792: "1.8KB"} {
 		if got := humanSize(n); got != want {
 			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)

@@ -86,7 +86,7 @@ type prefixPlan struct {
 	first        int // global ordinal of the first key
 }
 
-// gen produces one snapshot's records in Consul's order (FORMAT.md §3.2).
+// gen produces one snapshot's records in Consul's order (docs/FORMAT.md §6).
 type gen struct {
 	p   params
 	cs  changeSet

@@ -105,7 +105,7 @@ func TestGeneratedArchive(t *testing.T) {
 	if a.counts["Index"] == 0 {
 		t.Errorf("no Index records")
 	}
-	// Consul's order (FORMAT.md §3.2), each type in one run, ChunkingState last.
+	// Consul's order (docs/FORMAT.md §6.1), each type in one run, ChunkingState last.
 	wantOrder := []decode.MessageType{decode.TypeRegister, decode.TypeSession, decode.TypeACLToken, decode.TypeKVS,
 		decode.TypeTombstone, decode.TypeAutopilot, decode.TypeIndex, decode.TypeChunkingState}
 	if !equalTypes(a.order, wantOrder) {

@@ -1,6 +1,6 @@
 // Command snapgen writes synthetic Consul snapshot archives at any scale,
 // deterministic by seed, for benchmarks and interop tests. The records are
-// shaped like Consul 1.13's and come in Consul's order (FORMAT.md §3.2):
+// shaped like Consul 1.13's and come in Consul's order (docs/FORMAT.md §6):
 // nodes with their services and checks, sessions, ACL tokens (by SecretID),
 // KV entries (by key) with JSON-like values, tombstones, the Autopilot
 // config, Index entries and ChunkingState last. --apply-changes SEED/N
