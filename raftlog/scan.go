@@ -1,0 +1,366 @@
+package raftlog
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/snaptool/snaptool/decode"
+)
+
+// Filter selects entries. Zero fields select everything.
+type Filter struct {
+	// SinceIndex and UntilIndex bound the index (inclusive; 0 = open).
+	SinceIndex, UntilIndex uint64
+	// Since and Until bound AppendedAt (inclusive). An entry without
+	// AppendedAt (older raft) does not match a time bound.
+	Since, Until time.Time
+	// Types keeps command entries of these message types (raft's own
+	// entries, noop and configuration, are dropped when Types is set).
+	Types []decode.MessageType
+	// KVPrefix and Key keep entries touching a KV key with that prefix or
+	// that exact key (transactions included).
+	KVPrefix string
+	Key      string
+	// Node keeps entries touching the node (its node:, service: or check:
+	// identities); Service those touching a service by ID or name.
+	Node    string
+	Service string
+	// Token keeps entries whose caller's AccessorID starts with Token or
+	// whose token Description equals it (case-insensitive).
+	Token string
+}
+
+// selectsAll reports whether match is true for every entry in the index range.
+func (f *Filter) selectsAll() bool {
+	return f.Since.IsZero() && f.Until.IsZero() && len(f.Types) == 0 && f.KVPrefix == "" && f.Key == "" &&
+		f.Node == "" && f.Service == "" && f.Token == ""
+}
+
+func (f *Filter) match(e *Entry) bool {
+	if !f.Since.IsZero() && (e.AppendedAt.IsZero() || e.AppendedAt.Before(f.Since)) {
+		return false
+	}
+	if !f.Until.IsZero() && (e.AppendedAt.IsZero() || e.AppendedAt.After(f.Until)) {
+		return false
+	}
+	if len(f.Types) > 0 {
+		t, ok := e.MessageType()
+		found := false
+		for _, want := range f.Types {
+			found = found || (ok && t == want)
+		}
+		if !found {
+			return false
+		}
+	}
+	if f.KVPrefix != "" || f.Key != "" {
+		if !anyTarget(e, func(t Target) bool {
+			if t.Type != "KVS" {
+				return false
+			}
+			k := unqualified(t.ID)
+			return (f.Key == "" || k == f.Key) && strings.HasPrefix(k, f.KVPrefix)
+		}) {
+			return false
+		}
+	}
+	if f.Node != "" && !anyTarget(e, func(t Target) bool {
+		if t.Type != "Register" {
+			return false
+		}
+		id := unqualified(t.ID)
+		return id == "node:"+f.Node || strings.HasPrefix(id, "service:"+f.Node+"/") || strings.HasPrefix(id, "check:"+f.Node+"/")
+	}) {
+		return false
+	}
+	if f.Service != "" && !anyTarget(e, func(t Target) bool {
+		id := unqualified(t.ID)
+		return t.Type == "Register" && strings.HasPrefix(id, "service:") && (strings.HasSuffix(id, "/"+f.Service) || t.Name == f.Service)
+	}) {
+		return false
+	}
+	if f.Token != "" {
+		w := e.Token
+		if w == nil || !(strings.HasPrefix(w.Accessor, f.Token) || strings.EqualFold(w.Description, f.Token)) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyTarget(e *Entry, fn func(Target) bool) bool {
+	for _, t := range e.Targets {
+		if fn(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// unqualified drops a ?peer=&partition=&namespace= suffix. A KV key may
+// itself contain '?': only a suffix decode's qualifier would write is cut.
+func unqualified(id string) string {
+	for _, q := range []string{"?peer=", "?partition=", "?namespace="} {
+		if i := strings.LastIndex(id, q); i >= 0 {
+			return id[:i]
+		}
+	}
+	return id
+}
+
+// Scanner reads entries in index order. Use it like bufio.Scanner:
+//
+//	s := log.Scan(raftlog.Filter{})
+//	defer s.Close()
+//	for s.Next() { e := s.Entry() }
+//	if err := s.Err(); err != nil { … }
+type Scanner struct {
+	log    *Log
+	filter Filter
+	// Tree: build Entry.Request (off saves the typed decode of every
+	// request when only the timeline is wanted).
+	Tree bool
+
+	tx     *bolt.Tx
+	cur    *bolt.Cursor
+	k, v   []byte
+	begun  bool
+	done   bool
+	entry  Entry
+	err    error
+	read   int64
+}
+
+// Scan starts a scan; Close ends it. The scan reads every entry from the
+// first (token writes before SinceIndex still teach the token table) but
+// decodes fully only the entries in the index range.
+func (l *Log) Scan(f Filter) *Scanner {
+	s := &Scanner{log: l, filter: f, Tree: true}
+	tx, err := l.db.Begin(false)
+	if err != nil {
+		s.err = fmt.Errorf("%s: %w", l.Path, err)
+		s.done = true
+		return s
+	}
+	s.tx = tx
+	s.cur = tx.Bucket(bucketLogs).Cursor()
+	return s
+}
+
+// Next advances to the next selected entry.
+func (s *Scanner) Next() bool {
+	for !s.done {
+		if !s.begun {
+			s.k, s.v = s.cur.First()
+			s.begun = true
+		} else {
+			s.k, s.v = s.cur.Next()
+		}
+		if s.k == nil {
+			s.done = true
+			break
+		}
+		if len(s.k) != 8 {
+			s.err = fmt.Errorf("%s: logs bucket: key of %d bytes, want 8 (big-endian index)", s.log.Path, len(s.k))
+			s.done = true
+			break
+		}
+		idx := binary.BigEndian.Uint64(s.k)
+		s.read++
+		if s.filter.UntilIndex != 0 && idx > s.filter.UntilIndex {
+			s.done = true
+			break
+		}
+		if idx < s.filter.SinceIndex {
+			s.learnOnly(idx, s.v)
+			continue
+		}
+		s.entry = Entry{}
+		if !s.Tree || s.filter.selectsAll() {
+			s.log.decodeEntry(&s.entry, idx, s.v, s.Tree)
+			if s.filter.match(&s.entry) {
+				return true
+			}
+			continue
+		}
+		// Decode cheaply to filter; build the request tree for a match only.
+		s.log.decodeEntry(&s.entry, idx, s.v, false)
+		if s.filter.match(&s.entry) {
+			s.entry = Entry{}
+			s.log.decodeEntry(&s.entry, idx, s.v, true) // token writes are learned again: idempotent
+			return true
+		}
+	}
+	return false
+}
+
+// learnOnly reads a token write before the selected range so that later
+// entries resolve its token.
+func (s *Scanner) learnOnly(idx uint64, raw []byte) {
+	l, err := parseLog(raw)
+	if err != nil || l.Type != LogCommand || len(l.Data) == 0 {
+		return
+	}
+	switch decode.MessageType(l.Data[0] &^ IgnoreUnknownFlag) {
+	case decode.TypeACLToken, decode.TypeACLBootstrap, decode.TypeACL:
+		var e Entry
+		s.log.decodeEntry(&e, idx, raw, false)
+	}
+}
+
+// Entry is the current entry; valid until the next call to Next.
+func (s *Scanner) Entry() *Entry { return &s.entry }
+
+// Err is the error that stopped the scan (damaged entries do not stop it:
+// see Entry.Err).
+func (s *Scanner) Err() error { return s.err }
+
+// Read is the number of stored entries visited so far.
+func (s *Scanner) Read() int64 { return s.read }
+
+// Close ends the read transaction.
+func (s *Scanner) Close() error {
+	s.done = true
+	if s.tx != nil {
+		err := s.tx.Rollback()
+		s.tx = nil
+		return err
+	}
+	return nil
+}
+
+// decodeEntry decodes the stored raft.Log raw at index idx into e.
+func (l *Log) decodeEntry(e *Entry, idx uint64, raw []byte, tree bool) {
+	e.Index = idx
+	e.Size = len(raw)
+	e.Targets = []Target{}
+	rl, err := parseLog(raw)
+	if err != nil {
+		e.LogType = "unknown"
+		e.Err = fmt.Sprintf("index %d: raft.Log: %v", idx, err)
+		return
+	}
+	if rl.Index != idx {
+		e.Err = fmt.Sprintf("index %d: raft.Log says index %d", idx, rl.Index)
+	}
+	e.Term, e.LogType, e.AppendedAt = rl.Term, rl.Type.String(), rl.AppendedAt
+	switch rl.Type {
+	case LogCommand:
+	case LogConfiguration:
+		e.Op = "configuration"
+		decodeConfiguration(e, rl.Data, tree)
+		return
+	default:
+		return
+	}
+	if len(rl.Extensions) > 0 {
+		// go-raftchunking: Data is one chunk of a larger request.
+		e.Op = "chunk"
+		e.Err = fmt.Sprintf("index %d: chunked entry (go-raftchunking); reassembly is not supported", idx)
+		return
+	}
+	if len(rl.Data) == 0 {
+		e.Err = fmt.Sprintf("index %d: command entry without data", idx)
+		return
+	}
+	tb := rl.Data[0]
+	mt := decode.MessageType(tb &^ IgnoreUnknownFlag)
+	num := uint8(mt)
+	e.msgType, e.isCmd = mt, true
+	e.MsgType, e.MsgTypeNum, e.IgnoreUnknown = mt.String(), &num, tb&IgnoreUnknownFlag != 0
+
+	c := &reqCtx{t: mt, body: rl.Data[1:], show: l.opts.ShowSecrets, want: tree}
+	switch mt {
+	case decode.TypePeering, decode.TypePeeringDelete, decode.TypePeeringTerminateByID,
+		decode.TypePeeringTrustBundle, decode.TypePeeringTrustBundleDel, decode.TypePeeringSecret:
+		mapPeering(c)
+	default:
+		v, err := decode.DecodeAll(c.body)
+		if err != nil {
+			e.Err = fmt.Sprintf("index %d: %s request: %v", idx, mt, err)
+			return
+		}
+		c.v = &v
+		if fn, ok := requestTable[mt]; ok {
+			fn(c)
+		} else {
+			e.Op = "unknown"
+		}
+		if !c.hasCaller && !c.noCaller {
+			if tok, ok := v.Get("Token"); ok && (tok.Kind == decode.Str || tok.Kind == decode.Bin || tok.Kind == decode.Nil) {
+				c.caller, c.hasCaller = tok.String(), true
+			}
+		}
+	}
+	if c.err != nil {
+		e.Err = fmt.Sprintf("index %d: %s request: %v", idx, mt, c.err)
+	}
+	if c.op != "" {
+		e.Op = c.op
+	}
+	e.Targets = append(e.Targets, c.targets...)
+	if c.hasCaller {
+		e.Token = l.tokens.who(c.caller, l.opts.ShowSecrets)
+	}
+	// Token writes teach the table after the entry's own caller resolved.
+	for _, tok := range c.learned {
+		l.tokens.learn(tok.SecretID, tok.AccessorID, tok.Description)
+	}
+	if tree {
+		e.Request = c.requestTree()
+	}
+}
+
+// requestTree is the masked generic tree with typed sub-records in place.
+func (c *reqCtx) requestTree() any {
+	if c.treeDone {
+		return c.tree
+	}
+	if c.v == nil {
+		return nil
+	}
+	d := &decode.Decoded{Type: c.t, Data: &decode.Unknown{Value: c.v.Interface()}}
+	if !c.show {
+		decode.MaskSecrets(d) // every secret-looking key at any depth, the caller's Token included
+	}
+	t := decode.Tree(d.Data)
+	for _, r := range c.repl {
+		_ = setPath(t, r.path, r.tree) // a path that is not there keeps the generic (masked) form
+	}
+	return t
+}
+
+// decodeConfiguration lists the servers of a raft configuration entry
+// (raft.EncodeConfiguration: go-msgpack {Servers: [{Suffrage, ID, Address}]}).
+func decodeConfiguration(e *Entry, data []byte, tree bool) {
+	v, err := decode.DecodeAll(data)
+	if err != nil {
+		e.Err = fmt.Sprintf("index %d: configuration: %v", e.Index, err)
+		return
+	}
+	suffrage := []string{"voter", "nonvoter", "staging"}
+	if srv, ok := v.Get("Servers"); ok && srv.Kind == decode.Array {
+		for i := range srv.Elems {
+			s := &srv.Elems[i]
+			op := ""
+			if n, ok := mustGet(s, "Suffrage").AsUint(); ok && n < uint64(len(suffrage)) {
+				op = suffrage[n]
+			}
+			e.Targets = append(e.Targets, Target{Type: "RaftServer", ID: str(s, "ID"), Op: op, Name: str(s, "Address")})
+		}
+	}
+	if tree {
+		e.Request = decode.Tree(&decode.Unknown{Value: v.Interface()})
+	}
+}
+
+func mustGet(v *decode.Value, k string) *decode.Value {
+	if x, ok := v.Get(k); ok {
+		return x
+	}
+	return &decode.Value{}
+}
