@@ -125,14 +125,14 @@ type Scanner struct {
 	// request when only the timeline is wanted).
 	Tree bool
 
-	tx     *bolt.Tx
-	cur    *bolt.Cursor
-	k, v   []byte
-	begun  bool
-	done   bool
-	entry  Entry
-	err    error
-	read   int64
+	tx    *bolt.Tx
+	cur   *bolt.Cursor
+	k, v  []byte
+	begun bool
+	done  bool
+	entry Entry
+	err   error
+	read  int64
 }
 
 // Scan starts a scan; Close ends it. The scan reads every entry from the
