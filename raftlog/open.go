@@ -48,6 +48,10 @@ type Options struct {
 	ShowSecrets bool
 	// LockTimeout bounds the wait for the file lock; 0 means DefaultLockTimeout.
 	LockTimeout time.Duration
+	// Backend picks the log store when a data dir has both: "boltdb"
+	// (raft/raft.db) or "wal" (raft/wal/, hashicorp/raft-wal). Empty:
+	// raft.db if there is one, else the WAL.
+	Backend string
 }
 
 // Conf is raft-boltdb's "conf" bucket: raft's stable store.
@@ -59,14 +63,17 @@ type Conf struct {
 
 // Log is an open raft log.
 type Log struct {
-	// Path is the raft.db file.
+	// Path is the raft.db file, or the wal directory.
 	Path string
+	// Backend is "boltdb" or "wal".
+	Backend string
 	// SnapshotPath is the snapshot whose tokens were loaded ("" if none).
 	SnapshotPath string
 	// SnapshotTokens is how many ACL tokens the snapshot gave.
 	SnapshotTokens int
 
-	db     *bolt.DB
+	db     *bolt.DB // raft.db, or wal-meta.db for the WAL
+	wal    walState
 	opts   Options
 	tokens *tokenTable
 }
@@ -74,19 +81,59 @@ type Log struct {
 // Open opens a raft log read-only: path is a Consul data dir, its raft/
 // dir, or a raft.db file.
 func Open(path string, opts Options) (*Log, error) {
-	dbPath, err := resolve(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := sniff(dbPath); err != nil {
-		return nil, err
-	}
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	// ReadOnly: O_RDONLY, flock(LOCK_SH), mmap(PROT_READ). bbolt returns
-	// before any write path in this mode.
+	dbPath, dbErr := resolve(path)
+	walDir, hasWAL := findWAL(path)
+	var l *Log
+	switch {
+	case opts.Backend == "wal" || (opts.Backend == "" && dbErr != nil && hasWAL):
+		if !hasWAL {
+			return nil, fmt.Errorf("%s: %w: no raft-wal directory (wal/%s)", path, ErrNotRaftLog, walMetaFile)
+		}
+		db, st, err := openWALMeta(walDir, timeout)
+		if err != nil {
+			return nil, err
+		}
+		l = &Log{Path: walDir, Backend: "wal", db: db, wal: st, opts: opts, tokens: newTokenTable()}
+	case opts.Backend == "" || opts.Backend == "boltdb":
+		if dbErr != nil {
+			return nil, dbErr
+		}
+		db, err := openBolt(dbPath, timeout)
+		if err != nil {
+			return nil, err
+		}
+		l = &Log{Path: dbPath, Backend: "boltdb", db: db, opts: opts, tokens: newTokenTable()}
+	default:
+		return nil, fmt.Errorf("backend %q: want boltdb or wal", opts.Backend)
+	}
+	if !opts.NoSnapshot {
+		snap := opts.Snapshot
+		explicit := snap != ""
+		if !explicit {
+			snap = filepath.Dir(l.Path) // raft/: decode.Open finds raft/snapshots/<newest>
+		}
+		n, used, err := l.tokens.loadSnapshot(snap)
+		switch {
+		case err != nil && explicit:
+			l.db.Close()
+			return nil, fmt.Errorf("token snapshot: %w", err)
+		case err == nil:
+			l.SnapshotPath, l.SnapshotTokens = used, n
+		}
+	}
+	return l, nil
+}
+
+// openBolt opens raft.db read-only. ReadOnly: O_RDONLY, flock(LOCK_SH),
+// mmap(PROT_READ); bbolt returns before any write path in this mode.
+func openBolt(dbPath string, timeout time.Duration) (*bolt.DB, error) {
+	if err := sniff(dbPath); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(dbPath, 0o400, &bolt.Options{ReadOnly: true, Timeout: timeout})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
@@ -94,7 +141,6 @@ func Open(path string, opts Options) (*Log, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", dbPath, err)
 	}
-	l := &Log{Path: dbPath, db: db, opts: opts, tokens: newTokenTable()}
 	if err := db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketLogs) == nil {
 			return fmt.Errorf("%s: %w: BoltDB file without a %q bucket", dbPath, ErrNotRaftLog, bucketLogs)
@@ -104,22 +150,7 @@ func Open(path string, opts Options) (*Log, error) {
 		db.Close()
 		return nil, err
 	}
-	if !opts.NoSnapshot {
-		snap := opts.Snapshot
-		explicit := snap != ""
-		if !explicit {
-			snap = filepath.Dir(dbPath) // raft/: decode.Open finds raft/snapshots/<newest>
-		}
-		n, used, err := l.tokens.loadSnapshot(snap)
-		switch {
-		case err != nil && explicit:
-			db.Close()
-			return nil, fmt.Errorf("token snapshot: %w", err)
-		case err == nil:
-			l.SnapshotPath, l.SnapshotTokens = used, n
-		}
-	}
-	return l, nil
+	return db, nil
 }
 
 // resolve maps a data dir, raft/ dir or file to the raft.db path.
@@ -172,14 +203,22 @@ func (l *Log) Conf() (Conf, error) {
 	var c Conf
 	err := l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketConf)
+		if l.Backend == "wal" {
+			b = tx.Bucket([]byte("stable"))
+		}
 		if b == nil {
 			return nil
 		}
+		// raft-boltdb stores uint64s big-endian, raft-wal little-endian.
+		u64 := binary.BigEndian.Uint64
+		if l.Backend == "wal" {
+			u64 = binary.LittleEndian.Uint64
+		}
 		if v := b.Get([]byte("CurrentTerm")); len(v) == 8 {
-			c.CurrentTerm = binary.BigEndian.Uint64(v)
+			c.CurrentTerm = u64(v)
 		}
 		if v := b.Get([]byte("LastVoteTerm")); len(v) == 8 {
-			c.LastVoteTerm = binary.BigEndian.Uint64(v)
+			c.LastVoteTerm = u64(v)
 		}
 		c.LastVoteCand = string(bytes.Clone(b.Get([]byte("LastVoteCand"))))
 		return nil
@@ -188,8 +227,24 @@ func (l *Log) Conf() (Conf, error) {
 }
 
 // Bounds returns the first and last index in the log and the entry count
-// (0, 0, 0 for an empty log).
+// (0, 0, 0 for an empty log). For the WAL it reads every segment.
 func (l *Log) Bounds() (first, last uint64, n int, err error) {
+	if l.Backend == "wal" {
+		src := l.newWALSource()
+		defer src.close()
+		for {
+			idx, _, ok := src.next()
+			if !ok {
+				break
+			}
+			if n == 0 {
+				first = idx
+			}
+			last = idx
+			n++
+		}
+		return first, last, n, src.err
+	}
 	err = l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLogs)
 		n = b.Stats().KeyN
@@ -203,4 +258,8 @@ func (l *Log) Bounds() (first, last uint64, n int, err error) {
 		return nil
 	})
 	return first, last, n, err
+}
+
+func (l *Log) newWALSource() *walSource {
+	return &walSource{dir: l.Path, segs: l.wal.Segments}
 }

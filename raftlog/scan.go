@@ -125,73 +125,111 @@ type Scanner struct {
 	// request when only the timeline is wanted).
 	Tree bool
 
-	tx    *bolt.Tx
-	cur   *bolt.Cursor
-	k, v  []byte
-	begun bool
+	src   source
 	done  bool
 	entry Entry
 	err   error
 	read  int64
 }
 
+// source yields stored entries in index order: the index and the stored
+// bytes (raft-boltdb's msgpack raft.Log, or raft-wal's BinaryCodec).
+type source interface {
+	next() (uint64, []byte, bool)
+	error() error
+	close()
+}
+
+type boltSource struct {
+	path  string
+	tx    *bolt.Tx
+	cur   *bolt.Cursor
+	begun bool
+	err   error
+}
+
+func (b *boltSource) next() (uint64, []byte, bool) {
+	if b.err != nil {
+		return 0, nil, false
+	}
+	var k, v []byte
+	if !b.begun {
+		k, v = b.cur.First()
+		b.begun = true
+	} else {
+		k, v = b.cur.Next()
+	}
+	if k == nil {
+		return 0, nil, false
+	}
+	if len(k) != 8 {
+		b.err = fmt.Errorf("%s: logs bucket: key of %d bytes, want 8 (big-endian index)", b.path, len(k))
+		return 0, nil, false
+	}
+	return binary.BigEndian.Uint64(k), v, true
+}
+
+func (b *boltSource) error() error { return b.err }
+
+func (b *boltSource) close() {
+	if b.tx != nil {
+		b.tx.Rollback()
+		b.tx = nil
+	}
+}
+
+func (w *walSource) error() error { return w.err }
+
 // Scan starts a scan; Close ends it. The scan reads every entry from the
 // first (token writes before SinceIndex still teach the token table) but
 // decodes fully only the entries in the index range.
 func (l *Log) Scan(f Filter) *Scanner {
 	s := &Scanner{log: l, filter: f, Tree: true}
+	if l.Backend == "wal" {
+		s.src = l.newWALSource()
+		return s
+	}
 	tx, err := l.db.Begin(false)
 	if err != nil {
 		s.err = fmt.Errorf("%s: %w", l.Path, err)
 		s.done = true
 		return s
 	}
-	s.tx = tx
-	s.cur = tx.Bucket(bucketLogs).Cursor()
+	s.src = &boltSource{path: l.Path, tx: tx, cur: tx.Bucket(bucketLogs).Cursor()}
 	return s
 }
 
 // Next advances to the next selected entry.
 func (s *Scanner) Next() bool {
 	for !s.done {
-		if !s.begun {
-			s.k, s.v = s.cur.First()
-			s.begun = true
-		} else {
-			s.k, s.v = s.cur.Next()
-		}
-		if s.k == nil {
+		idx, raw, ok := s.src.next()
+		if !ok {
+			s.err = s.src.error()
 			s.done = true
 			break
 		}
-		if len(s.k) != 8 {
-			s.err = fmt.Errorf("%s: logs bucket: key of %d bytes, want 8 (big-endian index)", s.log.Path, len(s.k))
-			s.done = true
-			break
-		}
-		idx := binary.BigEndian.Uint64(s.k)
 		s.read++
 		if s.filter.UntilIndex != 0 && idx > s.filter.UntilIndex {
 			s.done = true
 			break
 		}
 		if idx < s.filter.SinceIndex {
-			s.learnOnly(idx, s.v)
+			s.learnOnly(idx, raw)
 			continue
 		}
 		s.entry = Entry{}
 		if !s.Tree || s.filter.selectsAll() {
-			s.log.decodeEntry(&s.entry, idx, s.v, s.Tree)
+			s.log.decodeEntry(&s.entry, idx, raw, s.Tree)
 			if s.filter.match(&s.entry) {
 				return true
 			}
 			continue
 		}
 		// Decode cheaply to filter; build the request tree for a match only.
-		s.log.decodeEntry(&s.entry, idx, s.v, false)
+		s.log.decodeEntry(&s.entry, idx, raw, false)
 		if s.filter.match(&s.entry) {
 			s.entry = Entry{}
-			s.log.decodeEntry(&s.entry, idx, s.v, true) // token writes are learned again: idempotent
+			s.log.decodeEntry(&s.entry, idx, raw, true) // token writes are learned again: idempotent
 			return true
 		}
 	}
@@ -201,7 +239,7 @@ func (s *Scanner) Next() bool {
 // learnOnly reads a token write before the selected range so that later
 // entries resolve its token.
 func (s *Scanner) learnOnly(idx uint64, raw []byte) {
-	l, err := parseLog(raw)
+	l, err := s.log.parse(raw)
 	if err != nil || l.Type != LogCommand || len(l.Data) == 0 {
 		return
 	}
@@ -225,12 +263,27 @@ func (s *Scanner) Read() int64 { return s.read }
 // Close ends the read transaction.
 func (s *Scanner) Close() error {
 	s.done = true
-	if s.tx != nil {
-		err := s.tx.Rollback()
-		s.tx = nil
-		return err
+	if s.src != nil {
+		s.src.close()
 	}
 	return nil
+}
+
+// Uncommitted is the number of WAL entries after a segment's last commit
+// frame (written but never acknowledged, so not part of the log); 0 for
+// raft.db.
+func (s *Scanner) Uncommitted() int {
+	if w, ok := s.src.(*walSource); ok {
+		return w.Uncommitted
+	}
+	return 0
+}
+
+func (l *Log) parse(raw []byte) (rawLog, error) {
+	if l.Backend == "wal" {
+		return parseWALLog(raw)
+	}
+	return parseLog(raw)
 }
 
 // decodeEntry decodes the stored raft.Log raw at index idx into e.
@@ -238,7 +291,7 @@ func (l *Log) decodeEntry(e *Entry, idx uint64, raw []byte, tree bool) {
 	e.Index = idx
 	e.Size = len(raw)
 	e.Targets = []Target{}
-	rl, err := parseLog(raw)
+	rl, err := l.parse(raw)
 	if err != nil {
 		e.LogType = "unknown"
 		e.Err = fmt.Sprintf("index %d: raft.Log: %v", idx, err)
