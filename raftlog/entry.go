@@ -91,20 +91,32 @@ type rawLog struct {
 }
 
 // parseLog decodes a stored raft.Log (go-msgpack MsgpackHandle: a map with
-// raft.Log's field names). Data and Extensions alias b.
+// raft.Log's field names). Data and Extensions alias b. It walks the map
+// with decode's allocation-free readers; each field value is decoded alone.
 func parseLog(b []byte) (rawLog, error) {
 	var l rawLog
-	v, err := decode.DecodeAll(b)
-	if err != nil {
-		return l, err
+	n, p, ok := decode.MapHeader(b, 0)
+	if !ok {
+		return l, fmt.Errorf("raft.Log is not a msgpack map")
 	}
-	if v.Kind != decode.Map {
-		return l, fmt.Errorf("raft.Log is a msgpack %s, want map", v.Kind)
-	}
-	for i := range v.Pairs {
-		p := &v.Pairs[i]
-		val := &p.Val
-		switch p.Key.String() {
+	for i := uint64(0); i < n; i++ {
+		key, vp, isStr := decode.StrAt(b, p)
+		if vp < 0 {
+			return l, fmt.Errorf("raft.Log: truncated key %d", i)
+		}
+		end := decode.SkipValue(b, vp)
+		if end < 0 {
+			return l, fmt.Errorf("raft.Log: value of %q truncated or malformed", key)
+		}
+		p = end
+		if !isStr {
+			continue
+		}
+		val, err := decode.DecodeAll(b[vp:end])
+		if err != nil {
+			return l, fmt.Errorf("raft.Log %s: %w", key, err)
+		}
+		switch string(key) {
 		case "Index":
 			l.Index, _ = val.AsUint()
 		case "Term":
@@ -120,12 +132,15 @@ func parseLog(b []byte) (rawLog, error) {
 		case "Extensions":
 			l.Extensions = val.Bytes
 		case "AppendedAt":
-			t, err := timeOf(val)
+			t, err := timeOf(&val)
 			if err != nil {
 				return l, fmt.Errorf("raft.Log AppendedAt: %w", err)
 			}
 			l.AppendedAt = t
 		}
+	}
+	if p != len(b) {
+		return l, fmt.Errorf("raft.Log: %d trailing bytes", len(b)-p)
 	}
 	return l, nil
 }

@@ -300,7 +300,11 @@ func (l *Log) decodeEntry(e *Entry, idx uint64, raw []byte, tree bool) {
 	if rl.Index != idx {
 		e.Err = fmt.Sprintf("index %d: raft.Log says index %d", idx, rl.Index)
 	}
-	e.Term, e.LogType, e.AppendedAt = rl.Term, rl.Type.String(), rl.AppendedAt
+	e.Term, e.LogType, e.AppendedAt = rl.Term, rl.Type.String(), rl.AppendedAt.UTC()
+	if y := rl.AppendedAt.Year(); y < 0 || y > 9999 {
+		e.AppendedAt = time.Time{} // not representable in RFC 3339: a damaged entry
+		e.Err = fmt.Sprintf("index %d: AppendedAt year %d out of range", idx, y)
+	}
 	switch rl.Type {
 	case LogCommand:
 	case LogConfiguration:
