@@ -25,9 +25,9 @@ import (
 
 // go test ./raftlog -run '^$' -bench . -benchtime 1x
 //
-// The benchmark log is generated once per size into
-// $TMPDIR/snaptool-raftlog-bench/ (about 330 MB for 1 M entries; delete it
-// to regenerate) with raft-boltdb v2's own writer: a mix of KV sets and
+// The benchmark log is generated once per size into bench/out/raftlog/ (git
+// ignored, as make bench's other inputs; about 330 MB for 1 M entries;
+// delete it to regenerate) with raft-boltdb v2's own writer: a mix of KV sets and
 // deletes, catalog registers, sessions, transactions and token writes, as
 // a busy Consul server's log looks.
 var benchEntries = flag.Int("raftlog.entries", 1_000_000, "entries in the benchmark raft.db")
@@ -35,7 +35,7 @@ var benchEntries = flag.Int("raftlog.entries", 1_000_000, "entries in the benchm
 func benchDB(b *testing.B) string {
 	b.Helper()
 	n := *benchEntries
-	dir := filepath.Join(os.TempDir(), "snaptool-raftlog-bench", "v1-"+strconv.Itoa(n))
+	dir := filepath.Join("..", "bench", "out", "raftlog", "v1-"+strconv.Itoa(n))
 	if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
 		return dir
 	}
