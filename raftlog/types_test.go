@@ -3,8 +3,8 @@ package raftlog_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/binary"
+	"encoding/hex"
 	"reflect"
 	"testing"
 
