@@ -2,6 +2,8 @@ package raftlog_test
 
 import (
 	"crypto/sha256"
+	"encoding/json"
+	"reflect"
 	"errors"
 	"os"
 	"path/filepath"
@@ -117,4 +119,34 @@ func TestInUse(t *testing.T) {
 		t.Fatalf("after the server stopped: %v", err)
 	}
 	l.Close()
+}
+
+// TestRemap scans with a remap after every few hundred bytes: the same
+// entries in the same order, and the file still untouched.
+func TestRemap(t *testing.T) {
+	l, _ := openScenario(t, raftlog.Options{})
+	read := func() []string {
+		s := l.Scan(raftlog.Filter{})
+		defer s.Close()
+		var out []string
+		for s.Next() {
+			b, _ := json.Marshal(s.Entry())
+			out = append(out, string(b))
+		}
+		if s.Err() != nil {
+			t.Fatal(s.Err())
+		}
+		return out
+	}
+	before := stateOf(t, l.Path)
+	want := read()
+	old := raftlog.SetMapWindow(300)
+	defer raftlog.SetMapWindow(old)
+	got := read()
+	if !reflect.DeepEqual(got, want) || len(got) != 23 {
+		t.Errorf("remapping scan: %d entries, differ from %d", len(got), len(want))
+	}
+	if after := stateOf(t, l.Path); after != before {
+		t.Errorf("raft.db changed")
+	}
 }

@@ -81,10 +81,7 @@ type Log struct {
 // Open opens a raft log read-only: path is a Consul data dir, its raft/
 // dir, or a raft.db file.
 func Open(path string, opts Options) (*Log, error) {
-	timeout := opts.LockTimeout
-	if timeout <= 0 {
-		timeout = DefaultLockTimeout
-	}
+	timeout := (&Log{opts: opts}).lockTimeout()
 	dbPath, dbErr := resolve(path)
 	walDir, hasWAL := findWAL(path)
 	var l *Log
@@ -195,8 +192,20 @@ func sniff(path string) error {
 	return nil
 }
 
+func (l *Log) lockTimeout() time.Duration {
+	if l.opts.LockTimeout > 0 {
+		return l.opts.LockTimeout
+	}
+	return DefaultLockTimeout
+}
+
 // Close releases the file.
-func (l *Log) Close() error { return l.db.Close() }
+func (l *Log) Close() error {
+	if l.db == nil {
+		return nil
+	}
+	return l.db.Close()
+}
 
 // Conf reads raft's stable store.
 func (l *Log) Conf() (Conf, error) {

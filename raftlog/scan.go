@@ -140,33 +140,81 @@ type source interface {
 	close()
 }
 
+// mapWindow is how many bytes of raft.db a scan reads through one memory
+// map before it remaps. bbolt maps the whole file and every page read stays
+// resident (and counts in RSS) until unmapped; ending the read transaction,
+// closing and reopening the file every mapWindow bytes keeps the mapped
+// pages a scan holds near mapWindow, whatever the file's size.
+var mapWindow = 64 << 20
+
 type boltSource struct {
-	path  string
-	tx    *bolt.Tx
-	cur   *bolt.Cursor
-	begun bool
-	err   error
+	log    *Log
+	tx     *bolt.Tx
+	cur    *bolt.Cursor
+	begun  bool
+	err    error
+	window int
+	last   uint64
 }
 
 func (b *boltSource) next() (uint64, []byte, bool) {
-	if b.err != nil {
+	if b.err != nil || b.tx == nil {
 		return 0, nil, false
 	}
 	var k, v []byte
-	if !b.begun {
+	switch {
+	case !b.begun:
 		k, v = b.cur.First()
 		b.begun = true
-	} else {
+	case b.window >= mapWindow:
+		if !b.remap() {
+			return 0, nil, false
+		}
+		var from [8]byte
+		binary.BigEndian.PutUint64(from[:], b.last+1)
+		k, v = b.cur.Seek(from[:])
+		if b.last == ^uint64(0) {
+			k = nil
+		}
+	default:
 		k, v = b.cur.Next()
 	}
 	if k == nil {
 		return 0, nil, false
 	}
 	if len(k) != 8 {
-		b.err = fmt.Errorf("%s: logs bucket: key of %d bytes, want 8 (big-endian index)", b.path, len(k))
+		b.err = fmt.Errorf("%s: logs bucket: key of %d bytes, want 8 (big-endian index)", b.log.Path, len(k))
 		return 0, nil, false
 	}
-	return binary.BigEndian.Uint64(k), v, true
+	b.window += len(k) + len(v)
+	b.last = binary.BigEndian.Uint64(k)
+	return b.last, v, true
+}
+
+// remap ends the transaction, closes and reopens raft.db (dropping the
+// pages mapped so far) and starts a new read transaction.
+func (b *boltSource) remap() bool {
+	b.tx.Rollback()
+	b.tx = nil
+	l := b.log
+	if err := l.db.Close(); err != nil {
+		b.err = fmt.Errorf("%s: %w", l.Path, err)
+		return false
+	}
+	db, err := openBolt(l.Path, l.lockTimeout())
+	if err != nil {
+		b.err = fmt.Errorf("reopening after index %d: %w", b.last, err)
+		l.db = nil
+		return false
+	}
+	l.db = db
+	tx, err := db.Begin(false)
+	if err != nil {
+		b.err = fmt.Errorf("%s: %w", l.Path, err)
+		return false
+	}
+	b.tx, b.cur, b.window = tx, tx.Bucket(bucketLogs).Cursor(), 0
+	return true
 }
 
 func (b *boltSource) error() error { return b.err }
@@ -180,7 +228,8 @@ func (b *boltSource) close() {
 
 func (w *walSource) error() error { return w.err }
 
-// Scan starts a scan; Close ends it. The scan reads every entry from the
+// Scan starts a scan; Close ends it. One scan at a time per Log: a scan
+// of raft.db remaps the file as it goes (see mapWindow). The scan reads every entry from the
 // first (token writes before SinceIndex still teach the token table) but
 // decodes fully only the entries in the index range.
 func (l *Log) Scan(f Filter) *Scanner {
@@ -195,7 +244,7 @@ func (l *Log) Scan(f Filter) *Scanner {
 		s.done = true
 		return s
 	}
-	s.src = &boltSource{path: l.Path, tx: tx, cur: tx.Bucket(bucketLogs).Cursor()}
+	s.src = &boltSource{log: l, tx: tx, cur: tx.Bucket(bucketLogs).Cursor()}
 	return s
 }
 

@@ -1,0 +1,4 @@
+package raftlog
+
+// SetMapWindow sets the remap window for a test and returns the old one.
+func SetMapWindow(n int) int { old := mapWindow; mapWindow = n; return old }
