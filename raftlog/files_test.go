@@ -3,10 +3,10 @@ package raftlog_test
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"reflect"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
