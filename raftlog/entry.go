@@ -55,6 +55,9 @@ type Entry struct {
 	// Request is the whole request as an ordered tree (decode.Object …),
 	// secrets masked unless ShowSecrets.
 	Request any `json:"request,omitempty"`
+	// Chunk is set on go-raftchunking entries ("op 7 part 2/3"); the part
+	// that completes an op carries the whole request.
+	Chunk string `json:"chunk,omitempty"`
 	// Size is the stored size of the entry (the msgpack raft.Log).
 	Size int `json:"size"`
 	// Err says why the entry could not be decoded (the scan goes on).

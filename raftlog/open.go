@@ -76,6 +76,7 @@ type Log struct {
 	wal    walState
 	opts   Options
 	tokens *tokenTable
+	chunks chunkState
 }
 
 // Open opens a raft log read-only: path is a Consul data dir, its raft/

@@ -292,6 +292,11 @@ func (s *Scanner) learnOnly(idx uint64, raw []byte) {
 	if err != nil || l.Type != LogCommand || len(l.Data) == 0 {
 		return
 	}
+	if len(l.Extensions) > 0 { // a chunk: collect it, an op may straddle SinceIndex
+		var e Entry
+		s.log.decodeEntry(&e, idx, raw, false)
+		return
+	}
 	switch decode.MessageType(l.Data[0] &^ IgnoreUnknownFlag) {
 	case decode.TypeACLToken, decode.TypeACLBootstrap, decode.TypeACL:
 		var e Entry
@@ -363,11 +368,25 @@ func (l *Log) decodeEntry(e *Entry, idx uint64, raw []byte, tree bool) {
 	default:
 		return
 	}
-	if len(rl.Extensions) > 0 {
-		// go-raftchunking: Data is one chunk of a larger request.
-		e.Op = "chunk"
-		e.Err = fmt.Sprintf("index %d: chunked entry (go-raftchunking); reassembly is not supported", idx)
-		return
+	if len(rl.Extensions) > 0 { // go-raftchunking (chunks.go)
+		ci, err := parseChunkInfo(rl.Extensions)
+		if err != nil {
+			e.Op = "chunk"
+			e.Err = fmt.Sprintf("index %d: chunk info: %v", idx, err)
+			return
+		}
+		e.Chunk = fmt.Sprintf("op %d part %d/%d", ci.op, ci.seq+1, ci.n)
+		all, _, err := l.chunks.add(idx, rl.Term, ci, rl.Data)
+		if err != nil {
+			e.Op = "chunk"
+			e.Err = fmt.Sprintf("index %d: %v", idx, err)
+			return
+		}
+		if all == nil {
+			e.Op = "chunk"
+			return
+		}
+		rl.Data = all
 	}
 	if len(rl.Data) == 0 {
 		e.Err = fmt.Sprintf("index %d: command entry without data", idx)

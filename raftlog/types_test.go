@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/encode"
 	"github.com/snaptool/snaptool/raftlog"
 )
 
@@ -149,3 +151,54 @@ func sha256hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// TestChunks splits a large KV set into three go-raftchunking chunks (with
+// another entry between them) and leaves an op incomplete across a term
+// change: the completing chunk carries the whole request.
+func TestChunks(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789"), 1000)
+	data := cmd(t, decode.TypeKVS, KVSRequest{Op: "set", DirEnt: encodeDirEnt("big/value", big), WriteRequest: WriteRequest{""}})
+	third := len(data) / 3
+	parts := [][]byte{data[:third], data[third : 2*third], data[2*third:]}
+	ci := func(op, seq, n uint64) []byte { return cat(pbVarint(1, op), pbVarint(2, seq), pbVarint(3, n)) }
+	logs := []*raft.Log{
+		{Term: 2, Data: parts[0][:10], Extensions: ci(1, 0, 2)}, // op 1: never completed (term changes)
+		{Term: 3, Data: parts[0], Extensions: ci(7, 0, 3)},
+		{Term: 3, Data: cmd(t, decode.TypeKVS, KVSRequest{Op: "delete", DirEnt: encodeDirEnt("other", nil)})},
+		{Term: 3, Data: parts[2], Extensions: ci(7, 2, 3)},
+		{Term: 3, Data: parts[1], Extensions: ci(7, 1, 3)},
+	}
+	dir := writeDB(t, t.TempDir(), logs)
+	l, err := raftlog.Open(dir, raftlog.Options{NoSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, f := range []raftlog.Filter{{}, {Key: "big/value"}, {SinceIndex: 5}} {
+		s := l.Scan(f)
+		var got []string
+		for s.Next() {
+			e := s.Entry()
+			got = append(got, e.Op+" "+e.Chunk+" "+strings.Join(targetStrings(e), ",")+" "+e.Err)
+		}
+		s.Close()
+		want := []string{
+			"chunk op 1 part 1/2  ",
+			"chunk op 7 part 1/3  ",
+			"delete  KVS other ",
+			"chunk op 7 part 3/3  ",
+			"set op 7 part 2/3 KVS big/value ",
+		}
+		switch {
+		case f.Key != "":
+			want = want[4:]
+		case f.SinceIndex != 0:
+			want = want[4:]
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("filter %+v:\n got %q\nwant %q", f, got, want)
+		}
+	}
+}
+
+func encodeDirEnt(key string, v []byte) encode.DirEntry { return encode.DirEntry{Key: key, Value: v} }
