@@ -117,7 +117,13 @@ func procStatus(key string) float64 {
 // belongs to the benchmarked read, not to the generator, and drops the
 // file's pages from this process by opening fresh (the page cache stays
 // warm: these are warm-cache figures).
-func resetPeak() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+func resetPeak() {
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	baseFile = procStatus("RssFile")
+}
+
+// baseFile is the file-backed RSS before the read: the test binary's text.
+var baseFile float64
 
 // cpuTime is this process's user+system CPU time: the machine is shared,
 // so CPU per entry is the figure to compare, wall time is reported beside it.
@@ -135,7 +141,9 @@ func sampleMmap() { mmapPeak = max(mmapPeak, procStatus("RssFile")) }
 func reportMem(b *testing.B, entries int64, cpu time.Duration) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(entries), "cpu-ns/entry")
 	b.ReportMetric(procStatus("VmHWM"), "peakRSS-MiB")
-	b.ReportMetric(mmapPeak, "mmapRSS-MiB") // file-backed resident pages before unmapping: raft.db's map (and the binary)
+	b.ReportMetric(mmapPeak, "mmapRSS-MiB") // peak file-backed resident pages (sampled before each unmap): raft.db's map and the binary's text
+	b.ReportMetric(procStatus("VmHWM")-mmapPeak, "anonRSS-MiB")
+	b.ReportMetric(baseFile, "binaryRSS-MiB") // of mmapRSS, the binary's own pages
 	b.ReportMetric(float64(entries)/b.Elapsed().Seconds(), "entries/s")
 }
 
@@ -172,6 +180,8 @@ func BenchmarkFloor(b *testing.B) {
 
 func benchScan(b *testing.B, tree bool, out func(io.Writer, *raftlog.Entry) error) {
 	dir := benchDB(b)
+	raftlog.SetRemapHook(sampleMmap)
+	defer raftlog.SetRemapHook(nil)
 	resetPeak()
 	cpu0 := cpuTime()
 	b.ResetTimer()

@@ -140,12 +140,17 @@ type source interface {
 	close()
 }
 
-// mapWindow is how many bytes of raft.db a scan reads through one memory
+// mapWindow is how many bytes of entries a scan reads through one memory
 // map before it remaps. bbolt maps the whole file and every page read stays
 // resident (and counts in RSS) until unmapped; ending the read transaction,
 // closing and reopening the file every mapWindow bytes keeps the mapped
-// pages a scan holds near mapWindow, whatever the file's size.
-var mapWindow = 64 << 20
+// pages a scan holds bounded, whatever the file's size. raft-boltdb's pages
+// are about half full (sequential inserts split pages at bbolt's default
+// 50 % fill), so 16 MiB of entries is about 32–64 MiB of pages.
+var mapWindow = 16 << 20
+
+// remapHook, when set (benchmarks), runs just before each remap.
+var remapHook func()
 
 type boltSource struct {
 	log    *Log
@@ -194,6 +199,9 @@ func (b *boltSource) next() (uint64, []byte, bool) {
 // remap ends the transaction, closes and reopens raft.db (dropping the
 // pages mapped so far) and starts a new read transaction.
 func (b *boltSource) remap() bool {
+	if remapHook != nil {
+		remapHook()
+	}
 	b.tx.Rollback()
 	b.tx = nil
 	l := b.log
