@@ -71,6 +71,10 @@ type Log struct {
 	SnapshotPath string
 	// SnapshotTokens is how many ACL tokens the snapshot gave.
 	SnapshotTokens int
+	// SnapshotErr is why no snapshot of the data dir was used (none there,
+	// or damaged) when Options.Snapshot was not given: callers resolve from
+	// the log alone and should say so.
+	SnapshotErr error
 
 	db     *bolt.DB // raft.db, or wal-meta.db for the WAL
 	wal    walState
@@ -119,7 +123,9 @@ func Open(path string, opts Options) (*Log, error) {
 		case err != nil && explicit:
 			l.db.Close()
 			return nil, fmt.Errorf("token snapshot: %w", err)
-		case err == nil:
+		case err != nil:
+			l.SnapshotErr = err
+		default:
 			l.SnapshotPath, l.SnapshotTokens = used, n
 		}
 	}

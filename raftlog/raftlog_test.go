@@ -381,3 +381,38 @@ func TestInputForms(t *testing.T) {
 		t.Errorf("empty file: %v, want ErrNotRaftLog", err)
 	}
 }
+
+func TestSnapshotOption(t *testing.T) {
+	logs, _ := scenario(t)
+	dir := writeDB(t, t.TempDir(), logs)
+	// No snapshot in the data dir: the lock/unlock callers stay unresolved.
+	l, err := raftlog.Open(dir, raftlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.SnapshotErr == nil || l.SnapshotPath != "" {
+		t.Errorf("no snapshot: SnapshotErr %v, path %q", l.SnapshotErr, l.SnapshotPath)
+	}
+	s := l.Scan(raftlog.Filter{SinceIndex: 8, UntilIndex: 8})
+	if !s.Next() || s.Entry().Token.Resolved || s.Entry().Token.Masked != decode.Fingerprint(secretSnap) {
+		t.Errorf("unresolved caller: %+v", s.Entry().Token)
+	}
+	s.Close()
+	l.Close()
+	// An explicit snapshot elsewhere resolves them.
+	other := t.TempDir()
+	writeDataDirSnapshot(t, other, 1, encode.ACLToken{AccessorID: accSnap, SecretID: secretSnap, Description: "from snapshot"})
+	l, err = raftlog.Open(dir, raftlog.Options{Snapshot: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = l.Scan(raftlog.Filter{SinceIndex: 8, UntilIndex: 8})
+	if !s.Next() || s.Entry().Token.Description != "from snapshot" || s.Entry().Token.Accessor != accSnap {
+		t.Errorf("explicit snapshot: %+v", s.Entry().Token)
+	}
+	s.Close()
+	l.Close()
+	if _, err := raftlog.Open(dir, raftlog.Options{Snapshot: filepath.Join(other, "missing.snap")}); err == nil {
+		t.Errorf("a missing explicit snapshot opened")
+	}
+}
