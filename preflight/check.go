@@ -419,10 +419,10 @@ func (c *Checker) describe(p *Problem, firstN int64, name string) {
 			if l, ok := FirstRestoring(decode.MessageType(tc.Type)); ok {
 				why = append(why, fmt.Sprintf("%s from %s", tc.Name, l.Version(-1).LineString()))
 			} else {
-				why = append(why, fmt.Sprintf("%s by no release line up to %s", tc.Name, NewestLine().Version(-1).LineString()))
+				why = append(why, fmt.Sprintf("%s by no release up to %s", tc.Name, NewestLine().Version(-1).LineString()))
 			}
 		}
-		p.Message = fmt.Sprintf("record types unknown to %s: %s (restored %s)", tgt, list, strings.Join(why, "; "))
+		p.Message = fmt.Sprintf("record types unknown to %s: %s; Consul restores %s", tgt, list, strings.Join(why, ", "))
 	}
 	p.Fix = rewriteCommand(c.dropFlags(p.Types), c.opts.Out, name, c.target)
 }
