@@ -94,13 +94,16 @@ type Problem struct {
 // record type, "" when any line does), because (the types that set it),
 // newer_than_table (a type no line restores: written by a newer Consul),
 // enterprise (Enterprise types present), legacy_acl (legacy ACL records,
-// written only by servers older than the table).
+// written only by servers older than the table), flagged (type bytes >= 128:
+// bit 7 is IgnoreUnknownTypeFlag, used only on raft log entries, so no
+// Consul writes them into a snapshot).
 type Writer struct {
 	AtLeast        string   `json:"at_least"`
 	Because        []string `json:"because,omitempty"`
 	NewerThanTable bool     `json:"newer_than_table"`
 	Enterprise     bool     `json:"enterprise"`
 	LegacyACL      bool     `json:"legacy_acl"`
+	Flagged        bool     `json:"flagged"`
 }
 
 // Result is the preflight verdict for one input. JSON keys:
@@ -361,6 +364,9 @@ func (c *Checker) Finish(name string, meta *decode.Meta, computed IntegrityVerdi
 		r.Downgrade = w.Compare(Version{c.target.Major, c.target.Minor, -1}) > 0
 	}
 
+	if !r.Exact {
+		r.Notes = append(r.Notes, "some outcomes are inferred, not read from the source of "+c.target.String()+" (see types[].exact and the version table)")
+	}
 	r.Rewrite = c.rewriteAll(name, r.Problems)
 	switch {
 	case r.Integrity.Damaged():
@@ -524,7 +530,10 @@ func (c *Checker) writer() Writer {
 		}
 		mt := decode.MessageType(t)
 		switch {
-		case t >= 64 && t < 128:
+		case t >= 128:
+			w.Flagged = true
+			continue
+		case t >= 64:
 			w.Enterprise = true
 			continue
 		case mt == decode.TypeACL || mt == decode.TypeACLBootstrap:

@@ -224,6 +224,9 @@ func TestCrafted(t *testing.T) {
 			writer: Writer{Enterprise: true}},
 		{name: "Enterprise into Enterprise", records: [][]byte{rec(65), rec(69)}, metaVersion: 1, target: "1.16.6",
 			ed: Enterprise, verdict: VerdictRestore, exact: false, writer: Writer{Enterprise: true}, note: "not public"},
+		{name: "inferred outcomes are noted", records: [][]byte{rec(65)}, metaVersion: 1, target: "1.15.5", ed: CE,
+			verdict: VerdictFail, consulError: "msg type <65> is a Consul Enterprise log entry. Consul OSS cannot restore it", errRecord: 1,
+			kinds: []string{KindEnterprise}, exact: false, writer: Writer{Enterprise: true}, note: "some outcomes are inferred"},
 		{name: "legacy ACL into 1.15", records: [][]byte{rec(decode.TypeACL), rec(decode.TypeACLBootstrap), rec(decode.TypeKVS)},
 			metaVersion: 1, target: "1.15.10", ed: CE, verdict: VerdictFail, consulError: "Unrecognized msg type 4", errRecord: 1,
 			kinds: []string{KindLegacyACL}, fix: "snaptool rewrite --drop-type ACL --drop-type ACLBootstrap crafted/state.bin crafted/restorable.for-1.15.10.snap",
@@ -253,7 +256,7 @@ func TestCrafted(t *testing.T) {
 			fix: "snaptool rewrite --drop-enterprise crafted/state.bin crafted/restorable.for-1.18.0.snap", exact: true, writer: Writer{Enterprise: true}},
 		{name: "type byte 200 gets the Enterprise text", records: [][]byte{rec(200)}, metaVersion: 1, target: "1.16.6", ed: CE,
 			verdict: VerdictFail, consulError: "msg type <200> is a Consul Enterprise log entry. Consul CE cannot restore it", errRecord: 1,
-			kinds: []string{KindEnterprise}, exact: true, downgrade: true, writer: Writer{NewerThanTable: true, Because: []string{"Unknown(200)"}}},
+			kinds: []string{KindEnterprise}, exact: true, writer: Writer{Flagged: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -384,4 +387,40 @@ func TestImportsOnlyDecode(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzCheck: any state.bin bytes, any target of the table, never a panic,
+// and a verdict that agrees with the problems.
+func FuzzCheck(f *testing.F) {
+	f.Add(state(rec(decode.TypeKVS), rec(65)), uint8(2), true)
+	f.Add(state(rec(decode.TypeACL), rec(decode.TypePeering), rec(200)), uint8(5), false)
+	f.Add([]byte{0x81, 0xa9, 'L', 'a', 's', 't', 'I', 'n', 'd', 'e', 'x', 0x01, 0x41, 0xc1}, uint8(8), true)
+	f.Fuzz(func(t *testing.T, st []byte, line uint8, env bool) {
+		l := &Table[int(line)%len(Table)]
+		s, err := decode.NewStateBin(bytes.NewReader(st), metaFor(st, 1), decode.Options{MaxRecordSize: 1 << 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		r, err := Check(s, l.Version(-1), CE, Options{DowngradeEnv: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch r.Verdict {
+		case VerdictRestore:
+			if len(r.Problems) != 0 || !r.WouldRestore {
+				t.Fatalf("would restore with problems %+v", r.Problems)
+			}
+		case VerdictFail:
+			if len(r.Problems) == 0 || r.WouldRestore {
+				t.Fatalf("would fail without problems")
+			}
+		case VerdictDamaged:
+			if r.WouldRestore {
+				t.Fatal("damaged but would restore")
+			}
+		default:
+			t.Fatalf("verdict %q", r.Verdict)
+		}
+	})
 }
