@@ -122,7 +122,8 @@ type Writer struct {
 //	types         [TypeCount] in type order
 //	writer        Writer
 //	downgrade     the records need a newer Consul than the target
-//	consul_error  the error the restore would stop with (first failing record, or raft's meta check)
+//	consul_error  the error the restore would stop with (first failing record, or raft's meta check);
+//	              empty when the outcome cannot be predicted (the 1.18.0/1.18.1 downgrade desync)
 //	consul_error_record  that record's number (0 for meta.json)
 //	problems      [Problem]: integrity, meta-version, then record problems in order of first record
 //	rewrite       one snaptool rewrite command that removes every record problem
