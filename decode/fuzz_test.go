@@ -127,7 +127,7 @@ func scanAll(r interface{ Read([]byte) (int, error) }) scanResult {
 }
 
 // FuzzTypedDecode decodes a type byte + value the way dump and diff do:
-// DecodeValueOf, Identity, IdentityOf, Tree, MaskSecrets. None may panic;
+// DecodeValueOf, Identity, IdentityOf, Tree, View (Mask). None may panic;
 // a typed-decode error must wrap ErrTypedDecode.
 func FuzzTypedDecode(f *testing.F) {
 	for _, st := range seedStates(f) {
@@ -141,6 +141,7 @@ func FuzzTypedDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
 		id, idErr := decode.Identity(rec)
+		_, _ = decode.View(decode.MessageType(typ), b, false) // the failure path too
 		d, err := decode.DecodeValueOf(decode.MessageType(typ), b)
 		if err != nil {
 			if !errors.Is(err, decode.ErrTypedDecode) {
@@ -154,8 +155,6 @@ func FuzzTypedDecode(f *testing.F) {
 		if got := decode.IdentityOf(d); got != "" && got != id {
 			t.Fatalf("Identity %q and IdentityOf %q disagree", id, got)
 		}
-		_ = decode.Tree(d.Data)
-		decode.MaskSecrets(d)
-		_ = decode.Tree(d.Data)
+		_ = decode.Mask(d.Type, decode.Tree(d.Data))
 	})
 }
