@@ -397,4 +397,3 @@ func TestTimeEncodings(t *testing.T) {
 		t.Error("garbage time decoded without error")
 	}
 }
-

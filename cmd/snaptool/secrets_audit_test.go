@@ -413,7 +413,6 @@ func auditCommands(t *testing.T, plans map[string][]auditPlan, subst map[string]
 	}
 }
 
-
 // craftedRecord is one record of the crafted audit archives: the class of
 // the secrets policy it exercises, its type, its value (encoded with
 // Consul's msgpack handle; a []byte value is written as the record's raw
