@@ -42,29 +42,69 @@ var (
 // ENCRYPTED, …).
 const pemPrivateKey = "PRIVATE KEY-----"
 
+// fold maps a key's byte to its normalized form: letters lower-cased,
+// digits kept, anything else 0 (dropped). letters is the set of letters of
+// each word (bit i for 'a'+i): a key lacking one of a word's letters cannot
+// contain it, which rules out nearly every field name before any compare.
+var (
+	fold                           [256]byte
+	containsLetters, suffixLetters []uint32
+)
+
+func init() {
+	for c := 'a'; c <= 'z'; c++ {
+		fold[c], fold[c-'a'+'A'] = byte(c), byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		fold[c] = byte(c)
+	}
+	for _, w := range secretKeyContains {
+		containsLetters = append(containsLetters, lettersOf(w))
+	}
+	for _, w := range secretKeySuffixes {
+		suffixLetters = append(suffixLetters, lettersOf(w))
+	}
+}
+
+func lettersOf(s string) uint32 {
+	var m uint32
+	for i := 0; i < len(s); i++ {
+		if c := fold[s[i]]; c >= 'a' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
+}
+
 // IsSecretKey reports whether a map key or field name names a secret.
 func IsSecretKey(k string) bool {
-	var buf [64]byte
-	n := buf[:0]
+	have := lettersOf(k)
+	maybe := false
+	for _, m := range containsLetters {
+		maybe = maybe || m&^have == 0
+	}
+	for _, m := range suffixLetters {
+		maybe = maybe || m&^have == 0
+	}
+	if !maybe {
+		return false
+	}
+	n := make([]byte, 0, 64)
 	for i := 0; i < len(k); i++ {
-		c := k[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			n = append(n, c+'a'-'A')
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		if c := fold[k[i]]; c != 0 {
 			n = append(n, c)
 		}
 	}
 	if l := len(n); l > 1 && n[l-1] == 's' {
 		n = n[:l-1]
 	}
-	for _, s := range secretKeyContains {
-		if bytes.Contains(n, []byte(s)) {
+	for _, w := range secretKeyContains {
+		if bytes.Contains(n, []byte(w)) {
 			return true
 		}
 	}
-	for _, s := range secretKeySuffixes {
-		if bytes.HasSuffix(n, []byte(s)) {
+	for _, w := range secretKeySuffixes {
+		if bytes.HasSuffix(n, []byte(w)) {
 			return true
 		}
 	}
