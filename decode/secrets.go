@@ -139,9 +139,11 @@ func (t MessageType) wrapsPayload() bool {
 //     inline-certificate's PrivateKey, Meta.vault_token, an HTTP check's
 //     Header values for Authorization or X-Consul-Token; everything
 //     beneath such a key, so the strings of an array or object under it too;
-//   - the Value beside a Key or Name that names a secret: the SystemMetadata
-//     record "server-management-token" (the servers' management SecretID,
-//     Consul 1.14+), name/value header lists;
+//   - the Value (and a header match's Exact, Prefix, Suffix, Regex:
+//     namedValueKeys) of an object whose Key or Name names a secret: the
+//     SystemMetadata record "server-management-token" (the servers'
+//     management SecretID, Consul 1.14+), name/value header lists, an
+//     intention's or a service-router's match on the Authorization header;
 //   - the ID of a legacy ACL (type 4), which is its secret;
 //   - any string or []byte holding a PEM private key, whatever its key;
 //   - in records whose content is a wrapped payload (config entries,
@@ -185,7 +187,7 @@ func (m *masker) value(v any, secret bool) any {
 		if !secret {
 			for i, k := range x.Keys {
 				if (k == "Key" || k == "Name") && secretName(x.Values[i]) {
-					m.maskField(x, "Value")
+					m.maskField(x, namedValueKeys...)
 					break
 				}
 			}
@@ -195,7 +197,7 @@ func (m *masker) value(v any, secret bool) any {
 			x[k] = m.value(e, secret || IsSecretKey(k))
 		}
 		if !secret && (secretName(x["Key"]) || secretName(x["Name"])) {
-			m.maskField(x, "Value")
+			m.maskField(x, namedValueKeys...)
 		}
 	case []any:
 		for i := range x {
@@ -212,18 +214,28 @@ func secretName(v any) bool {
 	return ok && IsSecretKey(s)
 }
 
-// maskField masks the member key of an object (Object or map).
-func (m *masker) maskField(obj any, key string) {
+// namedValueKeys are the members masked in an object whose Key or Name
+// names a secret: a key/value entry's Value (SystemMetadata), and the match
+// values of an HTTP header match ({Name: "Authorization", Exact: …}, in
+// intentions' permissions and service-router matches).
+var namedValueKeys = []string{"Value", "Exact", "Prefix", "Suffix", "Regex"}
+
+// maskField masks the members keys of an object (Object or map).
+func (m *masker) maskField(obj any, keys ...string) {
 	switch x := obj.(type) {
 	case *Object:
 		for i, k := range x.Keys {
-			if k == key {
-				x.Values[i] = m.value(x.Values[i], true)
+			for _, key := range keys {
+				if k == key {
+					x.Values[i] = m.value(x.Values[i], true)
+				}
 			}
 		}
 	case map[string]any:
-		if e, ok := x[key]; ok {
-			x[key] = m.value(e, true)
+		for _, key := range keys {
+			if e, ok := x[key]; ok {
+				x[key] = m.value(e, true)
+			}
 		}
 	}
 }

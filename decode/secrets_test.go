@@ -98,6 +98,9 @@ func TestView(t *testing.T) {
 		{name: "PEM as bytes", typ: 99, value: mpOf(t, map[string]any{"Blob": append([]byte{0xff}, testPEM...)}), secret: "BEGIN EC PRIVATE", want: "<masked sha256:",
 			shown: base64.StdEncoding.EncodeToString(append([]byte{0xff}, testPEM...))},
 		{name: "nested under a secret key", typ: 99, value: mpOf(t, map[string]any{"Credentials": map[string]any{"user": sec, "n": 5}}), secret: sec, want: fp, keep: `"n":5`},
+		{name: "intention header match", typ: TypeIntention, value: mpOf(t, map[string]any{"ID": "i", "Permissions": []any{map[string]any{"Action": "allow",
+			"HTTP": map[string]any{"Header": []any{map[string]any{"Name": "Authorization", "Exact": "Bearer " + sec}, map[string]any{"Name": "Accept", "Exact": "text/plain"}}}}}}),
+			secret: sec, want: `"Exact":"<masked sha256:`, keep: "text/plain"},
 		{name: "name/value pair", typ: 99, value: mpOf(t, map[string]any{"Headers": []any{map[string]any{"Name": "Authorization", "Value": sec}}}), secret: sec, want: fp, keep: `"Name":"Authorization"`},
 		{name: "KV value is user data", typ: TypeKVS, value: mpOf(t, map[string]any{"Key": "token", "Value": []byte(testPEM)}), userData: true},
 	}
@@ -215,6 +218,11 @@ func TestREADMESecretsList(t *testing.T) {
 	}
 	if !strings.Contains(readme, "`"+pemPrivateKey+"`") {
 		t.Errorf("README does not name the PEM marker %q", pemPrivateKey)
+	}
+	if m := regexp.MustCompile(`- the (.*?) of an object whose ` + "`Key` or `Name`" + ` names a secret`).FindStringSubmatch(readme); m == nil {
+		t.Error("README has no item 'the … of an object whose `Key` or `Name` names a secret'")
+	} else if got := words(m[1]); !reflect.DeepEqual(got, namedValueKeys) {
+		t.Errorf("README masks %v beside a secret Key or Name, the code %v", got, namedValueKeys)
 	}
 	if !strings.Contains(readme, "`server-management-token`") || !IsSecretKey("server-management-token") {
 		t.Error("README's server-management-token item does not hold")
