@@ -487,6 +487,10 @@ func craftedRecords(t *testing.T, side int) []craftedRecord {
 		{class: "auth-method-client-secret", typ: decode.TypeACLAuthMethod, value: map[string]any{
 			"Name": "oidc", "Type": "oidc", "TokenLocality": "global",
 			"Config": map[string]any{"OIDCClientID": "client", "OIDCClientSecret": sec("auth-method-client-secret"), "OIDCDiscoveryURL": "https://idp.example"}}},
+		{class: "intention-header-match", typ: decode.TypeIntention, value: map[string]any{
+			"ID": "i0000000-0000-4000-8000-000000000001", "SourceName": "web", "DestinationName": "api",
+			"Permissions": []any{map[string]any{"Action": "allow", "HTTP": map[string]any{"Header": []any{
+				map[string]any{"Name": "Authorization", "Exact": "Bearer " + sec("intention-header-match")}}}}}}},
 		{class: "ca-root-signing-key", typ: decode.TypeConnectCA, value: map[string]any{
 			"ID": "aa:bb:cc", "Name": "crafted root", "Active": true, "PrivateKeyType": "ec", "PrivateKeyBits": 256,
 			"SigningKeyID": "11:22:33", "SigningKey": pem("ca-root-signing-key")}},
@@ -547,7 +551,7 @@ func craftedArchive(t *testing.T, dir string, side int, clean bool) (path string
 		if clean && fails {
 			continue
 		}
-		if r.typ == decode.TypeConnectCA { // KVS comes before the CA tables in Consul's order
+		if r.typ == decode.TypeIntention { // KVS comes before intentions in Consul's order
 			if err := sw.WriteRecord(decode.TypeKVS, &encode.DirEntry{Key: "app/config/db", Value: []byte(fmt.Sprintf("side %d", side)), CreateIndex: 3, ModifyIndex: 3}); err != nil {
 				t.Fatal(err)
 			}
