@@ -138,10 +138,20 @@ func FuzzTypedDecode(f *testing.F) {
 		}
 	}
 	f.Add(byte(200), []byte{0x81, 0xa1, 'k', 0xc0})
+	pem := "-----BEGIN EC PRIVATE KEY-----x"                                    // 31 bytes: a fixstr
+	f.Add(byte(99), append([]byte{0x81, 0xa1, 'c', 0x91, 0xbf}, pem...))        // {"c":[PEM]}
+	f.Add(byte(99), append(append([]byte{0x81, 0xbf}, pem...), 0xc0))           // {PEM: nil}
+	f.Add(byte(decode.TypeConfigEntry), append([]byte{0xd9, 32, 0xbf}, pem...)) // a wrapped kind, no request
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
 		id, idErr := decode.Identity(rec)
-		_, _ = decode.View(decode.MessageType(typ), b, false) // the failure path too
+		// The failure path too; masked, no PEM private key is left anywhere
+		// (KV values are user data and not masked).
+		if tree, _ := decode.View(decode.MessageType(typ), b, false); tree != nil && typ != byte(decode.TypeKVS) && typ != byte(decode.TypeTombstone) {
+			if js, err := decode.AppendJSON(nil, tree); err == nil && bytes.Contains(js, []byte("PRIVATE KEY-----")) {
+				t.Fatalf("a PEM private key survives masking: %s", js)
+			}
+		}
 		d, err := decode.DecodeValueOf(decode.MessageType(typ), b)
 		if err != nil {
 			if !errors.Is(err, decode.ErrTypedDecode) {

@@ -145,7 +145,8 @@ func (t MessageType) wrapsPayload() bool {
 //     management SecretID, Consul 1.14+), name/value header lists, an
 //     intention's or a service-router's match on the Authorization header;
 //   - the ID of a legacy ACL (type 4), which is its secret;
-//   - any string or []byte holding a PEM private key, whatever its key;
+//   - any string or []byte holding a PEM private key, whatever its key,
+//     and a map key holding one (the key is replaced);
 //   - in records whose content is a wrapped payload (config entries,
 //     peering, trust bundles, peering secrets, resources), every []byte: a
 //     payload that could not be opened is masked whole.
@@ -183,6 +184,9 @@ func (m *masker) value(v any, secret bool) any {
 	case *Object:
 		for i, k := range x.Keys {
 			x.Values[i] = m.value(x.Values[i], secret || IsSecretKey(k))
+			if strings.Contains(k, pemPrivateKey) { // a key may hold one too
+				x.Keys[i] = Fingerprint(k)
+			}
 		}
 		if !secret {
 			for i, k := range x.Keys {
@@ -193,8 +197,16 @@ func (m *masker) value(v any, secret bool) any {
 			}
 		}
 	case map[string]any:
+		var pemKeys []string
 		for k, e := range x {
 			x[k] = m.value(e, secret || IsSecretKey(k))
+			if strings.Contains(k, pemPrivateKey) {
+				pemKeys = append(pemKeys, k)
+			}
+		}
+		for _, k := range pemKeys {
+			x[Fingerprint(k)] = x[k]
+			delete(x, k)
 		}
 		if !secret && (secretName(x["Key"]) || secretName(x["Name"])) {
 			m.maskField(x, namedValueKeys...)
