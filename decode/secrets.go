@@ -43,9 +43,10 @@ var (
 const pemPrivateKey = "PRIVATE KEY-----"
 
 // fold maps a key's byte to its normalized form: letters lower-cased,
-// digits kept, anything else 0 (dropped). letters is the set of letters of
-// each word (bit i for 'a'+i): a key lacking one of a word's letters cannot
-// contain it, which rules out nearly every field name before any compare.
+// digits kept, anything else 0 (dropped). containsLetters and
+// suffixLetters hold the set of letters of each word of the two lists (bit
+// i for 'a'+i): a key lacking one of a word's letters cannot contain it,
+// which rules out nearly every field name before any comparison.
 var (
 	fold                           [256]byte
 	containsLetters, suffixLetters []uint32
