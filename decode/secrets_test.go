@@ -68,6 +68,8 @@ func TestView(t *testing.T) {
 		shown    string // what shows with show, when not the secret itself
 	}{
 		{name: "ACL token SecretID", typ: TypeACLToken, value: mpOf(t, map[string]any{"AccessorID": "acc", "SecretID": sec}), secret: sec, want: fp, keep: `"acc"`},
+		{name: "a field the struct does not know (Extra)", typ: TypeACLToken, value: mpOf(t, map[string]any{"AccessorID": "acc", "FutureSecret": sec, "Plain": "shown"}),
+			secret: sec, want: fp, keep: `"Plain":"shown"`},
 		{name: "legacy ACL ID", typ: TypeACL, value: mpOf(t, map[string]any{"ID": sec, "Name": "n"}), secret: sec, want: fp},
 		{name: "management token", typ: TypeSystemMetadata, value: mpOf(t, map[string]any{"Key": "server-management-token", "Value": sec}), secret: sec, want: fp, keep: "server-management-token"},
 		{name: "other system metadata", typ: TypeSystemMetadata, value: mpOf(t, map[string]any{"Key": "virtual-ips", "Value": "true"}), keep: `"Value":"true"`},
