@@ -39,8 +39,9 @@
 //     read is dropped.
 //   - Identity gives each record's identity string (identity.go), the key
 //     that dump prints and diff matches on. Tree gives an ordered,
-//     JSON-ready view of a typed record; MaskSecrets replaces secrets with
-//     a Fingerprint.
+//     JSON-ready view of a typed record. View is a record's content as
+//     every output shows it; Mask (secrets.go, the one secrets policy)
+//     replaces secrets with a Fingerprint.
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
 package decode

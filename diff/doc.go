@@ -13,10 +13,10 @@
 //     two kinds never match). Unknown types have content-addressed
 //     identities, so a changed unknown record shows as removed + added.
 //   - Modified means the content differs: if the raw bytes are equal the
-//     records are equal without decoding; otherwise both are typed-decoded
-//     (decode.DecodeRecord), secrets masked (decode.MaskSecrets) unless
-//     ShowSecrets, turned into decode.Tree (map keys sorted, so Go's random
-//     map order is not a change) and compared. CreateIndex and ModifyIndex
+//     records are equal without decoding; otherwise both go through
+//     decode.View (typed decode, then decode.Tree: map keys sorted, so Go's
+//     random map order is not a change; secrets masked by decode.Mask
+//     unless ShowSecrets) and are compared. CreateIndex and ModifyIndex
 //     at any depth, and the Index table, are raft bookkeeping and ignored
 //     unless IncludeRaftBookkeeping. A rotated secret shows as a modified
 //     field with two different fingerprints.
