@@ -42,13 +42,13 @@ type engine struct {
 	sides      [2]*side
 	types      map[decode.MessageType]*typeState
 	prefix     map[string]*PrefixSummary
-	pend       pending
 	warn       []string
 	errs       []error
 	changes    int
 	lastLow    int
 	suppressed int
 	want       [256]bool // wanted types (Options.Types, IgnoreTypes)
+	pend       pending   // the waiting records and their bound (pending.go)
 }
 
 // Run compares snapshot a with snapshot b in one streaming pass over both
