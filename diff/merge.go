@@ -20,8 +20,10 @@ type item struct {
 	kvKey string
 }
 
+// side is one input of the merge: its stream, its current record and what
+// the order checks remember of it.
 type side struct {
-	name       string
+	name       string // "A" or "B"
 	s          *decode.Snapshot
 	cur        *item
 	lastRank   int
