@@ -12,7 +12,8 @@
 // merge-joins them on (type, identity) into added, removed and modified
 // records with field-level changes. Package report turns decode and diff
 // results into the result structs every renderer shares (inspect
-// breakdowns equal to Consul's, verify verdicts, top lists, HTML). Command
+// breakdowns equal to Consul's, verify verdicts, top lists, HTML) and renders
+// them, the diff's text and JSON lines included: diff renders nothing. Command
 // cmd/snaptool only wires pflag flags to these packages and decides exit
 // codes. fixtures/ holds real snapshots made by a real Consul 1.13.9 and
 // Consul's own test snapshots; fixtures/consul builds that Consul.

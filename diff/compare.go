@@ -14,9 +14,6 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// Absent is the Old or New text of a field that exists on one side only.
-const Absent = "(absent)"
-
 // bookkeeping are the raft index fields ignored at any depth unless
 // Options.IncludeRaftBookkeeping is set.
 var bookkeeping = map[string]bool{"CreateIndex": true, "ModifyIndex": true}
