@@ -24,14 +24,21 @@ import (
 )
 
 // The secrets audit runs every command snaptool lists in --help, in every
-// output format its --help lists, over the real Consul 1.13.9 fixtures
-// (known management token, a real CA, an established peering), and checks
+// output format its --help lists, over every real Consul fixture set
+// (1.12.9, 1.13.9, 1.14.11: a known management token, a real CA, an
+// established peering from 1.13 on, the servers' management token record in
+// 1.14), and checks
 // that no ACL SecretID, CA signing key, provider private key or peering
 // secret appears anywhere (stdout, stderr, output files) unless
 // --show-secrets is given, and that with --show-secrets they do appear
 // (so the test notices both removed masking and a fixture without secrets).
 
 const fixDir = "fixtures/consul-1.13.9"
+
+// auditSets are the real fixture sets the audit runs over: each has
+// before.snap, after.snap, a data-dir snapshot and a README that names its
+// management token. 1.14.11 adds the server-management-token record.
+var auditSets = []string{"fixtures/consul-1.12.9", "fixtures/consul-1.13.9", "fixtures/consul-1.14.11"}
 
 // secret is one value that must never be printed in clear.
 type secret struct {
@@ -101,6 +108,10 @@ func fixtureSecrets(t *testing.T, paths ...string) []secret {
 				add("peering establishment secret", x.EstablishmentSecretID)
 				add("peering active secret", x.ActiveSecretID)
 				add("peering pending secret", x.PendingSecretID)
+			case *decode.SystemMetadataEntry:
+				if x.Key == "server-management-token" {
+					add("server-management-token", x.Value)
+				}
 			case *decode.CAConfiguration:
 				for k, v := range x.Config {
 					if s, ok := v.(string); ok && (strings.Contains(strings.ToLower(k), "privatekey") || strings.Contains(s, "PRIVATE KEY-----")) {
@@ -260,10 +271,22 @@ func patchedSnapshot(t *testing.T, src, dir, old, new string) string {
 }
 
 func TestSecretsAudit(t *testing.T) {
-	before, after := repoPath(fixDir, "before.snap"), repoPath(fixDir, "after.snap")
-	dirs, _ := filepath.Glob(repoPath(fixDir, "datadir", "*-*-*"))
+	for _, set := range auditSets {
+		t.Run(filepath.Base(set), func(t *testing.T) {
+			if testing.Short() && set != fixDir {
+				t.Skip("-short audits the 1.13.9 set only")
+			}
+			auditSet(t, set)
+		})
+	}
+}
+
+// auditSet runs the audit over one fixture set.
+func auditSet(t *testing.T, set string) {
+	before, after := repoPath(set, "before.snap"), repoPath(set, "after.snap")
+	dirs, _ := filepath.Glob(repoPath(set, "datadir", "*-*-*"))
 	if len(dirs) == 0 {
-		t.Fatalf("no data-dir snapshot under %s", fixDir)
+		t.Fatalf("no data-dir snapshot under %s", set)
 	}
 	datadir := dirs[0]
 	patched := patchedSnapshot(t, after, t.TempDir(), "b0000000-0000-4000-8000-000000000001", "c0ffee00-0000-4000-8000-000000000001")
@@ -274,7 +297,7 @@ func TestSecretsAudit(t *testing.T) {
 	secrets := fixtureSecrets(t, before, after, datadir, patched)
 
 	// The fixture must carry every kind of secret, including the documented management token.
-	readme, err := os.ReadFile(repoPath(fixDir, "README.md"))
+	readme, err := os.ReadFile(repoPath(set, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +316,14 @@ func TestSecretsAudit(t *testing.T) {
 	}
 	// (Consul 1.13 keeps the CA key in the provider state; CARoot.SigningKey
 	// is empty in every fixture, so it is collected but not required.)
-	for _, k := range []string{"ACL token SecretID", "CA provider PrivateKey", "peering establishment secret", "peering active secret"} {
+	want := []string{"ACL token SecretID", "CA provider PrivateKey"}
+	if !strings.HasSuffix(set, "1.12.9") { // 1.12 has no peering
+		want = append(want, "peering establishment secret", "peering active secret")
+	}
+	if strings.HasSuffix(set, "1.14.11") { // 1.14 keeps the servers' management token in SystemMetadata
+		want = append(want, "server-management-token")
+	}
+	for _, k := range want {
 		if !kinds[k] {
 			t.Errorf("fixture has no %s; the audit would prove nothing about it", k)
 		}
