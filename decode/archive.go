@@ -144,18 +144,18 @@ func Open(path string, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Sniff the gzip magic without seeking: pipes, FIFOs and process
+	// substitution (/dev/fd/N) cannot seek, so the sniffed bytes are put
+	// back in front of the rest.
+	src := withProgress(f, opts)
 	var magic [2]byte
-	n, _ := io.ReadFull(f, magic[:])
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
+	n, _ := io.ReadFull(src, magic[:])
+	src = io.MultiReader(bytes.NewReader(magic[:n]), src)
 	isGzip := n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
 	if !isGzip && strings.EqualFold(filepath.Base(path), MemberState) {
-		f.Close()
-		return openStateBin(path, path, opts)
+		return newStateBinFile(f, src, path, path, opts)
 	}
-	s := NewArchive(withProgress(f, opts), opts)
+	s := NewArchive(src, opts)
 	s.Name = path
 	s.closer = f
 	return s, nil
@@ -217,16 +217,22 @@ func fileExists(p string) bool {
 }
 
 func openStateBin(statePath, name string, opts Options) (*Snapshot, error) {
-	metaPath := filepath.Join(filepath.Dir(statePath), MemberMeta)
-	metaRaw, err := os.ReadFile(metaPath)
-	if err != nil {
-		return nil, fmt.Errorf("reading meta.json beside state.bin: %w", err)
-	}
 	f, err := os.Open(statePath)
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewStateBin(withProgress(f, opts), metaRaw, opts)
+	return newStateBinFile(f, withProgress(f, opts), statePath, name, opts)
+}
+
+// newStateBinFile reads a raw state.bin from src, which reads the open file
+// f; meta.json is read from statePath's directory. f is closed on error.
+func newStateBinFile(f *os.File, src io.Reader, statePath, name string, opts Options) (*Snapshot, error) {
+	metaRaw, err := os.ReadFile(filepath.Join(filepath.Dir(statePath), MemberMeta))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("reading meta.json beside state.bin: %w", err)
+	}
+	s, err := NewStateBin(src, metaRaw, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -388,6 +394,13 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 			return e
 		}
 		off := s.tarCount.n
+		if err := memberTypeErr(hdr); err != nil {
+			// Refused on its header alone: Next skips only the bytes the
+			// member stores, so a sparse hole is never expanded. Not
+			// counted as seen, so a refused state.bin is also missing.
+			s.addErr(&ArchiveError{Layer: "tar", Member: hdr.Name, Offset: off, Err: err})
+			continue
+		}
 		s.seen[hdr.Name]++
 		if s.seen[hdr.Name] > 1 {
 			s.addErr(&ArchiveError{Layer: "tar", Member: hdr.Name, Offset: off, Err: fmt.Errorf("%w: %q appears %d times", ErrDuplicateMember, hdr.Name, s.seen[hdr.Name])})
@@ -434,6 +447,45 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 			}
 		}
 	}
+}
+
+// memberTypeErr refuses every member but a plain regular file. Consul
+// writes only those; a sparse member would make the tar reader expand its
+// holes (a 288 KB archive can claim a 1.1 TB state.bin), and links,
+// devices, FIFOs and directories carry no snapshot content.
+func memberTypeErr(hdr *tar.Header) error {
+	var what string
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA:
+		var sparse []string
+		for k := range hdr.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				sparse = append(sparse, k)
+			}
+		}
+		if len(sparse) == 0 {
+			return nil
+		}
+		sort.Strings(sparse)
+		return fmt.Errorf("%w: %q is a sparse file (PAX record %s)", ErrMemberType, hdr.Name, sparse[0])
+	case tar.TypeGNUSparse:
+		what = "a sparse file"
+	case tar.TypeLink:
+		what = "a hard link"
+	case tar.TypeSymlink:
+		what = "a symlink"
+	case tar.TypeChar:
+		what = "a character device"
+	case tar.TypeBlock:
+		what = "a block device"
+	case tar.TypeFifo:
+		what = "a FIFO"
+	case tar.TypeDir:
+		what = "a directory"
+	default:
+		what = fmt.Sprintf("of tar type %q", hdr.Typeflag)
+	}
+	return fmt.Errorf("%w: %q is %s", ErrMemberType, hdr.Name, what)
 }
 
 func (s *Snapshot) memberReadErr(member string, err error) error {

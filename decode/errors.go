@@ -30,6 +30,7 @@ var (
 	ErrSizeMismatch     = errors.New("meta.json Size does not match state.bin length")
 	ErrCRCMismatch      = errors.New("CRC-64 mismatch")
 	ErrTooLarge         = errors.New("archive member too large")
+	ErrMemberType       = errors.New("tar member is not a regular file")
 )
 
 // RecordError locates a failure inside state.bin. N is the 1-based record
