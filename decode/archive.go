@@ -252,6 +252,7 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)}
 	}
 	s.meta = &m
+	s.checkMetaVersion()
 	var w io.Writer = io.Discard
 	if len(m.CRC) > 0 {
 		s.Form = FormDataDir
@@ -419,6 +420,7 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)})
 			} else {
 				s.meta = &m
+				s.checkMetaVersion()
 			}
 		case MemberSums:
 			b, err := readLimited(s.tr, maxSumsSize)
@@ -598,6 +600,18 @@ func (s *Snapshot) unverifiedNote() string {
 		return ""
 	}
 	return fmt.Sprintf("; the %d records already delivered are unverified", s.stream.Count())
+}
+
+// checkMetaVersion refuses a meta.json Version outside the range raft
+// supports: raft's restore (Raft.Restore, and a follower's InstallSnapshot)
+// fails with "unsupported snapshot version", and its FileSnapshotStore
+// skips such a snapshot, so the backup cannot be restored.
+func (s *Snapshot) checkMetaVersion() {
+	v := s.meta.Version
+	if v < raft.SnapshotVersionMin || v > raft.SnapshotVersionMax {
+		s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: Version is %d, raft supports %d to %d: a restore would refuse this snapshot (unsupported snapshot version)",
+			ErrMetaVersion, v, raft.SnapshotVersionMin, raft.SnapshotVersionMax)})
+	}
 }
 
 func (s *Snapshot) checkSize() {

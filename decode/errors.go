@@ -28,6 +28,7 @@ var (
 	ErrUnlistedHash     = errors.New("SHA256SUMS lists a file that is not in the snapshot")
 	ErrMeta             = errors.New("meta.json invalid")
 	ErrSizeMismatch     = errors.New("meta.json Size does not match state.bin length")
+	ErrMetaVersion      = errors.New("meta.json Version not supported by raft")
 	ErrCRCMismatch      = errors.New("CRC-64 mismatch")
 	ErrTooLarge         = errors.New("archive member too large")
 	ErrMemberType       = errors.New("tar member is not a regular file")

@@ -3,8 +3,14 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,5 +95,96 @@ func TestSIGTERMDuringExportRemovesTemp(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(outDir); len(es) != 0 {
 		t.Errorf("left in the output directory after SIGTERM: %v", es)
+	}
+}
+
+// repack rewrites a fixture archive member by member (edit may change a
+// member's bytes) with SHA256SUMS recomputed, as Consul writes it.
+func repack(t *testing.T, path string, edit func(name string, b []byte) []byte) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	members := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members[h.Name] = edit(h.Name, b)
+	}
+	meta, state := members["meta.json"], members["state.bin"]
+	sums := fmt.Appendf(nil, "%x  meta.json\n%x  state.bin\n", sha256.Sum256(meta), sha256.Sum256(state))
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, m := range []struct {
+		name string
+		b    []byte
+	}{{"meta.json", meta}, {"state.bin", state}, {"SHA256SUMS", sums}} {
+		if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o600, Size: int64(len(m.b)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(m.b)
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+// verify reports a meta.json Version raft would refuse in the meta.json
+// layer, and fails.
+func TestVerifyMetaVersion(t *testing.T) {
+	b := repack(t, repoPath("fixtures", "consul-1.13.9", "after.snap"), func(name string, b []byte) []byte {
+		if name != "meta.json" {
+			return b
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["Version"] = 99
+		out, _ := json.Marshal(m)
+		return out
+	})
+	p := filepath.Join(t.TempDir(), "v99.snap")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "verify", "--format", "json", p)
+	if code != 3 {
+		t.Errorf("exit %d, want 3; stderr: %s", code, stderr)
+	}
+	var v struct {
+		Pass  bool
+		Files []struct {
+			Layers   []struct{ Name, Status string }
+			Findings []struct{ Layer, Message string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &v); err != nil || len(v.Files) != 1 {
+		t.Fatalf("verify JSON: %v\n%s", err, stdout)
+	}
+	found := false
+	for _, f := range v.Files[0].Findings {
+		if f.Layer == "meta.json" && strings.Contains(f.Message, "Version is 99") && strings.Contains(f.Message, "restore would refuse") {
+			found = true
+		}
+	}
+	if v.Pass || !found {
+		t.Errorf("pass %v, no meta.json finding about Version 99: %+v", v.Pass, v.Files[0].Findings)
 	}
 }
