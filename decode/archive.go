@@ -116,6 +116,9 @@ type Snapshot struct {
 	integrity Integrity
 	finished  bool
 	fatal     bool
+
+	// gzIn is the compressed input, bounded by MaxTrailing without output.
+	gzIn *gapReader
 }
 
 // Open opens path in whichever form it is: a gzip archive (sniffed by
@@ -362,7 +365,8 @@ func (s *Snapshot) reachState() error {
 	}
 	if s.tr == nil {
 		src := s.clearReservedGzipFlags(s.tarCount.r)
-		gz, err := gzip.NewReader(src)
+		s.gzIn = &gapReader{r: src}
+		gz, err := gzip.NewReader(s.gzIn)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("%w: %v", ErrNotGzip, err)
@@ -372,7 +376,7 @@ func (s *Snapshot) reachState() error {
 			return err
 		}
 		s.gz = gz
-		s.gzTail = &truncationReader{r: gz}
+		s.gzTail = &truncationReader{r: gz, in: s.gzIn}
 		s.ahead = newReadAhead(s.gzTail)
 		s.tarCount = &countReader{r: s.ahead}
 		s.tr = tar.NewReader(s.tarCount)
@@ -507,7 +511,7 @@ func (s *Snapshot) layerErr(err error, layer string) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) {
+	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) || errors.Is(err, errNoOutput) {
 		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: %v", ErrGzip, err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) && s.gzTail != nil && s.gzTail.truncated.Load() {
@@ -630,13 +634,23 @@ func (s *Snapshot) finishArchive() {
 	if err := s.readMembers(false); err != nil {
 		return
 	}
-	// After the end-of-archive blocks the decompressed stream must be exhausted.
-	n, err := io.Copy(io.Discard, s.tarCount)
-	if err != nil {
+	// After the end-of-archive blocks the decompressed stream must be
+	// exhausted, as Consul's reader requires: it reads gzip to EOF and
+	// fails on any uncompressed byte left (so this is an error, not a
+	// warning). Consul would read an endless stream forever; we read at
+	// most MaxTrailing uncompressed bytes (and gapReader stops compressed
+	// input that inflates to nothing), then report what we saw.
+	n, err := io.CopyN(io.Discard, s.tarCount, MaxTrailing+1)
+	switch {
+	case errors.Is(err, errNoOutput):
+		s.addErr(&ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: after the tar's end, %w", ErrTrailingData, err)})
+		return
+	case err != nil && err != io.EOF:
 		s.addErr(s.layerErr(err, "gzip"))
 		return
-	}
-	if n > 0 {
+	case n > MaxTrailing:
+		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: more than %d uncompressed bytes after the tar's end; not read further", ErrTrailingData, MaxTrailing)})
+	case n > 0:
 		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: %d unread uncompressed bytes remain", ErrTrailingData, n)})
 	}
 	for _, m := range []string{MemberMeta, MemberState, MemberSums} {
@@ -744,16 +758,54 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// MaxTrailing bounds what is read of a stream that goes nowhere: at most
+// that many uncompressed bytes after an archive's tar end-of-archive
+// blocks, and at most that many bytes of compressed input in a row that
+// inflate to nothing (a stream of empty gzip members, after the archive or
+// inside it). Past either bound reading stops and the input is reported.
+const MaxTrailing = 1 << 20
+
+// errNoOutput stops the decompressor when MaxTrailing bytes of compressed
+// input have gone by without a byte of output.
+var errNoOutput = fmt.Errorf("more than %d bytes of compressed input inflate to nothing (empty gzip members?); not read further", MaxTrailing)
+
+// gapReader is the compressed input. It fails once MaxTrailing bytes have
+// been read since the decompressor last produced output (truncationReader,
+// above the decompressor, records that). Go's multistream gzip reader
+// loops over empty members inside one Read, so the bound must sit below it.
+// Both run in the inflating goroutine.
+type gapReader struct {
+	r          io.Reader
+	n, lastOut int64
+}
+
+func (g *gapReader) Read(p []byte) (int, error) {
+	left := g.lastOut + MaxTrailing - g.n
+	if left <= 0 {
+		return 0, errNoOutput
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	return n, err
+}
+
 // truncationReader remembers whether the decompressor hit the end of the
 // compressed input mid-stream, so that a cut archive is reported as a gzip
 // problem rather than as a short tar member.
 type truncationReader struct {
 	r         io.Reader
 	truncated atomic.Bool
+	in        *gapReader // the compressed input, told when output appears
 }
 
 func (t *truncationReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
+	if n > 0 && t.in != nil {
+		t.in.lastOut = t.in.n
+	}
 	if err == io.ErrUnexpectedEOF {
 		t.truncated.Store(true)
 	}

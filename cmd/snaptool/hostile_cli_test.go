@@ -188,3 +188,131 @@ func TestVerifyMetaVersion(t *testing.T) {
 		t.Errorf("pass %v, no meta.json finding about Version 99: %+v", v.Pass, v.Files[0].Findings)
 	}
 }
+
+// Pipes, FIFOs and process substitution (/dev/fd/N) are read without
+// seeking: verify passes on each as on the file itself.
+func TestVerifyStreams(t *testing.T) {
+	path := repoPath("fixtures", "consul-1.13.9", "after.snap")
+	snap, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("FIFO", func(t *testing.T) {
+		fifo := feedFIFO(t, t.TempDir(), snap, false)
+		stdout, stderr, code := runCLI(t, "verify", fifo)
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+	})
+	t.Run("process substitution /dev/fd/3", func(t *testing.T) {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(binPath, "verify", "/dev/fd/3")
+		cmd.ExtraFiles = []*os.File{pr}
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pr.Close()
+		go func() { pw.Write(snap); pw.Close() }()
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v\nstdout: %s\nstderr: %s", err, o.String(), e.String())
+		}
+	})
+	t.Run("stdin", func(t *testing.T) {
+		cmd := exec.Command(binPath, "verify", "-")
+		cmd.Stdin = bytes.NewReader(snap)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	})
+}
+
+// endlessReader yields b and then zeros, forever.
+type endlessReader struct{ b []byte }
+
+func (r *endlessReader) Read(p []byte) (int, error) {
+	if len(r.b) > 0 {
+		n := copy(p, r.b)
+		r.b = r.b[n:]
+		return n, nil
+	}
+	clear(p)
+	return len(p), nil
+}
+
+// An endless stream on stdin after the archive ends with a finding (exit
+// 3), not a hang: endless zeros inside the gzip stream after the tar's
+// end, and endless empty gzip members after the gzip stream.
+func TestVerifyEndlessStdin(t *testing.T) {
+	snap, err := os.ReadFile(repoPath("fixtures", "consul-1.13.9", "after.snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarData, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var empty bytes.Buffer
+	zw := gzip.NewWriter(&empty)
+	zw.Close()
+	endlessZeros := func() io.Reader {
+		pr, pw := io.Pipe()
+		go func() {
+			zw := gzip.NewWriter(pw)
+			zw.Write(tarData)
+			_, err := io.Copy(zw, &endlessReader{})
+			pw.CloseWithError(err)
+		}()
+		return pr
+	}
+	emptyMembers := func() io.Reader {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write(snap)
+			for {
+				if _, err := pw.Write(empty.Bytes()); err != nil {
+					return
+				}
+			}
+		}()
+		return pr
+	}
+	for name, in := range map[string]func() io.Reader{"zeros after the tar": endlessZeros, "empty gzip members after the gzip stream": emptyMembers} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(binPath, "verify", "-")
+			stdin := in()
+			cmd.Stdin = stdin
+			var o, e bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &o, &e
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var werr error
+			select {
+			case werr = <-done:
+			case <-time.After(60 * time.Second): // a hang guard, not a timing assertion
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("verify still reading stdin after 60 s\n%s%s", o.String(), e.String())
+			}
+			stdin.(io.Closer).Close()
+			var ee *exec.ExitError
+			if !errors.As(werr, &ee) || ee.ExitCode() != 3 {
+				t.Errorf("exit: %v, want 3\n%s%s", werr, o.String(), e.String())
+			}
+			if !strings.Contains(o.String()+e.String(), "after the tar") {
+				t.Errorf("no trailing-data finding:\n%s%s", o.String(), e.String())
+			}
+		})
+	}
+}
