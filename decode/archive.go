@@ -252,7 +252,7 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 	s := &Snapshot{Form: FormStateBin, opts: opts, metaRaw: metaJSON}
 	var m Meta
 	if err := json.Unmarshal(metaJSON, &m); err != nil {
-		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)}
+		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))}
 	}
 	s.meta = &m
 	s.checkMetaVersion()
@@ -421,7 +421,7 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 			s.metaRaw = b
 			var m Meta
 			if err := json.Unmarshal(b, &m); err != nil {
-				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)})
+				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))})
 			} else {
 				s.meta = &m
 				s.checkMetaVersion()
