@@ -635,7 +635,7 @@ func TestDumpLineMatchesEncodingJSON(t *testing.T) {
 				}
 			}
 			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
+			enc := json.NewEncoder(decode.SafeJSONWriter(&want)) // encoding/json plus the terminal-safe escapes
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(&line); err != nil {
 				t.Fatal(err)

@@ -316,3 +316,76 @@ func TestVerifyEndlessStdin(t *testing.T) {
 		})
 	}
 }
+
+// rawUnsafe finds a terminal-unsafe character in JSON output: ESC and the
+// other C0 controls but the JSON whitespace \n and \t, DEL, C1 controls
+// and bidi overrides/isolates/marks.
+func rawUnsafe(b []byte) (string, bool) {
+	for _, r := range string(b) {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x061c || r == 0x200e || r == 0x200f ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return fmt.Sprintf("%U", r), true
+		}
+	}
+	return "", false
+}
+
+// dump's and kv export's JSON escape the control and bidi characters of a
+// crafted KV key and meta.json ID (\u001b, \u009b, \u202e), so that the
+// terminal is safe even through `jq -r`.
+func TestJSONOutputsTerminalSafe(t *testing.T) {
+	hostileKey := "\x1b]0;x\x07\u009b\u202ec" // as long as "config/cache"
+	hostileID := `\u001b[2J` + "\u009d\u2066-1795" // in meta.json's JSON; as long as "2-109-1795550639209"
+	if len(hostileKey) != len("config/cache") || len(hostileID) != len("2-109-1795550639209") {
+		t.Fatal("replacement lengths differ")
+	}
+	b := repack(t, repoPath("fixtures", "consul-1.13.9", "after.snap"), func(name string, b []byte) []byte {
+		switch name {
+		case "state.bin":
+			return bytes.ReplaceAll(b, []byte("app/config/cache"), []byte("app/"+hostileKey))
+		case "meta.json":
+			return bytes.ReplaceAll(b, []byte("2-109-1795550639209"), []byte(hostileID))
+		}
+		return b
+	})
+	dir := t.TempDir()
+	p := filepath.Join(dir, "hostile.snap")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"dump", p}, {"kv", "export", p}, {"kv", "export", p, "app/"}} {
+		stdout, stderr, code := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if r, bad := rawUnsafe([]byte(stdout)); bad {
+			t.Errorf("%v: raw %s in the JSON output", args, r)
+		}
+		if !strings.Contains(stdout, `\u009b`) || !strings.Contains(stdout, `\u202e`) {
+			t.Errorf("%v: the hostile key is not in the output, escaped", args)
+		}
+	}
+	out := filepath.Join(dir, "kv.json")
+	if _, stderr, code := runCLI(t, "kv", "export", "-o", out, p); code != 0 {
+		t.Fatalf("kv export -o: %d %s", code, stderr)
+	}
+	exported, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, bad := rawUnsafe(exported); bad {
+		t.Errorf("kv export -o: raw %s in the file", r)
+	}
+	// Same JSON value: the key reads back as it is in the snapshot.
+	var entries []struct{ Key string }
+	if err := json.Unmarshal(exported, &entries); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || e.Key == "app/"+hostileKey
+	}
+	if !found {
+		t.Errorf("the hostile key does not read back from the export")
+	}
+}
