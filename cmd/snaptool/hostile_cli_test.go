@@ -334,7 +334,7 @@ func rawUnsafe(b []byte) (string, bool) {
 // crafted KV key and meta.json ID (\u001b, \u009b, \u202e), so that the
 // terminal is safe even through `jq -r`.
 func TestJSONOutputsTerminalSafe(t *testing.T) {
-	hostileKey := "\x1b]0;x\x07\u009b\u202ec" // as long as "config/cache"
+	hostileKey := "\x1b]0;x\x07\u009b\u202ec"      // as long as "config/cache"
 	hostileID := `\u001b[2J` + "\u009d\u2066-1795" // in meta.json's JSON; as long as "2-109-1795550639209"
 	if len(hostileKey) != len("config/cache") || len(hostileID) != len("2-109-1795550639209") {
 		t.Fatal("replacement lengths differ")
