@@ -376,7 +376,8 @@ func (s *Snapshot) reachState() error {
 			return err
 		}
 		s.gz = gz
-		s.gzTail = &truncationReader{r: gz, in: s.gzIn}
+		s.gzTail = &truncationReader{r: gz}
+		s.gzTail.in = s.gzIn
 		s.ahead = newReadAhead(s.gzTail)
 		s.tarCount = &countReader{r: s.ahead}
 		s.tr = tar.NewReader(s.tarCount)
