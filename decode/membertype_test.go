@@ -196,3 +196,28 @@ func joined(err error) []error {
 	}
 	return []error{err}
 }
+
+// hostileArchiveSeeds are FuzzArchive's seeds for the classes of issue 11
+// handled here: sparse and non-regular members, an unsupported meta.json
+// Version, and data after the tar's end and after the gzip stream.
+func hostileArchiveSeeds(tb testing.TB) [][]byte {
+	f := loadFixture(tb, fixtureBasic)
+	eoa := make([]byte, 1024)
+	withState := func(state []byte) []byte {
+		var b []byte
+		b = append(b, regular(decode.MemberMeta, f.meta)...)
+		b = append(b, state...)
+		b = append(b, regular(decode.MemberSums, f.sums)...)
+		return gz(tb, append(b, eoa...))
+	}
+	meta99 := metaWith(tb, f.meta, map[string]any{"Version": 99})
+	return [][]byte{
+		withState(oldGNUSparse(decode.MemberState)),
+		withState(paxSparse10(decode.MemberState)),
+		withState(paxSparse01(decode.MemberState)),
+		withState(rawHeader(decode.MemberState, tar.TypeSymlink, 0, magicUSTAR, func(b []byte) { copy(b[157:], "/etc/passwd") })),
+		archiveOf(tb, f.mtime, meta99, f.state),
+		gz(tb, append(append([]byte(nil), f.tar...), make([]byte, 4096)...)),
+		append(append(append([]byte(nil), f.raw...), gz(tb, nil)...), gz(tb, nil)...),
+	}
+}
