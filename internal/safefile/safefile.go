@@ -165,23 +165,28 @@ func RemoveTemps() []string {
 // Write in progress the moment they arrive (RemoveTemps). The process then
 // has grace to end on its own (a command that watches its context returns
 // and main exits with its code); if it is still running after grace, exit
-// is called with 128 + the signal number (130, 143). main passes os.Exit.
+// is called with 128 + the signal number (130, 143); a second signal
+// calls it at once. main passes os.Exit.
 // stop unregisters the handler.
 func CleanupOnSignal(grace time.Duration, exit func(code int)) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	done := make(chan struct{})
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	code := func(sig os.Signal) int {
+		if s, ok := sig.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
+		return 128 + 2
+	}
 	go func() {
 		select {
 		case sig := <-ch:
 			RemoveTemps()
-			code := 128 + 2
-			if s, ok := sig.(syscall.Signal); ok {
-				code = 128 + int(s)
-			}
 			select {
 			case <-time.After(grace):
-				exit(code)
+				exit(code(sig))
+			case again := <-ch: // a second Ctrl-C does not wait
+				exit(code(again))
 			case <-done:
 			}
 		case <-done:

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // resetTemps undoes RemoveTemps for the next test.
@@ -200,5 +201,52 @@ func TestRemoveTempsMidWrite(t *testing.T) {
 	// Later writes are refused too: the process is on its way out.
 	if err := Write(filepath.Join(dir, "new"), nil, func(io.Writer) error { return nil }); !errors.Is(err, ErrInterrupted) {
 		t.Errorf("Write after RemoveTemps: %v", err)
+	}
+}
+
+// CleanupOnSignal: the signal removes the temp file of a Write in progress
+// at once; exit follows after the grace period with 128+signal, or at once
+// on a second signal.
+func TestCleanupOnSignal(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		sigs  []syscall.Signal
+		grace time.Duration
+		want  int
+	}{
+		{"SIGTERM after the grace period", []syscall.Signal{syscall.SIGTERM}, 50 * time.Millisecond, 143},
+		{"second SIGINT exits at once", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, time.Hour, 130},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resetTemps(t)
+			codes := make(chan int, 1)
+			stop := CleanupOnSignal(c.grace, func(code int) { codes <- code })
+			defer stop()
+			dir := t.TempDir()
+			err := Write(filepath.Join(dir, "out"), nil, func(w io.Writer) error {
+				io.WriteString(w, "partial")
+				for _, s := range c.sigs {
+					if err := syscall.Kill(os.Getpid(), s); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				select {
+				case code := <-codes:
+					if code != c.want {
+						t.Errorf("exit(%d), want %d", code, c.want)
+					}
+				case <-time.After(30 * time.Second):
+					t.Error("exit not called")
+				}
+				return nil
+			})
+			if !errors.Is(err, ErrInterrupted) {
+				t.Errorf("Write: %v, want ErrInterrupted", err)
+			}
+			if es := entries(t, dir); len(es) != 0 {
+				t.Errorf("left behind: %v", es)
+			}
+		})
 	}
 }
