@@ -44,4 +44,11 @@
 //     replaces secrets with a Fingerprint.
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
+//     Inputs are never seeked (pipes, FIFOs, /dev/fd work). Only regular tar
+//     members are read; a meta.json Version raft does not support is an
+//     error; after the tar's end at most MaxTrailing bytes are read.
+//   - Terminal safety: SafeText is the one escaper of input strings for
+//     text output and error messages (ArchiveError and RecordError use it);
+//     AppendJSONString, AppendJSON, EscapeJSON and SafeJSONWriter write
+//     JSON with the same characters \u-escaped.
 package decode

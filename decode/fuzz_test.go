@@ -51,6 +51,9 @@ func FuzzArchive(f *testing.F) {
 	kv := loadFixture(f, fixtureKV)
 	f.Add(archiveOf(f, kv.mtime, kv.meta, stateWithRecords([]byte{77, 0x81, 0xa1, 'k', 0xc0})))
 	f.Add(gz(f, kv.tar[:len(kv.tar)/2]))
+	for _, b := range hostileArchiveSeeds(f) { // membertype_test.go
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
 		if r.err != nil && !decode.IsDamage(r.err) {

@@ -115,7 +115,7 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 			if sm := s.Stream(); sm != nil {
 				size = sm.HeaderLen()
 			}
-			enc := json.NewEncoder(bw)
+			enc := json.NewEncoder(decode.SafeJSONWriter(bw)) // meta.json's strings come from the input
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(dumpHeader{Type: "SnapshotHeader", Form: s.Form.String(), Size: size,
 				Data: dumpHeaderData{LastIndex: h.LastIndex, Meta: s.Meta()}}); err != nil {

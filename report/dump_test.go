@@ -626,7 +626,7 @@ func TestDumpLineMatchesEncodingJSON(t *testing.T) {
 				addValueText(line.Data)
 			}
 			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
+			enc := json.NewEncoder(decode.SafeJSONWriter(&want)) // encoding/json plus the terminal-safe escapes
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(&line); err != nil {
 				t.Fatal(err)
