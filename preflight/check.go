@@ -235,16 +235,23 @@ func CheckFile(path string, target Version, ed Edition, opts Options) (*Result, 
 }
 
 // minimalIntegrity is the verdict used when the caller gives none: decode's
-// errors make it damaged, its warnings make it "warnings".
+// errors make it damaged, its warnings make it "warnings". An unsupported
+// meta.json Version is not damage: the meta-version check reports it as a
+// restore problem of its own.
 func minimalIntegrity(s *decode.Snapshot) IntegrityVerdict {
 	v := IntegrityVerdict{Verdict: "ok", Source: "decode"}
+	damaged := 0
 	for _, e := range s.Errors() {
+		if errors.Is(e, decode.ErrMetaVersion) {
+			continue
+		}
+		damaged++
 		if len(v.Errors) < maxIntegrityErrors {
 			v.Errors = append(v.Errors, e.Error())
 		}
 	}
 	switch {
-	case len(s.Errors()) > 0 || s.Integrity() == decode.Failed:
+	case damaged > 0 || (s.Integrity() == decode.Failed && len(s.Errors()) == 0):
 		v.Verdict = "damaged"
 	case len(s.Warnings()) > 0:
 		v.Verdict = "warnings"
