@@ -414,3 +414,69 @@ func TestStringMap(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelArchive: with ArchiveOptions.Parallel the archive is written
+// by pgzip in 1 MiB blocks. It must still be exactly one gzip member that
+// Go's compress/gzip reads (without multistream), with Consul's header,
+// holding the same tar as the single-threaded writer, and decode must
+// verify it.
+func TestParallelArchive(t *testing.T) {
+	var state bytes.Buffer
+	sw, _ := NewStateWriter(&state, 7)
+	for i := 0; i < 6000; i++ { // about 6 MiB: several pgzip blocks
+		e := &DirEntry{Key: fmt.Sprintf("p/%05d", i), Value: bytes.Repeat([]byte(fmt.Sprintf("v%d,", i)), 150), CreateIndex: 1, ModifyIndex: 1}
+		if err := sw.WriteRecord(decode.TypeKVS, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	meta := raft.SnapshotMeta{Version: 1, ID: "2-7-1", Index: 7, Term: 2, Size: int64(state.Len())}
+	inflate := func(b []byte) []byte {
+		br := bytes.NewReader(b) // an io.ByteReader: gzip reads no further than the member
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr.Multistream(false)
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Exactly one member: nothing may follow its trailer.
+		if br.Len() != 0 {
+			t.Fatalf("%d bytes after the first gzip member", br.Len())
+		}
+		return raw
+	}
+	var single bytes.Buffer
+	if err := WriteArchive(&single, meta, bytes.NewReader(state.Bytes()), ArchiveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := inflate(single.Bytes())
+	for _, par := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(par), func(t *testing.T) {
+			var arch bytes.Buffer
+			if err := WriteArchive(&arch, meta, bytes.NewReader(state.Bytes()), ArchiveOptions{Parallel: par}); err != nil {
+				t.Fatal(err)
+			}
+			checkArchive(t, arch.Bytes(), state.Len(), time.Unix(0, 0))
+			// Count members by reading with multistream on: still one tar.
+			zr, err := gzip.NewReader(bytes.NewReader(arch.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inflate(arch.Bytes()); !bytes.Equal(got, want) || !bytes.Equal(all, want) {
+				t.Fatalf("parallel archive inflates to %d bytes (%d multistream), want the single-threaded %d", len(got), len(all), len(want))
+			}
+			if arch.Len() > single.Len()*11/10 {
+				t.Errorf("parallel archive %d bytes, single-threaded %d: more than 10%% larger", arch.Len(), single.Len())
+			}
+		})
+	}
+}
