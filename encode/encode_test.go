@@ -480,3 +480,38 @@ func TestParallelArchive(t *testing.T) {
 		})
 	}
 }
+
+func TestNewStateWriterRaw(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  []byte
+		wantErr bool
+	}{
+		{"consul's header", append(append([]byte{0x81, 0xa9}, "LastIndex"...), 0x0d), false},
+		{"uint64 LastIndex kept as is", append(append([]byte{0x81, 0xa9}, "LastIndex"...), 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x0d), false},
+		{"not a map", []byte{0x0d}, true},
+		{"trailing byte", []byte{0x80, 0x00}, true},
+		{"truncated", []byte{0x81, 0xa9, 'L'}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			sw, err := NewStateWriterRaw(&buf, tt.header)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if err := sw.WriteRaw([]byte{0x10, 0x80}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sw.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if want := append(append([]byte{}, tt.header...), 0x10, 0x80); !bytes.Equal(buf.Bytes(), want) || sw.Size() != int64(len(want)) {
+				t.Errorf("wrote % x (Size %d), want % x", buf.Bytes(), sw.Size(), want)
+			}
+		})
+	}
+}
