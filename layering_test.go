@@ -19,6 +19,7 @@ func TestLayering(t *testing.T) {
 		"decode":            {},
 		"encode":            {"decode"},
 		"diff":              {"decode"},
+		"rewrite":           {"decode", "encode"},
 		"report":            {"decode", "diff", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},
