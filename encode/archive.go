@@ -37,9 +37,10 @@ type ArchiveOptions struct {
 	Parallel int
 }
 
-// parallelBlockSize is the pgzip block size: 1 MiB, pgzip's default; a
+// ParallelBlockSize is the pgzip block size: 1 MiB, pgzip's default; a
 // smaller block compresses measurably worse, a larger one only adds memory.
-const parallelBlockSize = 1 << 20
+// (bench/rwfloor uses it to deflate exactly as a rewrite does.)
+const ParallelBlockSize = 1 << 20
 
 // gzipWriter is what ArchiveWriter needs of a gzip writer (klauspost's
 // gzip.Writer and pgzip.Writer both are).
@@ -92,7 +93,7 @@ func NewArchiveWriter(w io.Writer, meta raft.SnapshotMeta, opts ArchiveOptions) 
 		if err != nil {
 			return nil, err
 		}
-		if err := pz.SetConcurrency(parallelBlockSize, opts.Parallel); err != nil {
+		if err := pz.SetConcurrency(ParallelBlockSize, opts.Parallel); err != nil {
 			return nil, err
 		}
 		// pgzip writes uint32(ModTime.Unix()) even for the zero time (Go's
