@@ -54,6 +54,11 @@
 //     record in both passes (the size is announced before pass 2); Run
 //     checks this and fails with ErrChanged otherwise. Its output is checked
 //     to be one record of the same type (encode.ErrBadRecord).
+//   - Not checked: references between records. Dropping Session records
+//     keeps KV entries whose Session field names them (Consul's restore
+//     inserts them as they are, the lock then names a session that does not
+//     exist); dropping Register records keeps the sessions and coordinates
+//     of their nodes. Select whole features, as preflight's commands do.
 //   - Memory: the largest record (decode's buffer) plus the gzip writers'
 //     blocks; it does not grow with the input.
 package rewrite
