@@ -155,30 +155,32 @@ func (a *ArchiveWriter) Write(p []byte) (int, error) {
 }
 
 // Close checks that state.bin was complete, writes SHA256SUMS and finishes
-// the tar and gzip streams. It does not close the underlying writer.
+// the tar and gzip streams. It does not close the underlying writer. On
+// every path, errors included, it closes the gzip writer, which releases
+// the parallel writer's goroutines (the archive is then incomplete).
 func (a *ArchiveWriter) Close() error {
 	if a.closed {
 		return a.err
 	}
 	a.closed = true
-	if a.err != nil {
-		return a.err
-	}
-	if a.n != a.want {
+	if a.err == nil && a.n != a.want {
 		a.err = fmt.Errorf("encode: %w: %d bytes written, meta.Size is %d", ErrSize, a.n, a.want)
+	}
+	if a.err != nil {
+		_ = a.gz.Close()
 		return a.err
 	}
 	sums := fmt.Sprintf("%x  %s\n%x  %s\n", a.metaSum, decode.MemberMeta, a.h.Sum(nil), decode.MemberState)
-	if err := a.member(decode.MemberSums, int64(len(sums))); err != nil {
-		a.err = err
-		return err
+	err := a.member(decode.MemberSums, int64(len(sums)))
+	if err == nil {
+		_, err = io.WriteString(a.tw, sums)
 	}
-	if _, err := io.WriteString(a.tw, sums); err != nil {
-		a.err = err
-		return err
+	if err == nil {
+		err = a.tw.Close()
 	}
-	if err := a.tw.Close(); err != nil {
+	if err != nil {
 		a.err = err
+		_ = a.gz.Close()
 		return err
 	}
 	a.err = a.gz.Close()

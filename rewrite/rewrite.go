@@ -313,8 +313,10 @@ func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Op
 	back := make(chan readBack, 1)
 	go func() { back <- readArchive(pr, opts.Decode) }()
 
+	var aw *encode.ArchiveWriter
 	p2, err := func() (*tally, error) {
-		aw, err := encode.NewArchiveWriter(io.MultiWriter(cw, pw), meta, opts.Archive)
+		var err error
+		aw, err = encode.NewArchiveWriter(io.MultiWriter(cw, pw), meta, opts.Archive)
 		if err != nil {
 			return nil, err
 		}
@@ -338,7 +340,11 @@ func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Op
 		return p2, nil
 	}()
 	if err != nil {
+		// Fail the writes first, then release the gzip writer's goroutines.
 		pw.CloseWithError(err)
+		if aw != nil {
+			_ = aw.Close()
+		}
 		<-back
 		return Stats{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -546,4 +547,35 @@ func bigArchive(t testing.TB, n int) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestNoGoroutineLeak: a rewrite that fails in pass 2 (here a Transform
+// whose length changes between passes) with the parallel gzip writer
+// releases every goroutine: the read-back and pgzip's.
+func TestNoGoroutineLeak(t *testing.T) {
+	base := runtime.NumGoroutine()
+	for i := 0; i < 3; i++ {
+		pass := 0
+		tf := func(r *decode.Record) ([]byte, bool, error) {
+			if r.N == 1 {
+				pass++
+			}
+			if pass == 2 && r.Type == decode.TypeIndex {
+				return nil, false, nil // drops in pass 2 only
+			}
+			return nil, true, nil
+		}
+		_, err := Run(context.Background(), fixBefore, io.Discard, Options{Transform: tf, Archive: encode.ArchiveOptions{Parallel: 2}})
+		if !errors.Is(err, ErrChanged) {
+			t.Fatalf("err = %v, want ErrChanged", err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
 }
