@@ -20,6 +20,7 @@ func TestLayering(t *testing.T) {
 		"encode":            {"decode"},
 		"diff":              {"decode"},
 		"rewrite":           {"decode", "encode"},
+		"preflight":         {"decode"},
 		"report":            {"decode", "diff", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},
