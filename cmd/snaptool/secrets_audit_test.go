@@ -212,6 +212,15 @@ var auditPlans = map[string][]auditPlan{
 	"report":  {{args: []string{"--html", "{OUT}", "{B}"}}, {args: []string{"--html", "{OUT}", "{B}", "{P}"}, show: "some"}},
 }
 
+func init() {
+	// preflight prints no record content; exit 1 (would fail on 1.12) counts as a run.
+	auditPlans["preflight"] = []auditPlan{{args: []string{"--target", "1.12", "{A}", "{B}", "{D}"}}, {args: []string{"--target", "1.14", "--edition", "enterprise", "{P}"}}}
+	// rewrite prints a summary without record content to stderr. OUT is a
+	// snapshot and holds the input's secrets by design (until --redact); the
+	// audit reads it as compressed bytes, so it audits stdout and stderr.
+	auditPlans["rewrite"] = []auditPlan{{args: []string{"--drop-type", "Peering", "{B}", "{OUT}"}}}
+}
+
 // patchedSnapshot writes a copy of the archive at src in dir with every
 // occurrence of old in state.bin replaced by new (same length), SHA256SUMS
 // recomputed, packed as Consul packs it.
