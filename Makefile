@@ -26,9 +26,13 @@ demo: build
 golden:
 	$(GO) test ./... -update
 
-# Regenerate fixtures/consul-1.13.9 from a real Consul 1.13.9 (builds it first).
+# Regenerate the real-Consul fixtures (builds each pinned Consul first, one at a time):
+# the before/after sets fixtures/consul-{1.13.9,1.14.11,1.12.9}/, the raft log
+# (fixtures/consul-*/raftlog/) and the series (fixtures/consul-1.13.9/series/).
+# FIXTURES="1.14.11 raftlog" regenerates only those targets.
+FIXTURES ?=
 fixtures:
-	bash fixtures/make-fixtures.sh
+	bash fixtures/make-fixtures.sh $(FIXTURES)
 
 # Interop with the real Consul: restore, inspect, kv import/export.
 interop: build

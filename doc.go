@@ -12,7 +12,12 @@
 // merge-joins them on (type, identity) into added, removed and modified
 // records with field-level changes. Package report turns decode and diff
 // results into the result structs every renderer shares (inspect
-// breakdowns equal to Consul's, verify verdicts, top lists, HTML). Command
+// breakdowns equal to Consul's, verify verdicts, top lists, HTML) and renders
+// them, the diff's text and JSON lines included: diff renders nothing.
+// Package encode writes records and archives as Consul does; package
+// preflight holds the table of what each Consul release restores and checks
+// a snapshot against a target; package rewrite writes a new snapshot with a
+// selection of another's records (decode in, encode out). Command
 // cmd/snaptool only wires pflag flags to these packages and decides exit
 // codes. fixtures/ holds real snapshots made by a real Consul 1.13.9 and
 // Consul's own test snapshots; fixtures/consul builds that Consul.

@@ -19,6 +19,8 @@ func TestLayering(t *testing.T) {
 		"decode":            {},
 		"encode":            {"decode"},
 		"diff":              {"decode"},
+		"rewrite":           {"decode", "encode"},
+		"preflight":         {"decode"},
 		"report":            {"decode", "diff", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},

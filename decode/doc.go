@@ -39,8 +39,16 @@
 //     read is dropped.
 //   - Identity gives each record's identity string (identity.go), the key
 //     that dump prints and diff matches on. Tree gives an ordered,
-//     JSON-ready view of a typed record; MaskSecrets replaces secrets with
-//     a Fingerprint.
+//     JSON-ready view of a typed record. View is a record's content as
+//     every output shows it; Mask (secrets.go, the one secrets policy)
+//     replaces secrets with a Fingerprint.
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
+//     Inputs are never seeked (pipes, FIFOs, /dev/fd work). Only regular tar
+//     members are read; a meta.json Version raft does not support is an
+//     error; after the tar's end at most MaxTrailing bytes are read.
+//   - Terminal safety: SafeText is the one escaper of input strings for
+//     text output and error messages (ArchiveError and RecordError use it);
+//     AppendJSONString, AppendJSON, EscapeJSON and SafeJSONWriter write
+//     JSON with the same characters \u-escaped.
 package decode

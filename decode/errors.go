@@ -28,8 +28,10 @@ var (
 	ErrUnlistedHash     = errors.New("SHA256SUMS lists a file that is not in the snapshot")
 	ErrMeta             = errors.New("meta.json invalid")
 	ErrSizeMismatch     = errors.New("meta.json Size does not match state.bin length")
+	ErrMetaVersion      = errors.New("meta.json Version not supported by raft")
 	ErrCRCMismatch      = errors.New("CRC-64 mismatch")
 	ErrTooLarge         = errors.New("archive member too large")
+	ErrMemberType       = errors.New("tar member is not a regular file")
 )
 
 // RecordError locates a failure inside state.bin. N is the 1-based record
@@ -43,14 +45,16 @@ type RecordError struct {
 	Err       error
 }
 
+// Error is terminal-safe (SafeText): the member name and the wrapped
+// message may carry strings from the input.
 func (e *RecordError) Error() string {
 	if e.N == 0 {
-		return fmt.Sprintf("%s header at offset %d: %v", e.Member, e.Offset, e.Err)
+		return SafeText(fmt.Sprintf("%s header at offset %d: %v", e.Member, e.Offset, e.Err))
 	}
 	if e.TypeKnown {
-		return fmt.Sprintf("%s record %d (%s) at offset %d: %v", e.Member, e.N, e.Type, e.Offset, e.Err)
+		return SafeText(fmt.Sprintf("%s record %d (%s) at offset %d: %v", e.Member, e.N, e.Type, e.Offset, e.Err))
 	}
-	return fmt.Sprintf("%s record %d at offset %d: %v", e.Member, e.N, e.Offset, e.Err)
+	return SafeText(fmt.Sprintf("%s record %d at offset %d: %v", e.Member, e.N, e.Offset, e.Err))
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
@@ -65,6 +69,8 @@ type ArchiveError struct {
 	Err    error
 }
 
+// Error is terminal-safe (SafeText): member names and meta.json fields
+// come from the input.
 func (e *ArchiveError) Error() string {
 	where := e.Layer
 	if e.Member != "" {
@@ -73,7 +79,7 @@ func (e *ArchiveError) Error() string {
 	if e.Offset >= 0 {
 		where += fmt.Sprintf(" at offset %d", e.Offset)
 	}
-	return where + ": " + e.Err.Error()
+	return SafeText(where + ": " + e.Err.Error())
 }
 
 func (e *ArchiveError) Unwrap() error { return e.Err }

@@ -51,6 +51,9 @@ func FuzzArchive(f *testing.F) {
 	kv := loadFixture(f, fixtureKV)
 	f.Add(archiveOf(f, kv.mtime, kv.meta, stateWithRecords([]byte{77, 0x81, 0xa1, 'k', 0xc0})))
 	f.Add(gz(f, kv.tar[:len(kv.tar)/2]))
+	for _, b := range hostileArchiveSeeds(f) { // membertype_test.go
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
 		if r.err != nil && !decode.IsDamage(r.err) {
@@ -127,7 +130,7 @@ func scanAll(r interface{ Read([]byte) (int, error) }) scanResult {
 }
 
 // FuzzTypedDecode decodes a type byte + value the way dump and diff do:
-// DecodeValueOf, Identity, IdentityOf, Tree, MaskSecrets. None may panic;
+// DecodeValueOf, Identity, IdentityOf, Tree, View (Mask). None may panic;
 // a typed-decode error must wrap ErrTypedDecode.
 func FuzzTypedDecode(f *testing.F) {
 	for _, st := range seedStates(f) {
@@ -138,9 +141,20 @@ func FuzzTypedDecode(f *testing.F) {
 		}
 	}
 	f.Add(byte(200), []byte{0x81, 0xa1, 'k', 0xc0})
+	pem := "-----BEGIN EC PRIVATE KEY-----x"                                    // 31 bytes: a fixstr
+	f.Add(byte(99), append([]byte{0x81, 0xa1, 'c', 0x91, 0xbf}, pem...))        // {"c":[PEM]}
+	f.Add(byte(99), append(append([]byte{0x81, 0xbf}, pem...), 0xc0))           // {PEM: nil}
+	f.Add(byte(decode.TypeConfigEntry), append([]byte{0xd9, 32, 0xbf}, pem...)) // a wrapped kind, no request
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
 		id, idErr := decode.Identity(rec)
+		// The failure path too; masked, no PEM private key is left anywhere
+		// (KV values are user data and not masked).
+		if tree, _ := decode.View(decode.MessageType(typ), b, false); tree != nil && typ != byte(decode.TypeKVS) && typ != byte(decode.TypeTombstone) {
+			if js, err := decode.AppendJSON(nil, tree); err == nil && bytes.Contains(js, []byte("PRIVATE KEY-----")) {
+				t.Fatalf("a PEM private key survives masking: %s", js)
+			}
+		}
 		d, err := decode.DecodeValueOf(decode.MessageType(typ), b)
 		if err != nil {
 			if !errors.Is(err, decode.ErrTypedDecode) {
@@ -154,8 +168,6 @@ func FuzzTypedDecode(f *testing.F) {
 		if got := decode.IdentityOf(d); got != "" && got != id {
 			t.Fatalf("Identity %q and IdentityOf %q disagree", id, got)
 		}
-		_ = decode.Tree(d.Data)
-		decode.MaskSecrets(d)
-		_ = decode.Tree(d.Data)
+		_ = decode.Mask(d.Type, decode.Tree(d.Data))
 	})
 }

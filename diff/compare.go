@@ -14,25 +14,20 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// Absent is the Old or New text of a field that exists on one side only.
-const Absent = "(absent)"
-
 // bookkeeping are the raft index fields ignored at any depth unless
 // Options.IncludeRaftBookkeeping is set.
 var bookkeeping = map[string]bool{"CreateIndex": true, "ModifyIndex": true}
 
-// contentTree decodes a record value into the tree diff compares: typed
-// decode, secrets masked unless showSecrets, raft bookkeeping stripped
-// unless includeBookkeeping.
+// contentTree decodes a record value into the tree diff compares and
+// shows: decode.View (typed decode, secrets masked by decode's one policy
+// unless ShowSecrets), raft bookkeeping stripped unless
+// IncludeRaftBookkeeping. A record that fails typed decode is an error
+// (its content is not compared).
 func contentTree(t decode.MessageType, value []byte, o *Options) (any, error) {
-	d, err := decode.DecodeValueOf(t, value)
+	tree, err := decode.View(t, value, o.ShowSecrets)
 	if err != nil {
 		return nil, err
 	}
-	if !o.ShowSecrets {
-		decode.MaskSecrets(d)
-	}
-	tree := decode.Tree(d.Data)
 	if !o.IncludeRaftBookkeeping {
 		tree = strip(tree)
 	}

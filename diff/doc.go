@@ -1,8 +1,33 @@
 // Package diff compares two Consul snapshots record by record: what was
 // added, removed and modified between snapshot A and snapshot B, with
-// field-level changes, per-type and per-KV-prefix summaries, and text and
-// JSON-lines renderers. It consumes decode's record streams and never
-// touches the command line.
+// field-level changes and per-type and per-KV-prefix summaries. It
+// consumes decode's record streams, imports nothing of ours but decode,
+// never touches the command line and renders nothing: its results are the
+// structs of types.go, which report's printers render (report.DiffTextPrinter,
+// report.DiffJSONPrinter, the HTML report).
+//
+// Files:
+//
+//   - types.go: the contract: Change, FieldChange, Op, Absent, Options and
+//     its defaults, Summary, TypeSummary, PrefixSummary, MetaSummary,
+//     InputError.
+//   - merge.go: Run and the merge loop: the engine, both inputs' current
+//     records (side, item), advancing, filtering, order checks, matching
+//     two live records and the error wrapping.
+//   - fastpath.go: byte-identical pairs matched without building items
+//     (advanceBoth, kvPair).
+//   - pending.go: the waiting records: one pending struct holds every
+//     record waiting for its partner (per type, per input, by identity) and
+//     the bytes they keep within Options.RawBudget; take and matchPending
+//     use it.
+//   - emit.go: per-type state and emission in Consul's order: flushing a
+//     type both inputs have passed, and early emission beyond
+//     Options.MaxHeld.
+//   - summary.go: counting into the summaries, warnings, and Summary.
+//   - compare.go: content trees (typed decode, masking, bookkeeping
+//     stripped) and field-level comparison; udiff.go: the line diff behind
+//     FieldChange.Diff and array alignment.
+//   - keys.go: Consul's type order and per-type sort keys.
 //
 // Contract:
 //
@@ -13,10 +38,10 @@
 //     two kinds never match). Unknown types have content-addressed
 //     identities, so a changed unknown record shows as removed + added.
 //   - Modified means the content differs: if the raw bytes are equal the
-//     records are equal without decoding; otherwise both are typed-decoded
-//     (decode.DecodeRecord), secrets masked (decode.MaskSecrets) unless
-//     ShowSecrets, turned into decode.Tree (map keys sorted, so Go's random
-//     map order is not a change) and compared. CreateIndex and ModifyIndex
+//     records are equal without decoding; otherwise both go through
+//     decode.View (typed decode, then decode.Tree: map keys sorted, so Go's
+//     random map order is not a change; secrets masked by decode.Mask
+//     unless ShowSecrets) and are compared. CreateIndex and ModifyIndex
 //     at any depth, and the Index table, are raft bookkeeping and ignored
 //     unless IncludeRaftBookkeeping. A rotated secret shows as a modified
 //     field with two different fingerprints.
@@ -77,16 +102,20 @@
 //     added or removed) and returns the error. An archive-level failure
 //     found after every record was read (SHA-256 or CRC mismatch, size
 //     mismatch, bytes after the tar) does not stop the comparison, but is
-//     returned too. Errors wrap decode's (decode.IsDamage tells damage
-//     from I/O errors) and name the input (A or B) and its path; changes
-//     emitted before an error came from unverified data.
+//     returned too (several are joined with errors.Join). Each error of an
+//     input is wrapped once, in an *InputError naming the input (A or B)
+//     and its name; inside is decode's error, and a failure about one
+//     record is a *decode.RecordError (record number, offset, type), found
+//     with errors.As whether decode or diff detected it. decode.IsDamage
+//     tells damage from I/O errors. Changes emitted before an error came
+//     from unverified data. emit's error is returned as is.
 //   - Summary: per type added, removed, modified, unchanged, counts, bytes
 //     (sizes as `consul snapshot inspect` counts them, so the per-type
 //     bytes equal inspect's) and the delta; per KV prefix at KVDepth
 //     (tombstones excluded, as inspect does). Both lists are sorted by
 //     growth (Delta, largest first), so what grew comes first.
 //
-// JSON names (TextPrinter and JSONPrinter render the same structs): a
+// JSON names (every renderer renders the same structs): a
 // change is {"op","type","id","size_a","size_b","offset_a","offset_b",
 // "fields":[{"path","old","new","diff"}],"note"}; the last line is
 // {"op":"summary","identical","changes","types":[{"name","added","removed",

@@ -125,7 +125,7 @@ func TestIdenticalUnreadablePair(t *testing.T) {
 	if err == nil {
 		t.Fatal("diff of two unreadable records: no error")
 	}
-	for _, want := range []string{"A (A): record 2 (KVS)", "B (B): record 2 (KVS)"} {
+	for _, want := range []string{"A (A): state.bin record 2 (KVS)", "B (B): state.bin record 2 (KVS)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}

@@ -27,6 +27,11 @@
 //   - KVExport streams the KV store in the exact bytes `consul kv export`
 //     writes (so `consul kv import` reads it back); KVGet returns one raw
 //     value. Both read to the end so that checksums are checked.
+//   - DiffTextPrinter and DiffJSONPrinter render diff.Run's changes as
+//     they are emitted and its Summary at the end: text lines ("+", "-",
+//     "M" with changed fields below) and summary tables, or JSON lines
+//     ending with {"op":"summary",…} (diff's package doc lists the names).
+//     diff computes; it renders nothing.
 //   - BuildHTMLReport/WriteHTML render one self-contained HTML file (inline
 //     CSS, SVG and a few lines of script, nothing fetched) from the same
 //     structs as the JSON outputs: InspectResult, VerifyResult, TopResult

@@ -60,9 +60,10 @@ var ErrDumpDecode = fmt.Errorf("some records could not be decoded: %w", decode.E
 //	        KVS and Tombstone records get "ValueText" after "Value" when the
 //	        value is valid UTF-8.
 //	error   present when the record could not be typed-decoded; data is
-//	        then the generic msgpack value (secret-looking keys masked)
-//	raw     base64 of the record's bytes, present only when not even the
-//	        generic value could be decoded
+//	        then the generic msgpack value (decode.View: a config entry's
+//	        wrapper opened, secrets masked by the same policy, an unopened
+//	        wrapped payload masked whole), null when not even that decodes.
+//	        The record's bytes are never written as they are.
 //
 // The first line describes the snapshot: {"type":"SnapshotHeader",
 // "form", "size" (header bytes), "data":{"LastIndex", "Meta"}}, Meta being
@@ -76,7 +77,6 @@ type DumpLine struct {
 	ID     string `json:"id"`
 	Data   any    `json:"data"`
 	Error  string `json:"error,omitempty"`
-	Raw    []byte `json:"raw,omitempty"`
 }
 
 type dumpHeader struct {
@@ -115,7 +115,7 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 			if sm := s.Stream(); sm != nil {
 				size = sm.HeaderLen()
 			}
-			enc := json.NewEncoder(bw)
+			enc := json.NewEncoder(decode.SafeJSONWriter(bw)) // meta.json's strings come from the input
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(dumpHeader{Type: "SnapshotHeader", Form: s.Form.String(), Size: size,
 				Data: dumpHeaderData{LastIndex: h.LastIndex, Meta: s.Meta()}}); err != nil {
@@ -336,32 +336,18 @@ func appendDumpLine(b []byte, rec *decode.Record, o *DumpOptions) (out []byte, k
 	return appendDumpLineTyped(b, rec, id, o)
 }
 
-// appendDumpLineTyped renders any record through the typed decode and
-// decode.Tree: the reference path, which the KV fast path must match.
+// appendDumpLineTyped renders any record through decode.View (the typed
+// record as a tree, or the generic value when the typed decode fails,
+// secrets masked by decode's one policy): the reference path, which the KV
+// fast path must match.
 func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions) (out []byte, kept, failed bool, err error) {
-	var (
-		data   any
-		errMsg string
-		raw    []byte
-	)
-	d, derr := decode.DecodeRecord(rec)
+	var errMsg string
+	data, derr := decode.View(rec.Type, rec.Value(), o.ShowSecrets)
 	if derr != nil {
 		failed = true
 		errMsg = derr.Error()
-		v, gerr := decode.DecodeAll(rec.Value())
-		if gerr != nil {
-			raw = rec.Raw
-		} else {
-			data = genericData(rec.Type, v.Interface(), o.ShowSecrets)
-		}
-	} else {
-		if !o.ShowSecrets {
-			decode.MaskSecrets(d)
-		}
-		data = decode.Tree(d.Data)
-		if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-			addValueText(data)
-		}
+	} else if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		addValueText(data)
 	}
 	b = append(b, `{"n":`...)
 	b = strconv.AppendInt(b, rec.N, 10)
@@ -380,11 +366,6 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 	if errMsg != "" {
 		b = append(b, `,"error":`...)
 		b, _ = decode.AppendJSON(b, errMsg)
-	}
-	if len(raw) > 0 {
-		b = append(b, `,"raw":"`...)
-		b = base64.StdEncoding.AppendEncode(b, raw)
-		b = append(b, '"')
 	}
 	b = append(b, "}\n"...)
 	return b, true, failed, nil
@@ -408,82 +389,6 @@ func addValueText(data any) {
 		o.Values = append(o.Values[:i+1], append([]any{string(b)}, o.Values[i+1:]...)...)
 		return
 	}
-}
-
-// genericData is the fallback data of a record that did not decode to its
-// type. Secrets cannot be found by field type there, so secret-looking keys
-// are masked, and the opaque payloads of types that carry secrets inside
-// are masked whole.
-func genericData(t decode.MessageType, v any, show bool) any {
-	if show {
-		return v
-	}
-	switch t {
-	case decode.TypePeeringSecret:
-		return maskOpaque(v)
-	case decode.TypeACL:
-		if m, ok := v.(map[string]any); ok {
-			if id, ok := m["ID"].(string); ok {
-				m["ID"] = decode.Fingerprint(id)
-			}
-		}
-	}
-	return maskGeneric(v)
-}
-
-func maskOpaque(v any) any {
-	switch x := v.(type) {
-	case string:
-		return decode.Fingerprint(x)
-	case []byte:
-		return decode.Fingerprint(string(x))
-	case nil:
-		return nil
-	}
-	b, _ := json.Marshal(v)
-	return decode.Fingerprint(string(b))
-}
-
-var secretSuffixes = []string{"secret", "secretid", "password", "privatekey", "private_key", "signingkey",
-	"token", "jwt", "apikey", "credentials", "key_pem", "keypem"}
-
-func maskGeneric(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			l := strings.ToLower(k)
-			secret := false
-			for _, s := range secretSuffixes {
-				if strings.HasSuffix(l, s) {
-					secret = true
-					break
-				}
-			}
-			switch ev := e.(type) {
-			case string:
-				if secret || strings.Contains(ev, "PRIVATE KEY") {
-					x[k] = decode.Fingerprint(ev)
-				}
-			case []byte:
-				if secret {
-					x[k] = decode.Fingerprint(string(ev))
-				}
-			default:
-				x[k] = maskGeneric(e)
-			}
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = maskGeneric(x[i])
-		}
-		return x
-	case string:
-		if strings.Contains(x, "PRIVATE KEY") {
-			return decode.Fingerprint(x)
-		}
-	}
-	return v
 }
 
 // globMatch reports whether s matches pattern: "*" matches any run of

@@ -39,7 +39,8 @@ func NormalizeKVKey(key string) string {
 // KVExport streams every KVS record of s whose key starts with prefix to w,
 // byte for byte in the format `consul kv export` writes (a JSON array
 // indented with tabs, HTML-escaped like Go's json.MarshalIndent, then a
-// newline), so that `consul kv import` reads it. Entries are written in
+// newline), so that `consul kv import` reads it; C1 controls and bidi
+// characters in keys are \u-escaped (decode.EscapeJSON), the same JSON. Entries are written in
 // snapshot order, which is Consul's key order. Tombstones are not exported.
 // Memory is bounded by the largest record. The returned errors are the
 // snapshot's (damage, checksum) and any record that failed to decode; the
@@ -73,6 +74,7 @@ func KVExport(s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, [
 			errs = append(errs, err)
 			continue
 		}
+		b = decode.EscapeJSON(b[:0:0], b) // C1 and bidi in keys as \u escapes: the same JSON to consul kv import
 		if res.Entries == 0 {
 			write([]byte("[\n\t"))
 		} else {

@@ -124,6 +124,10 @@ type VerifyOptions struct {
 	Strict bool
 	// Options are passed to decode.Open by VerifyFile.
 	Decode decode.Options
+	// Observe, if set, sees every record Verify reads, in order, so that
+	// another check (preflight's) shares the single pass. rec is valid only
+	// during the call.
+	Observe func(rec *decode.Record)
 }
 
 // VerifyFile opens path in any input form, verifies it and closes it. The
@@ -189,6 +193,9 @@ func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
 	}
 	for s.Next() {
 		rec = s.Record()
+		if o.Observe != nil {
+			o.Observe(rec)
+		}
 		r.Records++
 		lastType = rec.Type
 		t := rec.Type

@@ -368,3 +368,28 @@ func TestVerifyJSON(t *testing.T) {
 		t.Errorf("bad file: %+v", doc.Files[1])
 	}
 }
+
+// TestVerifyObserve: Observe sees every record once, in order, with its bytes.
+func TestVerifyObserve(t *testing.T) {
+	s, err := decode.Open("../fixtures/consul-1.13.9/before.snap", decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n, bytes int64
+	last := int64(0)
+	r := Verify(s, VerifyOptions{Observe: func(rec *decode.Record) {
+		if rec.N != last+1 {
+			t.Errorf("record %d after %d", rec.N, last)
+		}
+		last = rec.N
+		n++
+		bytes += int64(len(rec.Raw))
+	}})
+	if n == 0 || n != r.Records || r.Verdict != VerdictOK {
+		t.Errorf("observed %d records, verify read %d (%s)", n, r.Records, r.Verdict)
+	}
+	if h, _ := s.Header(); bytes+int64(len(h.Raw)) != r.StateSize {
+		t.Errorf("observed %d bytes + header, state.bin is %d", bytes, r.StateSize)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
+	"github.com/snaptool/snaptool/report"
 )
 
 func init() {
@@ -120,8 +121,8 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
 		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, MaxValueLen: o.maxValueLen}
-	text := &diff.TextPrinter{W: e.stdout}
-	js := &diff.JSONPrinter{W: e.stdout}
+	text := &report.DiffTextPrinter{W: e.stdout}
+	js := &report.DiffJSONPrinter{W: e.stdout}
 	var emit func(*diff.Change) error
 	switch {
 	case o.stat:

@@ -270,6 +270,8 @@ func TestInputsNeverWritten(t *testing.T) {
 		"kv":      {{args: []string{"export", "{R}"}}, {args: []string{"export", "-o", "{OUT}", "{X}"}}},
 		"report":  {{args: []string{"--html", "{OUT}", "{D}", "{X}"}}},
 	}
+	extra["preflight"] = []auditPlan{{args: []string{"--target", "1.12", "{R}", "{D}", "{X}", "{P}"}}}
+	extra["rewrite"] = []auditPlan{{args: []string{"--drop-enterprise", "{D}", "{OUT}"}}, {args: []string{"--kv-prefix", "app/", "{R}", "{OUT}"}}, {args: []string{"{X}", "{OUT}"}}}
 	runs := 0
 	for _, name := range commandsFromHelp(t) {
 		plans := append(append([]auditPlan(nil), auditPlans[name]...), extra[name]...)

@@ -101,3 +101,79 @@ _consul_cleanup() {
   [ $rc -eq 0 ] || log "FAILED (exit $rc)"
   exit $rc
 }
+
+# ---------------------------------------------------------------------------------------
+# Consul versions: where each pinned version's binary lives and how it is built.
+# ---------------------------------------------------------------------------------------
+# The repository root (this file is scripts/lib/consul.sh).
+CONSUL_REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# The Consul versions that `make fixtures` builds, oldest first.
+CONSUL_VERSIONS="1.12.9 1.13.9 1.14.11"
+
+# consul_dir VERSION: the (gitignored bin/) directory of a pinned Consul version.
+#   1.13.9  fixtures/consul        a Go module that requires github.com/hashicorp/consul v1.13.9
+#   1.14.11 fixtures/consul-1.14   the same for v1.14.11
+#   1.12.9  fixtures/consul-1.12   built from a copy of the v1.12.9 module itself (see below)
+consul_dir() {
+  case "$1" in
+    1.13.9) echo "$CONSUL_REPO_ROOT/fixtures/consul" ;;
+    1.14.11) echo "$CONSUL_REPO_ROOT/fixtures/consul-1.14" ;;
+    1.12.9) echo "$CONSUL_REPO_ROOT/fixtures/consul-1.12" ;;
+    *) return 1 ;;
+  esac
+}
+
+# consul_bin VERSION: path of that version's binary (it may not be built yet).
+consul_bin() {
+  local d
+  d=$(consul_dir "$1") || return 1
+  echo "$d/bin/consul"
+}
+
+# version_ge A B: is dotted version A >= B?
+version_ge() {
+  [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
+}
+
+# ensure_consul VERSION: build that version's binary if it is missing, check that it
+# reports that version, and set CONSUL to its path.
+ensure_consul() {
+  local v=$1 dir bin got
+  dir=$(consul_dir "$v") || die "no pinned Consul $v (known: $CONSUL_VERSIONS)"
+  bin="$dir/bin/consul"
+  if [ ! -x "$bin" ]; then
+    log "building Consul $v (several minutes)"
+    case "$v" in
+      1.12.9) _build_consul_from_module_copy "$v" "$dir" ;;
+      *) (cd "$dir" && go build -o bin/consul github.com/hashicorp/consul) || die "building Consul $v failed" ;;
+    esac
+  fi
+  got=$("$bin" version | sed -n 1p)  # sed reads it all: no SIGPIPE under pipefail
+  [ "$got" = "Consul v$v" ] || die "$bin is '$got', not Consul v$v (delete $dir/bin to rebuild)"
+  CONSUL=$bin
+}
+
+# _build_consul_from_module_copy VERSION DIR: build Consul from a copy of its own module.
+# Consul 1.12.9 cannot be built as a dependency: its go.mod replaces
+# github.com/hashicorp/consul/{api,sdk} with ./api and ./sdk, which are nested modules and
+# so are not part of the module zip. The recipe: copy the module directory out of the
+# module cache (fetched from the module proxy if missing), make it writable, delete the
+# replace lines that point to local directories (the others, e.g. launchpad.net/gocheck,
+# stay), let the go command add the go.sum lines of the api/sdk versions that go.mod
+# requires (-mod=mod), and build there. The copy is removed afterwards.
+_build_consul_from_module_copy() {
+  local v=$1 dir=$2 src tmp
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/consul-$v-src.XXXXXX")
+  src=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "github.com/hashicorp/consul@v$v" | jq -r .Dir) \
+    || { rm -rf "$tmp"; die "go mod download github.com/hashicorp/consul@v$v failed"; }
+  cp -R "$src" "$tmp/consul"
+  chmod -R u+w "$tmp/consul"
+  sed -i -E '/^replace[[:space:]].*=>[[:space:]]*\.\.?\//d' "$tmp/consul/go.mod"
+  grep -q '=> \./' "$tmp/consul/go.mod" && { rm -rf "$tmp"; die "local replace lines left in $tmp/consul/go.mod"; }
+  mkdir -p "$dir/bin"
+  if ! (cd "$tmp/consul" && go build -mod=mod -o "$dir/bin/consul" .); then
+    chmod -R u+w "$tmp"; rm -rf "$tmp"; die "building Consul $v failed"
+  fi
+  chmod -R u+w "$tmp"; rm -rf "$tmp"
+}

@@ -1,23 +1,25 @@
-package diff
+package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/snaptool/snaptool/diff"
 )
 
-// TextPrinter writes changes as text, one line per change ("+", "-", "M",
-// then type and identity, as restic, borg and zfs do), field changes of a
-// modified record indented below it, and the summary tables.
-type TextPrinter struct {
+// DiffTextPrinter writes diff.Run's changes as text, one line per change
+// ("+", "-", "M", then type and identity, as restic, borg and zfs do),
+// field changes of a modified record indented below it, and the summary
+// tables.
+type DiffTextPrinter struct {
 	W io.Writer
 }
 
 // Change writes one change.
-func (p *TextPrinter) Change(c *Change) error {
-	mark := map[Op]string{Added: "+", Removed: "-", Modified: "M"}[c.Op]
+func (p *DiffTextPrinter) Change(c *diff.Change) error {
+	mark := map[diff.Op]string{diff.Added: "+", diff.Removed: "-", diff.Modified: "M"}[c.Op]
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s\n", mark, c.Type, c.ID)
 	for _, f := range c.Fields {
@@ -39,14 +41,15 @@ func (p *TextPrinter) Change(c *Change) error {
 // Summary writes the per-type table and the per-KV-prefix table, each
 // sorted by bytes growth (largest first). Only rows with a change or a
 // size difference are listed; the TOTAL row counts every compared record.
-// header says whether a blank line separates the tables from changes above.
-func (p *TextPrinter) Summary(s *Summary, blankFirst bool) error {
+// blankFirst says whether a blank line separates the tables from changes
+// above.
+func (p *DiffTextPrinter) Summary(s *diff.Summary, blankFirst bool) error {
 	tw := tabwriter.NewWriter(p.W, 0, 8, 2, ' ', 0)
 	if blankFirst {
 		fmt.Fprintln(p.W)
 	}
 	fmt.Fprintf(tw, "TYPE\tADDED\tREMOVED\tMODIFIED\tBYTES A\tBYTES B\tDELTA\n")
-	var tot TypeSummary
+	var tot diff.TypeSummary
 	for _, t := range s.Types {
 		tot.Added += t.Added
 		tot.Removed += t.Removed
@@ -62,7 +65,7 @@ func (p *TextPrinter) Summary(s *Summary, blankFirst bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var rows []PrefixSummary
+	var rows []diff.PrefixSummary
 	for _, k := range s.KVPrefixes {
 		if k.Added+k.Removed+k.Modified > 0 || k.Delta != 0 {
 			rows = append(rows, k)
@@ -80,34 +83,10 @@ func (p *TextPrinter) Summary(s *Summary, blankFirst bool) error {
 	return tw.Flush()
 }
 
+// signed writes n with its sign (+12, -3, 0).
 func signed(n int64) string {
 	if n > 0 {
 		return fmt.Sprintf("+%d", n)
 	}
 	return fmt.Sprintf("%d", n)
-}
-
-// JSONPrinter writes JSON lines: one object per change, then one summary
-// object {"op":"summary", …} (the Summary's JSON names).
-type JSONPrinter struct {
-	W io.Writer
-}
-
-// Change writes one change as a JSON line.
-func (p *JSONPrinter) Change(c *Change) error {
-	return encodeLine(p.W, c)
-}
-
-// Summary writes the summary line.
-func (p *JSONPrinter) Summary(s *Summary) error {
-	return encodeLine(p.W, struct {
-		Op string `json:"op"`
-		*Summary
-	}{"summary", s})
-}
-
-func encodeLine(w io.Writer, x any) error {
-	e := json.NewEncoder(w)
-	e.SetEscapeHTML(false)
-	return e.Encode(x)
 }

@@ -1,0 +1,176 @@
+package diff
+
+import (
+	"sort"
+
+	"github.com/snaptool/snaptool/decode"
+)
+
+// typeState is one record type's state: its summary, the changes held
+// until the type may be emitted, and what is known of the inputs' order in
+// it. (Its waiting records are in engine.pend.)
+type typeState struct {
+	typ     decode.MessageType
+	changes []*Change
+	sum     TypeSummary
+	flushed bool
+	sticky  bool // the type reappeared after later types: keep until the end
+	// disordered: an input left Consul's order in this type; from then on
+	// nothing of it is emitted before both inputs have left it.
+	disordered bool
+	// early counts changes emitted before the type ended (see emitSafe);
+	// nextSafe is the held count that triggers the next attempt.
+	early      int
+	nextSafe   int
+	warnedLate bool
+}
+
+// record holds a change of type ts until the type is emitted.
+func (e *engine) record(ts *typeState, ch *Change, kvk string) {
+	e.count1(ts, ch, kvk)
+	ts.changes = append(ts.changes, ch)
+}
+
+// flushPassed emits the changes of every type both inputs have moved past.
+func (e *engine) flushPassed() error {
+	low := rankEnd
+	for _, sd := range e.sides {
+		if sd.cur != nil && sd.cur.rank < low {
+			low = sd.cur.rank
+		}
+	}
+	if low == e.lastLow {
+		return nil
+	}
+	e.lastLow = low
+	var ready []*typeState
+	for _, ts := range e.types {
+		if !ts.sticky && rankOf(ts.typ) < low && (e.pend.count(ts.typ) > 0 || len(ts.changes) > 0) {
+			ready = append(ready, ts)
+		}
+	}
+	return e.flush(ready)
+}
+
+func (e *engine) flushAll() error {
+	var all []*typeState
+	for _, ts := range e.types {
+		all = append(all, ts)
+	}
+	return e.flush(all)
+}
+
+func (e *engine) flush(list []*typeState) error {
+	sort.Slice(list, func(i, j int) bool {
+		ri, rj := rankOf(list[i].typ), rankOf(list[j].typ)
+		if ri != rj {
+			return ri < rj
+		}
+		return list[i].typ < list[j].typ
+	})
+	for _, ts := range list {
+		e.pend.release(ts.typ, true, "", func(i int, w *waiting) {
+			e.record(ts, w.change(ts.typ, i), w.kvKey)
+		})
+		if err := e.emitSorted(ts.changes); err != nil {
+			return err
+		}
+		ts.changes = nil
+		ts.flushed = true
+	}
+	return nil
+}
+
+var opRank = map[Op]int{Removed: 0, Modified: 1, Added: 2}
+
+// emitSorted emits changes in Consul's record order; for one key:
+// removed, modified, added.
+func (e *engine) emitSorted(list []*Change) error {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.key != b.key {
+			return a.key < b.key
+		}
+		if opRank[a.Op] != opRank[b.Op] {
+			return opRank[a.Op] < opRank[b.Op]
+		}
+		return a.ID < b.ID
+	})
+	for _, ch := range list {
+		e.changes++
+		if e.emit != nil {
+			if err := e.emit(ch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// identityKeyed reports whether a type's sort key is a function of its
+// identity, so that a record cannot come back later under another key.
+// (ACLToken moves with its SecretID, Peering is ordered by name; unknown
+// types have content-addressed identities and no order.)
+func identityKeyed(t decode.MessageType) bool {
+	return t.InSnapshots() && t != decode.TypeACLToken && t != decode.TypePeering
+}
+
+// emitSafe keeps memory bounded when a type has many changes: once more
+// than MaxHeld changes and waiting records of the type being compared are
+// held, and both inputs are in Consul's order in it so far, everything
+// with a key below both inputs' current keys is final under that order and
+// is emitted now (in order). If an input later leaves the order in that
+// type, a warning says that those early changes assumed it.
+func (e *engine) emitSafe() error {
+	var t decode.MessageType
+	switch {
+	case e.sides[0].cur != nil:
+		t = e.sides[0].cur.typ
+	case e.sides[1].cur != nil:
+		t = e.sides[1].cur.typ
+	default:
+		return nil
+	}
+	ts := e.types[t]
+	if ts == nil || ts.disordered || ts.sticky || !identityKeyed(t) {
+		return nil
+	}
+	held := len(ts.changes) + e.pend.count(t)
+	limit := e.o.MaxHeld
+	if ts.nextSafe > limit {
+		limit = ts.nextSafe
+	}
+	if held <= limit {
+		return nil
+	}
+	bound, inType := "", false
+	for _, sd := range e.sides {
+		switch {
+		case sd.cur == nil || sd.cur.rank > rankOf(t):
+		case sd.cur.rank == rankOf(t):
+			if !inType || sd.cur.key < bound {
+				bound = sd.cur.key
+			}
+			inType = true
+		default:
+			return nil // this input has not reached the type yet
+		}
+	}
+	var out, keep []*Change
+	for _, ch := range ts.changes {
+		if !inType || ch.key < bound {
+			out = append(out, ch)
+		} else {
+			keep = append(keep, ch)
+		}
+	}
+	e.pend.release(t, !inType, bound, func(i int, w *waiting) {
+		ch := w.change(t, i)
+		e.count1(ts, ch, w.kvKey)
+		out = append(out, ch)
+	})
+	ts.changes = keep
+	ts.early += len(out)
+	ts.nextSafe = len(ts.changes) + e.pend.count(t) + e.o.MaxHeld
+	return e.emitSorted(out)
+}
