@@ -139,14 +139,14 @@ func secretsTree(c *reqCtx, b []byte) any {
 		}
 	}
 	out.Set("Op", op)
-	// The oneof payloads are secrets whichever operation this is: field 2
+	// The oneof payloads are secrets whichever operation this is: fields 2
 	// and 3 land in the secret fields of decode.PeeringSecrets, 4 and 5 in
 	// Extra; the Extra values are fingerprinted whole.
-	if !c.show {
-		decode.MaskSecrets(d)
-	}
 	set := func(k, v string) {
 		if v != "" {
+			if !c.show {
+				v = decode.Fingerprint(v)
+			}
 			out.Set(k, v)
 		}
 	}

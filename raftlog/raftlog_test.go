@@ -338,16 +338,19 @@ func TestTextIsSafe(t *testing.T) {
 	defer l.Close()
 	s := l.Scan(raftlog.Filter{})
 	defer s.Close()
-	var out bytes.Buffer
+	var out, js bytes.Buffer
 	for s.Next() {
 		raftlog.WriteText(&out, s.Entry())
+		raftlog.WriteJSON(&js, s.Entry())
 	}
-	for _, bad := range []string{"\x1b", "\x07", "\u202e"} {
-		if strings.Contains(out.String(), bad) {
-			t.Errorf("text output contains %q: %q", bad, out.String())
+	for _, o := range []string{out.String(), js.String()} {
+		for _, bad := range []string{"\x1b", "\x07", "\u202e"} {
+			if strings.Contains(o, bad) {
+				t.Errorf("output contains %q: %q", bad, o)
+			}
 		}
 	}
-	if !strings.Contains(out.String(), `evil\u001b]0;title\u0007\u202ekey`) {
+	if !strings.Contains(out.String(), `evil\x1b]0;title\a\u202ekey`) {
 		t.Errorf("escaped key not shown: %q", out.String())
 	}
 }

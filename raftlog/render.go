@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/snaptool/snaptool/decode"
 )
 
 // WriteText writes one line per entry: index, time, type, op, targets, by.
@@ -28,9 +29,9 @@ func WriteText(w io.Writer, e *Entry) error {
 	if e.IgnoreUnknown {
 		typ += "+ignore-unknown"
 	}
-	b.WriteString(safeText(typ))
+	b.WriteString(decode.SafeText(typ))
 	b.WriteString("  ")
-	b.WriteString(orDash(safeText(e.Op)))
+	b.WriteString(orDash(decode.SafeText(e.Op)))
 	b.WriteString("  ")
 	var ts []string
 	for _, t := range e.Targets {
@@ -41,28 +42,29 @@ func WriteText(w io.Writer, e *Entry) error {
 		if t.Op != "" {
 			s = t.Op + " " + s
 		}
-		ts = append(ts, safeText(s))
+		ts = append(ts, decode.SafeText(s))
 	}
 	b.WriteString(orDash(strings.Join(ts, ", ")))
 	b.WriteString("  ")
 	if e.Token == nil {
 		b.WriteString("-")
 	} else {
-		b.WriteString(safeText(e.Token.Label()))
+		b.WriteString(decode.SafeText(e.Token.Label()))
 	}
 	if e.Err != "" {
 		b.WriteString("  error: ")
-		b.WriteString(safeText(e.Err))
+		b.WriteString(decode.SafeText(e.Err))
 	}
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// WriteJSON writes the entry as one JSON line. encoding/json escapes
-// control characters; HTML escaping is off so fingerprints stay readable.
+// WriteJSON writes the entry as one JSON line, terminal-safe
+// (decode.SafeJSONWriter); HTML escaping is off so fingerprints stay
+// readable.
 func WriteJSON(w io.Writer, e *Entry) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(decode.SafeJSONWriter(w))
 	enc.SetEscapeHTML(false)
 	return enc.Encode(e)
 }
@@ -72,34 +74,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// safeText replaces control, bidi and other format characters (and
-// invalid UTF-8) so that input strings cannot drive a terminal.
-// TODO: switch to decode.SafeText once it lands (issue 10).
-func safeText(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == unicode.ReplacementChar:
-			b.WriteString(`\ufffd`)
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-			b.WriteString(`\u`)
-			h := strconv.FormatInt(int64(r), 16)
-			b.WriteString(strings.Repeat("0", max(0, 4-len(h))) + h)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

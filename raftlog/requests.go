@@ -314,11 +314,15 @@ func (c *reqCtx) typedTree(t decode.MessageType, raw []byte, path []any) {
 	}
 }
 
+// typedTreeOf is a typed sub-record as dump shows it: decode.Tree, masked
+// by decode.Mask for its record type (KV entries are user data and stay as
+// they are, as in dump).
 func (c *reqCtx) typedTreeOf(d *decode.Decoded) any {
+	t := decode.Tree(d.Data)
 	if !c.show {
-		decode.MaskSecrets(d)
+		t = decode.Mask(d.Type, t)
 	}
-	return decode.Tree(d.Data)
+	return t
 }
 
 func (c *reqCtx) idList(typ, field string) {
