@@ -150,3 +150,32 @@ func TestRemap(t *testing.T) {
 		t.Errorf("raft.db changed")
 	}
 }
+
+// TestCloseWithOpenScan: closing the Log ends a scan left open (bbolt's
+// Close would otherwise wait for its read transaction forever).
+func TestCloseWithOpenScan(t *testing.T) {
+	logs, _ := scenario(t)
+	dir := writeDB(t, t.TempDir(), logs)
+	l, err := raftlog.Open(dir, raftlog.Options{NoSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Scan(raftlog.Filter{})
+	s.Next()
+	done := make(chan error, 1)
+	go func() { done <- l.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Log.Close blocked on an open scan")
+	}
+	if s.Next() {
+		t.Errorf("scan goes on after Close")
+	}
+	if s2 := l.Scan(raftlog.Filter{}); s2.Next() || s2.Err() == nil {
+		t.Errorf("scan of a closed log: no error")
+	}
+}

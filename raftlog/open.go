@@ -81,6 +81,7 @@ type Log struct {
 	opts   Options
 	tokens *tokenTable
 	chunks chunkState
+	scans  map[*Scanner]struct{} // open scans, ended by Close
 }
 
 // Open opens a raft log read-only: path is a Consul data dir, its raft/
@@ -206,12 +207,18 @@ func (l *Log) lockTimeout() time.Duration {
 	return DefaultLockTimeout
 }
 
-// Close releases the file.
+// Close ends any scan still open (bbolt's Close would wait for its read
+// transaction forever) and releases the file.
 func (l *Log) Close() error {
+	for s := range l.scans {
+		s.Close()
+	}
 	if l.db == nil {
 		return nil
 	}
-	return l.db.Close()
+	err := l.db.Close()
+	l.db = nil
+	return err
 }
 
 // Conf reads raft's stable store.

@@ -242,6 +242,14 @@ func (w *walSource) error() error { return w.err }
 // decodes fully only the entries in the index range.
 func (l *Log) Scan(f Filter) *Scanner {
 	s := &Scanner{log: l, filter: f, Tree: true}
+	if l.db == nil {
+		s.err, s.done = fmt.Errorf("%s: log is closed", l.Path), true
+		return s
+	}
+	if l.scans == nil {
+		l.scans = map[*Scanner]struct{}{}
+	}
+	l.scans[s] = struct{}{}
 	if l.Backend == "wal" {
 		s.src = l.newWALSource()
 		return s
@@ -328,6 +336,7 @@ func (s *Scanner) Close() error {
 	if s.src != nil {
 		s.src.close()
 	}
+	delete(s.log.scans, s)
 	return nil
 }
 
