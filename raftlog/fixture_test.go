@@ -1,6 +1,7 @@
 package raftlog_test
 
 import (
+	"bytes"
 	"archive/tar"
 	"compress/gzip"
 	"encoding/json"
@@ -92,9 +93,12 @@ func TestRealConsulLog(t *testing.T) {
 		t.Errorf("data-dir snapshot not used: %v", l.SnapshotErr)
 	}
 	entries := map[uint64]raftlog.Entry{}
+	var out bytes.Buffer
 	s := l.Scan(raftlog.Filter{})
 	for s.Next() {
 		e := *s.Entry()
+		raftlog.WriteText(&out, &e)
+		raftlog.WriteJSON(&out, &e)
 		if e.Err != "" {
 			t.Errorf("index %d: %s", e.Index, e.Err)
 		}
@@ -127,6 +131,12 @@ func TestRealConsulLog(t *testing.T) {
 			}
 		}
 		checked++
+	}
+	// The fixture's SecretIDs (README's table) never appear.
+	for _, secret := range []string{"5e1f0c3a-9d2b-4c7e-8a61-0f3b2d4c6e8a", "d0000000-0000-4000-8000-00000000000"} {
+		if bytes.Contains(out.Bytes(), []byte(secret)) {
+			t.Errorf("secret %s in the output", secret)
+		}
 	}
 	if checked != 51 {
 		t.Errorf("checked %d writes, want 51", checked)
