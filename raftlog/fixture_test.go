@@ -1,8 +1,8 @@
 package raftlog_test
 
 import (
-	"bytes"
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
