@@ -127,8 +127,9 @@ func scanAll(r interface{ Read([]byte) (int, error) }) scanResult {
 }
 
 // FuzzTypedDecode decodes a type byte + value the way dump and diff do:
-// DecodeValueOf, Identity, IdentityOf, Tree, MaskSecrets. None may panic;
-// a typed-decode error must wrap ErrTypedDecode.
+// DecodeRecord, Keys, Identity, Tree, MaskSecrets. None may panic; a
+// failure must be a *RecordError at the record wrapping ErrTypedDecode; a
+// record that decodes has keys, and Identity is Keys' identity.
 func FuzzTypedDecode(f *testing.F) {
 	for _, st := range seedStates(f) {
 		s := decode.NewStream(bytes.NewReader(st), decode.Options{})
@@ -141,18 +142,26 @@ func FuzzTypedDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
 		id, idErr := decode.Identity(rec)
-		d, err := decode.DecodeValueOf(decode.MessageType(typ), b)
+		keys, keysErr := decode.Keys(rec)
+		if (idErr == nil) != (keysErr == nil) || id != keys.Identity {
+			t.Fatalf("Identity %q (%v), Keys %q (%v)", id, idErr, keys.Identity, keysErr)
+		}
+		for _, e := range []error{idErr, keysErr} {
+			var re *decode.RecordError
+			if e != nil && (!errors.As(e, &re) || re.N != 1 || re.Type != rec.Type || !errors.Is(e, decode.ErrTypedDecode)) {
+				t.Fatalf("keys error is not a RecordError at record 1 wrapping ErrTypedDecode: %v", e)
+			}
+		}
+		d, err := decode.DecodeRecord(rec)
 		if err != nil {
-			if !errors.Is(err, decode.ErrTypedDecode) {
-				t.Fatalf("typed decode error does not wrap ErrTypedDecode: %v", err)
+			var re *decode.RecordError
+			if !errors.Is(err, decode.ErrTypedDecode) || !errors.As(err, &re) || re.N != 1 {
+				t.Fatalf("typed decode error is not a RecordError wrapping ErrTypedDecode: %v", err)
 			}
 			return
 		}
 		if idErr != nil {
 			t.Fatalf("record decodes but has no identity: %v", idErr)
-		}
-		if got := decode.IdentityOf(d); got != "" && got != id {
-			t.Fatalf("Identity %q and IdentityOf %q disagree", id, got)
 		}
 		_ = decode.Tree(d.Data)
 		decode.MaskSecrets(d)

@@ -226,7 +226,7 @@ func drain(s *decode.Snapshot) *result {
 			continue
 		}
 		_ = decode.Tree(d.Data)
-		_ = decode.IdentityOf(d)
+		_, _ = decode.Keys(rec)
 		decode.MaskSecrets(d)
 		_ = decode.Tree(d.Data)
 		r.decoded = append(r.decoded, d)

@@ -225,7 +225,7 @@ type side struct {
 	cur        *item
 	lastRank   int
 	lastKey    []byte // key of the last record (a copy)
-	scratch    []byte // kvIdentity's buffer
+	scratch    []byte // kvPair's identity buffer
 	maxRank    int
 	warnedType map[decode.MessageType]bool
 	ended      bool // Next returned false
@@ -402,44 +402,15 @@ func (e *engine) nextWanted(sd *side) *decode.Record {
 // not be read (the error is recorded; the stream is cut).
 func (e *engine) itemOf(sd *side, rec *decode.Record, it *item) (skip, ok bool) {
 	*it = item{rec: rec, typ: rec.Type, rank: rankOf(rec.Type)}
-	id, err := decode.Identity(rec)
+	k, err := decode.Keys(rec) // a *decode.RecordError: it carries the record's position
 	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s (%s): record %d (%s) at offset %d: %w", sd.name, sd.s.Name, rec.N, rec.Type, rec.Offset, err))
+		e.errs = append(e.errs, fmt.Errorf("%s (%s): %w", sd.name, sd.s.Name, err))
 		return false, false
 	}
-	it.id = id
-	if !rec.Type.InSnapshots() {
-		it.key = id
-		return false, true
-	}
-	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-		// The sort key is the identity; the Key field is read straight
-		// from the bytes (Identity already checked the value decodes).
-		if kb, found := decode.KVKeyBytes(rec); found {
-			if e.o.KVPrefix != "" && !bytes.HasPrefix(kb, []byte(e.o.KVPrefix)) {
-				return true, true
-			}
-			it.key, it.kvKey = id, string(kb)
-			return false, true
-		}
-	}
-	if k, fast := fastSortKey(rec.Type, rec.Value(), id); fast {
-		// No generic decode needed (Identity has already decoded or
-		// checked the value, so none would fail).
-		it.key = k
-		return false, true
-	}
-	v, err := decode.DecodeAll(rec.Value())
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s (%s): record %d (%s) at offset %d: %w: %w", sd.name, sd.s.Name, rec.N, rec.Type, rec.Offset, decode.ErrTypedDecode, err))
-		return false, false
-	}
-	it.key = sortKey(rec, &v, id)
-	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-		it.kvKey = kvKey(&v)
-		if e.o.KVPrefix != "" && !strings.HasPrefix(it.kvKey, e.o.KVPrefix) {
-			return true, true
-		}
+	it.id, it.key, it.kvKey = k.Identity, k.Order, k.KV
+	if (rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone) &&
+		e.o.KVPrefix != "" && !strings.HasPrefix(k.KV, e.o.KVPrefix) {
+		return true, true
 	}
 	return false, true
 }
@@ -526,14 +497,15 @@ func (e *engine) advanceBoth() error {
 
 // kvPair handles a byte-identical pair of KVS or Tombstone records ra, rb
 // without building items: identity (the sort key) and Key straight from
-// the bytes, no allocation. false: the value has a shape kvIdentity
-// declines; take the general path.
+// the bytes (decode.KVFields), no allocation. false: the value does not
+// decode; take the general path, which reports it.
 func (e *engine) kvPair(ra, rb *decode.Record) bool {
 	a, b := e.sides[0], e.sides[1]
-	id, key, ok := kvIdentity(a.scratch, ra.Value())
+	kv, ok := decode.KVFields(ra)
 	if !ok {
 		return false
 	}
+	id, key := kv.AppendIdentity(a.scratch[:0]), kv.Key
 	a.scratch = id[:0]
 	if e.o.KVPrefix != "" && !bytes.HasPrefix(key, []byte(e.o.KVPrefix)) {
 		return true
