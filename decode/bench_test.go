@@ -259,3 +259,21 @@ func BenchmarkCheckRecord(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRaftIndexes: verify's index walk over every distinct fixture record.
+func BenchmarkRaftIndexes(b *testing.B) {
+	in := loadBench(b)
+	var recs []decode.Record
+	for _, raws := range in.byType {
+		for _, raw := range raws {
+			recs = append(recs, decode.Record{Type: decode.MessageType(raw[0]), Raw: raw})
+		}
+	}
+	b.ReportAllocs()
+	var sum uint64
+	perRecord(b, len(recs), func() {
+		for i := range recs {
+			decode.RaftIndexes(&recs[i], func(_ string, v uint64) { sum += v })
+		}
+	})
+}

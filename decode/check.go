@@ -74,21 +74,44 @@ type checker struct {
 	p int
 }
 
-// head reads the header at p (mpdesc.go's readHead) and returns the kind,
-// the length or count for str/bin/ext/array/map, and the integer for the
-// int families.
+// head reads the header at p and returns the kind, the length or count
+// for str/bin/ext/array/map, and the integer for the int families. It is
+// readHead (mpdesc.go) unrolled for the checker's hot loop: the same
+// descriptor table, the values read in place.
 func (c *checker) head() (k Kind, n uint64, i int64, ok bool) {
-	k, hdr, n, ok := readHead(c.b, c.p)
-	if !ok {
+	if c.p >= len(c.b) {
 		return 0, 0, 0, false
 	}
+	d := descs[c.b[c.p]]
 	at := c.p
-	c.p += hdr
-	switch k {
+	c.p++
+	n = uint64(d.n)
+	if d.lenw > 0 {
+		w := int(d.lenw)
+		if w > len(c.b)-c.p {
+			return 0, 0, 0, false
+		}
+		n = beUint(c.b[c.p : c.p+w])
+		c.p += w
+	}
+	switch d.kind {
 	case Uint, Int:
-		u, i, ok := intAt(c.b, at, k, n)
+		if n == 0 { // fixint
+			if d.kind == Uint {
+				return Uint, uint64(c.b[at]), 0, true
+			}
+			return Int, 0, int64(int8(c.b[at])), true
+		}
+		if n > uint64(len(c.b)-c.p) {
+			return 0, 0, 0, false
+		}
+		x := beUint(c.b[c.p : c.p+int(n)])
 		c.p += int(n)
-		return k, u, i, ok
+		if d.kind == Uint {
+			return Uint, x, 0, true
+		}
+		shift := 64 - 8*n
+		return Int, 0, int64(x<<shift) >> shift, true
 	case Float:
 		if n > uint64(len(c.b)-c.p) {
 			return 0, 0, 0, false
@@ -96,7 +119,7 @@ func (c *checker) head() (k Kind, n uint64, i int64, ok bool) {
 		c.p += int(n)
 		return Float, 0, 0, true
 	}
-	return k, n, 0, true
+	return d.kind, n, 0, d.ok
 }
 
 // payload takes n bytes (str, bin, ext payloads; ext also its type byte first).

@@ -100,6 +100,57 @@ func validValue(b []byte) bool {
 	return c.generic(0) && c.p == len(b)
 }
 
+// scanTop checks, in one pass, that b holds exactly one msgpack value that
+// DecodeAll accepts (validValue) and, when it is a map, does what lookup
+// does for its top level. A false result leaves pos undefined.
+func scanTop(b []byte, names []string, pos []int) bool {
+	for i := range pos {
+		pos[i] = -1
+	}
+	c := checker{b: b}
+	k, n, _, ok := c.head()
+	if !ok {
+		return false
+	}
+	if k != Map {
+		c.p = 0
+		return c.generic(0) && c.p == len(b)
+	}
+	for j := uint64(0); j < n; j++ {
+		name, isStr, ok := c.mapKey(1)
+		if !ok {
+			return false
+		}
+		if isStr {
+			for i, want := range names {
+				if string(name) == want {
+					pos[i] = c.p
+				}
+			}
+		}
+		if !c.generic(1) {
+			return false
+		}
+	}
+	return c.p == len(b)
+}
+
+// mapKey reads a map key at depth: its payload when it is a str or bin,
+// else it checks and skips it.
+func (c *checker) mapKey(depth int) (name []byte, isStr, ok bool) {
+	start := c.p
+	k, n, _, ok := c.head()
+	if !ok {
+		return nil, false, false
+	}
+	if k == Str || k == Bin {
+		name, _, ok = c.payload(k, n)
+		return name, ok, ok
+	}
+	c.p = start
+	return nil, false, c.generic(depth)
+}
+
 // KVEntry is a KVS or Tombstone record's DirEntry fields read straight from
 // its bytes. Byte fields alias the record's Raw (valid until the stream's
 // next Next); a string field that is absent, nil or not a str/bin is nil,
@@ -127,20 +178,27 @@ func KVFields(rec *Record) (e KVEntry, ok bool) {
 		return e, false
 	}
 	b := rec.Raw[1:]
-	if !validValue(b) {
+	c := checker{b: b} // one pass: checks the value as validValue does and reads the fields
+	k, n, _, ok := c.head()
+	if !ok {
 		return e, false
 	}
-	k, hdr, n, _ := readHead(b, 0)
 	if k != Map {
-		return e, true
+		c.p = 0
+		return e, c.generic(0) && c.p == len(b)
 	}
 	e.Plain = true
-	p := hdr
 	for j := uint64(0); j < n; j++ {
-		name, q, isStr := strAt(b, p) // the value is valid: q >= 0
+		name, isStr, ok := c.mapKey(1)
+		if !ok {
+			return KVEntry{}, false
+		}
+		q := c.p
+		if !c.generic(1) {
+			return KVEntry{}, false
+		}
 		if !isStr {
 			e.Plain = false
-			p = skipValue(b, q)
 			continue
 		}
 		var s *[]byte
@@ -166,14 +224,15 @@ func KVFields(rec *Record) (e KVEntry, ok bool) {
 			u = &e.ModifyIndex
 		default:
 			e.Plain = false // goes to Extra
+			continue
 		}
-		vk, _, vn, _ := readHead(b, q)
+		vk, hdr, vn, _ := readHead(b, q) // checked above
 		switch {
 		case s != nil:
 			*s = nil
 			switch vk {
 			case Str, Bin:
-				*s = strVal(b, q)
+				*s = b[q+hdr : c.p : c.p]
 			case Nil:
 			default:
 				e.Plain = false
@@ -181,7 +240,7 @@ func KVFields(rec *Record) (e KVEntry, ok bool) {
 			if s == &e.Value {
 				e.ValueSet = *s != nil
 			}
-		case u != nil:
+		default:
 			*u = 0
 			switch vk {
 			case Uint:
@@ -192,7 +251,9 @@ func KVFields(rec *Record) (e KVEntry, ok bool) {
 				*u, _ = uintAt(b, q)
 			}
 		}
-		p = skipValue(b, q)
+	}
+	if c.p != len(b) {
+		return KVEntry{}, false
 	}
 	return e, true
 }

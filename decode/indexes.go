@@ -21,12 +21,11 @@ func RaftIndexes(rec *Record, fn func(field string, v uint64)) {
 		return
 	}
 	b := rec.Raw[1:]
-	if !isMapAt(b, 0) || !validValue(b) {
-		return // not exactly one valid msgpack map
-	}
 	var f [5]int
 	names := [5]string{"CreateIndex", "ModifyIndex", "Value", "Service", "Check"}
-	lookup(b, 0, names[:], f[:])
+	if !isMapAt(b, 0) || !scanTop(b, names[:], f[:]) {
+		return // not exactly one valid msgpack map
+	}
 	emit := func(name string, p int) {
 		if u, ok := uintAt(b, p); ok {
 			fn(name, u)

@@ -137,20 +137,23 @@ func keysOf(rec *Record, wantOrder bool) (RecordKeys, error) {
 		id := contentID(b)
 		return RecordKeys{Identity: id, Order: id}, nil
 	}
-	if !validValue(b) {
-		return RecordKeys{}, typedErr(rec, b)
-	}
 	var k RecordKeys
+	var buf [128]byte // the identity's bytes, on the stack
 	switch rec.Type {
 	case TypeKVS, TypeTombstone:
-		e, _ := KVFields(rec)
-		k.Identity = string(e.AppendIdentity(nil))
+		e, ok := KVFields(rec) // also checks the value
+		if !ok {
+			return RecordKeys{}, typedErr(rec, b)
+		}
+		k.Identity = string(e.AppendIdentity(buf[:0]))
 		k.KV = k.Identity[:len(e.Key)]
 		k.Order = k.Identity
 		return k, nil
 	case TypeRegister:
 		var top [5]int
-		lookup(b, 0, registerFields[:], top[:])
+		if !scanTop(b, registerFields[:], top[:]) {
+			return RecordKeys{}, typedErr(rec, b)
+		}
 		node := strVal(b, top[0])
 		peer, part := strVal(b, top[1]), strVal(b, top[2])
 		kind, idField, sub := "node:", "", -1
@@ -167,7 +170,7 @@ func keysOf(rec *Record, wantOrder bool) (RecordKeys, error) {
 			lookup(b, sub, names[:], f[:])
 			ns, id = strVal(b, f[0]), strVal(b, f[1])
 		}
-		buf := append(append(make([]byte, 0, 64), kind...), node...)
+		buf := append(append(buf[:0], kind...), node...)
 		if sub >= 0 {
 			buf = append(append(buf, '/'), id...)
 		}
@@ -202,14 +205,27 @@ func keysOf(rec *Record, wantOrder bool) (RecordKeys, error) {
 		}
 		var f [4]int
 		names := [4]string{name, "Partition", "Namespace", "SecretID"}
-		lookup(b, 0, names[:], f[:])
-		k.Identity = string(appendQual(append([]byte(nil), strVal(b, f[0])...), []byte(nil), strVal(b, f[1]), strVal(b, f[2])))
+		if !scanTop(b, names[:], f[:]) {
+			return RecordKeys{}, typedErr(rec, b)
+		}
+		k.Identity = string(appendQual(append(buf[:0], strVal(b, f[0])...), []byte(nil), strVal(b, f[1]), strVal(b, f[2])))
 		if wantOrder && rec.Type == TypeACLToken {
 			k.Order = string(strVal(b, f[3]))
 			return k, nil
 		}
 	case TypeIndex, TypeSystemMetadata:
-		k.Identity = string(strVal(b, field(b, 0, "Key")))
+		var f [1]int
+		names := [1]string{"Key"}
+		if !scanTop(b, names[:], f[:]) {
+			return RecordKeys{}, typedErr(rec, b)
+		}
+		k.Identity = string(strVal(b, f[0]))
+	default:
+		if !validValue(b) {
+			return RecordKeys{}, typedErr(rec, b)
+		}
+	}
+	switch rec.Type {
 	case TypeCoordinateBatchUpdate:
 		var ids []string
 		if kind, hdr, n, _ := readHead(b, 0); kind == Array {
