@@ -193,9 +193,23 @@ func KVFields(rec *Record) (e KVEntry, ok bool) {
 		if !ok {
 			return KVEntry{}, false
 		}
+		// The value: scalars are read in place, containers and ext checked.
 		q := c.p
-		if !c.generic(1) {
+		vk, vn, vi, ok := c.head()
+		if !ok {
 			return KVEntry{}, false
+		}
+		var payload []byte
+		switch vk {
+		case Str, Bin:
+			if payload, _, ok = c.payload(vk, vn); !ok {
+				return KVEntry{}, false
+			}
+		case Map, Array, Ext:
+			c.p = q
+			if !c.generic(1) {
+				return KVEntry{}, false
+			}
 		}
 		if !isStr {
 			e.Plain = false
@@ -226,30 +240,30 @@ func KVFields(rec *Record) (e KVEntry, ok bool) {
 			e.Plain = false // goes to Extra
 			continue
 		}
-		vk, hdr, vn, _ := readHead(b, q) // checked above
-		switch {
-		case s != nil:
-			*s = nil
+		if s != nil {
 			switch vk {
 			case Str, Bin:
-				*s = b[q+hdr : c.p : c.p]
+				*s = payload
 			case Nil:
+				*s = nil
 			default:
+				*s = nil
 				e.Plain = false
 			}
 			if s == &e.Value {
 				e.ValueSet = *s != nil
 			}
-		default:
+			continue
+		}
+		switch {
+		case vk == Uint:
+			*u = vn
+		case vk == Nil:
 			*u = 0
-			switch vk {
-			case Uint:
-				*u, _, _ = intAt(b, q, vk, vn)
-			case Nil:
-			default:
-				e.Plain = false
-				*u, _ = uintAt(b, q)
-			}
+		case vk == Int && vi >= 0:
+			*u, e.Plain = uint64(vi), false
+		default:
+			*u, e.Plain = 0, false
 		}
 	}
 	if c.p != len(b) {

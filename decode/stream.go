@@ -289,20 +289,25 @@ func (s *Stream) ensure(need int) error {
 func (s *Stream) scanValue(p int) (int, error) {
 	rem := uint64(1)
 	for rem > 0 {
-		if err := s.ensure(p + 1); err != nil {
-			return p, err
+		if s.end-s.start <= p {
+			if err := s.ensure(p + 1); err != nil {
+				return p, err
+			}
 		}
 		c := s.buf[s.start+p]
-		d := &descs[c]
+		d := descs[c]
 		if !d.ok {
 			return p, fmt.Errorf("%w 0x%02x", ErrInvalidDescriptor, c)
 		}
 		p++
 		rem--
 		n := uint64(d.n)
-		if w := int(d.lenw); w > 0 {
-			if err := s.ensure(p + w); err != nil {
-				return p, err
+		if d.lenw > 0 {
+			w := int(d.lenw)
+			if s.end-s.start < p+w {
+				if err := s.ensure(p + w); err != nil {
+					return p, err
+				}
 			}
 			n = beUint(s.buf[s.start+p : s.start+p+w])
 			p += w
@@ -312,12 +317,15 @@ func (s *Stream) scanValue(p int) (int, error) {
 			rem += 2 * n
 		case Array:
 			rem += n
+		case Ext:
+			n++ // the type byte
+			fallthrough
 		default:
-			skip := payloadLen(d.kind, n)
-			if uint64(p)+skip > uint64(s.maxRecord) {
+			if uint64(p)+n > uint64(s.maxRecord) {
 				return p, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.maxRecord)
 			}
-			p += int(skip)
+			p += int(n)
+			continue
 		}
 		if rem > uint64(s.maxRecord) {
 			return p, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.maxRecord)
