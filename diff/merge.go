@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
@@ -28,7 +27,7 @@ type side struct {
 	cur        *item
 	lastRank   int
 	lastKey    []byte // key of the last record (a copy)
-	scratch    []byte // kvIdentity's buffer
+	scratch    []byte // kvPair's identity buffer
 	maxRank    int
 	warnedType map[decode.MessageType]bool
 	ended      bool // Next returned false
@@ -200,44 +199,15 @@ func (e *engine) nextWanted(sd *side) *decode.Record {
 // not be read (the error is recorded; the stream is cut).
 func (e *engine) itemOf(sd *side, rec *decode.Record, it *item) (skip, ok bool) {
 	*it = item{rec: rec, typ: rec.Type, rank: rankOf(rec.Type)}
-	id, err := decode.Identity(rec)
+	k, err := decode.Keys(rec) // a *decode.RecordError: it carries the record's position
 	if err != nil {
 		e.errs = append(e.errs, sd.recordErr(rec.N, rec.Offset, rec.Type, err))
 		return false, false
 	}
-	it.id = id
-	if !rec.Type.InSnapshots() {
-		it.key = id
-		return false, true
-	}
-	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-		// The sort key is the identity; the Key field is read straight
-		// from the bytes (Identity already checked the value decodes).
-		if kb, found := decode.KVKeyBytes(rec); found {
-			if e.o.KVPrefix != "" && !bytes.HasPrefix(kb, []byte(e.o.KVPrefix)) {
-				return true, true
-			}
-			it.key, it.kvKey = id, string(kb)
-			return false, true
-		}
-	}
-	if k, fast := fastSortKey(rec.Type, rec.Value(), id); fast {
-		// No generic decode needed (Identity has already decoded or
-		// checked the value, so none would fail).
-		it.key = k
-		return false, true
-	}
-	v, err := decode.DecodeAll(rec.Value())
-	if err != nil {
-		e.errs = append(e.errs, sd.recordErr(rec.N, rec.Offset, rec.Type, fmt.Errorf("%w: %w", decode.ErrTypedDecode, err)))
-		return false, false
-	}
-	it.key = sortKey(rec, &v, id)
-	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-		it.kvKey = kvKey(&v)
-		if e.o.KVPrefix != "" && !strings.HasPrefix(it.kvKey, e.o.KVPrefix) {
-			return true, true
-		}
+	it.id, it.key, it.kvKey = k.Identity, k.Order, k.KV
+	if (rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone) &&
+		e.o.KVPrefix != "" && !strings.HasPrefix(k.KV, e.o.KVPrefix) {
+		return true, true
 	}
 	return false, true
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -381,8 +382,8 @@ func checkKVFastPath(t *testing.T, name string, v []byte, show bool) (fast bool)
 			t.Errorf("%s (%s): dump line differs from the typed path:\ngot  %q kept=%v failed=%v err=%v\nwant %q kept=%v failed=%v err=%v",
 				name, typ, got, gotKept, gotFailed, gotErr, want, wantKept, wantFailed, wantErr)
 		}
-		var e dumpKV
-		fast = e.parse(v)
+		e, ok := decode.KVFields(rec)
+		fast = ok && e.Plain
 		if fast && wantFailed {
 			t.Errorf("%s: fast path accepts a value the typed decode rejects", name)
 		}
@@ -436,6 +437,29 @@ func FuzzDumpKVFastPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
 		checkKVFastPath(t, "fuzz", v, false)
+		// Whatever the bytes, the line is one JSON object whose id is the
+		// record's identity and whose Key is the one decode.Keys reads.
+		rec := &decode.Record{N: 1, Type: decode.TypeKVS, Raw: append([]byte{byte(decode.TypeKVS)}, v...)}
+		line, kept, _, err := appendDumpLine(nil, rec, &DumpOptions{})
+		if err != nil || !kept {
+			return
+		}
+		var got struct {
+			ID   string
+			Data any
+		}
+		if err := json.Unmarshal(line, &got); err != nil || !bytes.HasSuffix(line, []byte("\n")) || bytes.Count(line, []byte("\n")) != 1 {
+			t.Fatalf("dump line is not one JSON line (%v): %q", err, line)
+		}
+		if k, err := decode.Keys(rec); err == nil {
+			if got.ID != k.Identity && utf8.ValidString(k.Identity) {
+				t.Fatalf("dump id %q, identity %q", got.ID, k.Identity)
+			}
+			data, _ := got.Data.(map[string]any)
+			if key, isStr := data["Key"].(string); isStr && key != k.KV && utf8.ValidString(k.KV) {
+				t.Fatalf("dump Key %q, decode.Keys %q", key, k.KV)
+			}
+		}
 	})
 }
 

@@ -105,15 +105,15 @@ func Inspect(s *decode.Snapshot, o InspectOptions) (*InspectResult, error) {
 		r.TotalSize += rec.Size
 		r.Records++
 		if kv != nil && t == decode.TypeKVS {
-			key, ok := kvKey(rec.Value())
-			if !ok || !strings.HasPrefix(key, o.KVFilter) {
+			key, ok := kvKey(rec)
+			if !ok || !strings.HasPrefix(string(key), o.KVFilter) {
 				continue
 			}
 			name := decode.KVGroup(key, o.KVDepth)
-			st := kv[name]
+			st := kv[string(name)]
 			if st == nil {
-				st = &Stat{Name: name}
-				kv[name] = st
+				st = &Stat{Name: string(name)}
+				kv[st.Name] = st
 			}
 			st.Sum += rec.Size
 			st.Count++
@@ -163,48 +163,13 @@ func sortStats(st []Stat) {
 	})
 }
 
-// kvKey finds the string under "Key" in a KVS record's msgpack map without
-// decoding the rest (values are walked, not copied). As with Consul's
-// generic decode into a map, the last "Key" wins. ok is false when the value
-// is not a map or its Key is not a string.
-func kvKey(b []byte) (key string, ok bool) {
-	if len(b) == 0 {
-		return "", false
-	}
-	var n uint64
-	p := 1
-	switch c := b[0]; {
-	case c >= 0x80 && c <= 0x8f:
-		n = uint64(c & 0x0f)
-	case c == 0xde && len(b) >= 3:
-		n = uint64(b[1])<<8 | uint64(b[2])
-		p = 3
-	case c == 0xdf && len(b) >= 5:
-		n = uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
-		p = 5
-	default:
-		return "", false
-	}
-	for i := uint64(0); i < n && p < len(b); i++ {
-		k, kn, err := decode.DecodeValue(b[p:])
-		if err != nil {
-			return "", false
-		}
-		p += kn
-		isKey := k.Kind == decode.Str && string(k.Bytes) == "Key"
-		v, vn, err := decode.DecodeValue(b[p:])
-		if err != nil {
-			return "", false
-		}
-		p += vn
-		if isKey {
-			key, ok = string(v.Bytes), v.Kind == decode.Str
-		}
-	}
-	if !ok {
-		return "", false
-	}
-	return key, true
+// kvKey is a KVS or Tombstone record's Key, read from the bytes by
+// decode.KVFields without decoding or allocating; as in Consul's decoder,
+// the last "Key" wins. ok is false when the value does not decode or its
+// Key is not a str or bin.
+func kvKey(rec *decode.Record) (key []byte, ok bool) {
+	e, ok := decode.KVFields(rec)
+	return e.Key, ok && e.Key != nil
 }
 
 // ByteSize formats a byte count the way Consul's inspect does: the largest

@@ -94,15 +94,16 @@ func TestKVKey(t *testing.T) {
 		{"last Key wins", []byte("\x82\xa3Key\xa1x\xa3Key\xa1y"), "y", true},
 		{"no Key", []byte("\x81\xa5Value\xa2hi"), "", false},
 		{"Key not a string", []byte("\x81\xa3Key\x05"), "", false},
-		{"Key is bin", []byte("\x81\xa3Key\xc4\x01k"), "", false},
+		{"Key is bin", []byte("\x81\xa3Key\xc4\x01k"), "k", true},
 		{"not a map", []byte("\x91\xa1k"), "", false},
 		{"empty", nil, "", false},
 		{"truncated", []byte("\x82\xa3Key\xa3a/"), "", false},
-		{"map32 count beyond bytes", []byte("\xdf\xff\xff\xff\xff\xa3Key\xa1k"), "k", true},
+		{"map32 count beyond bytes", []byte("\xdf\xff\xff\xff\xff\xa3Key\xa1k"), "", false},
+		{"two Keys: the last wins", []byte("\x83\xa3Key\xa8mp/first\xa5Value\xa1v\xa3Key\xa7mp/last"), "mp/last", true},
 	}
 	for _, tt := range tests {
-		key, ok := kvKey(tt.in)
-		if key != tt.key || ok != tt.ok {
+		key, ok := kvKey(&decode.Record{Type: decode.TypeKVS, Raw: append([]byte{byte(decode.TypeKVS)}, tt.in...)})
+		if string(key) != tt.key || ok != tt.ok {
 			t.Errorf("%s: kvKey = %q, %v; want %q, %v", tt.name, key, ok, tt.key, tt.ok)
 		}
 	}

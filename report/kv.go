@@ -105,7 +105,7 @@ func KVExport(s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, [
 func kvEntry(rec *decode.Record, prefix string) (*KVEntry, int64, error) {
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
-		return nil, 0, fmt.Errorf("record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err)
+		return nil, 0, err // a *decode.RecordError: it carries the record's position
 	}
 	x, ok := d.Data.(*decode.DirEntry)
 	if !ok {
@@ -155,7 +155,7 @@ func KVGet(s *decode.Snapshot, key string) (*KVValue, []error) {
 		}
 		d, err := decode.DecodeRecord(rec)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err))
+			errs = append(errs, err) // a *decode.RecordError
 			continue
 		}
 		if x, ok := d.Data.(*decode.DirEntry); ok && x.Key == key && isDefault(x.Namespace) && isDefault(x.Partition) {

@@ -188,7 +188,7 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 	}
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
-		t.errs = append(t.errs, fmt.Errorf("record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err))
+		t.errs = append(t.errs, err) // a *decode.RecordError: it carries the record's position
 		return
 	}
 	switch x := d.Data.(type) {

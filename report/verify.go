@@ -219,7 +219,7 @@ func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
 		if err := decode.CheckRecord(rec); err != nil {
 			v.add("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
 				Offset: rec.Offset, Record: rec.N, Type: t.String(),
-				Message: fmt.Sprintf("state.bin record %d (%s) at offset %d: %v", rec.N, t, rec.Offset, err)})
+				Message: err.Error()}) // a *decode.RecordError: "state.bin record N (type) at offset O: …"
 			continue
 		}
 		decode.RaftIndexes(rec, onIndex)

@@ -75,7 +75,7 @@ func (s secret) needles() []string {
 }
 
 // fixtureSecrets decodes every record of the fixtures and collects the
-// secrets by field, independently of decode.MaskSecrets.
+// secrets by field, independently of decode.Mask.
 func fixtureSecrets(t *testing.T, paths ...string) []secret {
 	t.Helper()
 	seen := map[string]bool{}
