@@ -163,7 +163,7 @@ func TestDiffCLIErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"one argument", []string{"diff", before}, 2, "Error: diff needs exactly two snapshots"},
+		{"one argument", []string{"diff", before}, 2, "Error: diff needs 2 arguments (A B), got 1"},
 		{"bad format", []string{"diff", "--format", "yaml", before, after}, 2, "unknown --format"},
 		{"unknown type", []string{"diff", "--type", "Nope", before, after}, 2, `unknown record type "Nope"`},
 		{"missing file", []string{"diff", before, filepath.Join(dir, "nope.snap")}, 2, "nope.snap"},
