@@ -73,12 +73,11 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 		vo := report.VerifyOptions{Strict: o.strict}
 		var done func()
 		vo.Decode, done = withProgress(e, path, o.format, vo.Decode)
-		r, err := report.VerifyFile(ctx, path, vo) // an unreadable file is a verdict, not a stop
+		r, _ := report.VerifyFile(ctx, path, vo) // an unreadable file is a verdict ("unreadable"), not a stop
 		done()
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		_ = err // the verdict says it ("unreadable")
 		results = append(results, r)
 		if err := p.VerifyFile(r); err != nil {
 			return fmt.Errorf("writing output: %w", err)
