@@ -253,7 +253,7 @@ func TestDiffCLIChecksumMismatch(t *testing.T) {
 		t.Errorf("stderr: %s", errOut)
 	}
 	want, _, _ := runCLI(t, "diff", before, after)
-	changes := want[:strings.Index(want, "\n\nTYPE")+1]
+	changes := want[:strings.Index(want, "\n\n┌")+1] // the changes, before the summary tables
 	if out != changes {
 		t.Errorf("changes differ from the intact diff:\n%s\nwant\n%s", out, changes)
 	}
