@@ -3,13 +3,15 @@ package report
 import (
 	"fmt"
 	"io"
+
+	"github.com/snaptool/snaptool/diff"
 )
 
 // Output formats: "table" (tables through tablewriter), "text" (verify's
 // name for the same printer), "pretty" (Consul's `consul snapshot inspect`
 // layout, byte for byte) and "json" (indented JSON of the result structs).
-// A command offers a subset (inspect: table, pretty, json; verify: text,
-// json; top: table, json) and checks --format with CheckFormat before any
+// A command offers a subset (inspect: table, pretty, json; verify and
+// diff: text, json; top: table, json) and checks --format with CheckFormat before any
 // work starts.
 
 // Printer renders every result struct in one format, in the shape of
@@ -25,6 +27,12 @@ type Printer interface {
 	VerifyDone(results []*VerifyResult) error
 	// Top prints top's lists.
 	Top(r *TopResult) error
+	// DiffChange prints one change as diff.Run emits it.
+	DiffChange(c *diff.Change) error
+	// DiffSummary prints the summary after the changes (the text printer
+	// prints nothing for identical inputs). changesAbove says whether
+	// changes were printed before it.
+	DiffSummary(s *diff.Summary, changesAbove bool) error
 }
 
 // NewPrinter returns the printer of format writing to w. "text" and

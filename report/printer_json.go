@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/snaptool/snaptool/diff"
 )
 
 // jsonPrinter prints the result structs as indented JSON; their field
@@ -54,6 +56,16 @@ func (p *jsonPrinter) VerifyDone(results []*VerifyResult) error {
 
 // Top writes r.
 func (p *jsonPrinter) Top(r *TopResult) error { return p.encode(r, true) }
+
+// DiffChange writes one change as a JSON line (DiffJSONPrinter).
+func (p *jsonPrinter) DiffChange(c *diff.Change) error {
+	return (&DiffJSONPrinter{W: p.w}).Change(c)
+}
+
+// DiffSummary writes the summary line, identical inputs included.
+func (p *jsonPrinter) DiffSummary(s *diff.Summary, _ bool) error {
+	return (&DiffJSONPrinter{W: p.w}).Summary(s)
+}
 
 func (p *jsonPrinter) encode(v any, escapeHTML bool) error {
 	enc := json.NewEncoder(p.w)

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/snaptool/snaptool/diff"
 )
 
 // tablePrinter prints results as tables (tablewriter, newTable) with
@@ -158,6 +159,19 @@ func (p *tablePrinter) Top(r *TopResult) error {
 		rows = append(rows, append([]string{oneLine(x.Prefix), count(x.Count)}, size(x.Size)...))
 	}
 	return p.section(title, rows, []string{"Prefix", "Tombstones", "Size", "Bytes"}, nil, left, right, right, right)
+}
+
+// DiffChange writes one change line (DiffTextPrinter).
+func (p *tablePrinter) DiffChange(c *diff.Change) error {
+	return (&DiffTextPrinter{W: p.w}).Change(c)
+}
+
+// DiffSummary writes the summary tables unless the inputs are identical.
+func (p *tablePrinter) DiffSummary(s *diff.Summary, changesAbove bool) error {
+	if s.Identical {
+		return nil
+	}
+	return (&DiffTextPrinter{W: p.w}).Summary(s, changesAbove)
 }
 
 // section writes a title line and a table, or "(none)" when there are no rows.

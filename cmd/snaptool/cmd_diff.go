@@ -108,28 +108,19 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
 		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, MaxValueLen: o.maxValueLen}
-	text := &report.DiffTextPrinter{W: e.stdout}
-	js := &report.DiffJSONPrinter{W: e.stdout}
+	p, err := report.NewPrinter(o.format, e.stdout)
+	if err != nil {
+		return usagef("", "%v", err)
+	}
 	var emit func(*diff.Change) error
-	switch {
-	case o.stat:
-	case o.format == "json":
-		emit = js.Change
-	default:
-		emit = text.Change
+	if !o.stat {
+		emit = p.DiffChange
 	}
 	sum, runErr := diff.Run(ctx, a, b, opts, emit)
 	done()
 	if runErr == nil { // a partial summary of a damaged input would mislead
-		var werr error
-		switch {
-		case o.format == "json":
-			werr = js.Summary(sum)
-		case !sum.Identical:
-			werr = text.Summary(sum, !o.stat)
-		}
-		if werr != nil {
-			return werr
+		if err := p.DiffSummary(sum, !o.stat); err != nil {
+			return err
 		}
 	}
 	printWarnings(e, a, b)
