@@ -23,6 +23,7 @@ type item struct {
 // the order checks remember of it.
 type side struct {
 	name       string // "A" or "B"
+	idx        int    // 0 for A, 1 for B (Options.OnRecord)
 	s          *decode.Snapshot
 	cur        *item
 	lastRank   int
@@ -86,8 +87,8 @@ func Run(ctx context.Context, a, b *decode.Snapshot, opts Options, emit func(*Ch
 		mt := decode.MessageType(t)
 		e.want[t] = (only == nil || only[mt]) && !ignore[mt]
 	}
-	e.sides[0] = &side{name: "A", s: a, warnedType: map[decode.MessageType]bool{}}
-	e.sides[1] = &side{name: "B", s: b, warnedType: map[decode.MessageType]bool{}}
+	e.sides[0] = &side{name: "A", idx: 0, s: a, warnedType: map[decode.MessageType]bool{}}
+	e.sides[1] = &side{name: "B", idx: 1, s: b, warnedType: map[decode.MessageType]bool{}}
 	err := e.run()
 	sum := e.summary()
 	if err != nil {
@@ -187,7 +188,11 @@ func cmpItems(a, b *item) int {
 // returns it, or nil when Next returned false (the caller calls ended).
 func (e *engine) nextWanted(sd *side) *decode.Record {
 	for sd.s.Next() {
-		if rec := sd.s.Record(); e.want[rec.Type] {
+		rec := sd.s.Record()
+		if e.o.OnRecord != nil {
+			e.o.OnRecord(sd.idx, rec)
+		}
+		if e.want[rec.Type] {
 			return rec
 		}
 	}
@@ -272,6 +277,9 @@ func (e *engine) drain() {
 		}
 		sd.cur = nil
 		for sd.s.Next() {
+			if e.o.OnRecord != nil {
+				e.o.OnRecord(sd.idx, sd.s.Record())
+			}
 		}
 		e.ended(sd)
 	}

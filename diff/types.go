@@ -90,6 +90,12 @@ type Options struct {
 	// before the part of them that Consul's order makes final is emitted
 	// early (0: DefaultMaxHeld); see the package doc.
 	MaxHeld int
+	// OnRecord, if set, sees every record of both inputs as it is read
+	// (side 0 is A, 1 is B), filtered or not, including the records read
+	// after the comparison stopped early: a caller builds other results
+	// (inspect, verify, top) in the same pass. The record is valid only
+	// during the call.
+	OnRecord func(side int, rec *decode.Record)
 }
 
 // Defaults for Options.

@@ -3,9 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
+	"github.com/olekukonko/tablewriter/tw"
 	"github.com/snaptool/snaptool/diff"
 )
 
@@ -38,55 +39,61 @@ func (p *DiffTextPrinter) Change(c *diff.Change) error {
 	return err
 }
 
-// Summary writes the per-type table and the per-KV-prefix table, each
-// sorted by bytes growth (largest first). Only rows with a change or a
-// size difference are listed; the TOTAL row counts every compared record.
-// blankFirst says whether a blank line separates the tables from changes
-// above.
+// Summary writes the per-type table and the per-KV-prefix table
+// (tablewriter, like every table), each sorted by bytes growth (largest
+// first). Only rows with a change or a size difference are listed; the
+// TOTAL footer counts every compared record. blankFirst says whether a
+// blank line separates the tables from changes above.
 func (p *DiffTextPrinter) Summary(s *diff.Summary, blankFirst bool) error {
-	tw := tabwriter.NewWriter(p.W, 0, 8, 2, ' ', 0)
 	if blankFirst {
-		fmt.Fprintln(p.W)
+		if _, err := fmt.Fprintln(p.W); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(tw, "TYPE\tADDED\tREMOVED\tMODIFIED\tBYTES A\tBYTES B\tDELTA\n")
+	num := func(n int) string { return strconv.Itoa(n) }
+	aligns := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}
+	t := newTable(p.W, aligns...)
+	t.Header("TYPE", "ADDED", "REMOVED", "MODIFIED", "BYTES A", "BYTES B", "DELTA")
 	var tot diff.TypeSummary
-	for _, t := range s.Types {
-		tot.Added += t.Added
-		tot.Removed += t.Removed
-		tot.Modified += t.Modified
-		tot.BytesA += t.BytesA
-		tot.BytesB += t.BytesB
-		if t.Added+t.Removed+t.Modified == 0 && t.Delta == 0 {
+	var rows [][]string
+	for _, x := range s.Types {
+		tot.Added += x.Added
+		tot.Removed += x.Removed
+		tot.Modified += x.Modified
+		tot.BytesA += x.BytesA
+		tot.BytesB += x.BytesB
+		if x.Added+x.Removed+x.Modified == 0 && x.Delta == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", t.Name, t.Added, t.Removed, t.Modified, t.BytesA, t.BytesB, signed(t.Delta))
+		rows = append(rows, []string{x.Name, num(x.Added), num(x.Removed), num(x.Modified), i64(x.BytesA), i64(x.BytesB), signed(x.Delta)})
 	}
-	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%d\t%d\t%s\n", tot.Added, tot.Removed, tot.Modified, tot.BytesA, tot.BytesB, signed(tot.BytesB-tot.BytesA))
-	if err := tw.Flush(); err != nil {
+	t.Footer("TOTAL", num(tot.Added), num(tot.Removed), num(tot.Modified), i64(tot.BytesA), i64(tot.BytesB), signed(tot.BytesB-tot.BytesA))
+	if err := renderTable(t, rows); err != nil {
 		return err
 	}
-	var rows []diff.PrefixSummary
+	rows = nil
 	for _, k := range s.KVPrefixes {
 		if k.Added+k.Removed+k.Modified > 0 || k.Delta != 0 {
-			rows = append(rows, k)
+			rows = append(rows, []string{oneLine(k.Prefix), num(k.Added), num(k.Removed), num(k.Modified), i64(k.BytesA), i64(k.BytesB), signed(k.Delta)})
 		}
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintln(p.W)
-	tw = tabwriter.NewWriter(p.W, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "KV PREFIX (depth %d)\tADDED\tREMOVED\tMODIFIED\tBYTES A\tBYTES B\tDELTA\n", s.KVDepth)
-	for _, k := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", k.Prefix, k.Added, k.Removed, k.Modified, k.BytesA, k.BytesB, signed(k.Delta))
+	if _, err := fmt.Fprintln(p.W); err != nil {
+		return err
 	}
-	return tw.Flush()
+	t = newTable(p.W, aligns...)
+	t.Header(fmt.Sprintf("KV PREFIX (depth %d)", s.KVDepth), "ADDED", "REMOVED", "MODIFIED", "BYTES A", "BYTES B", "DELTA")
+	return renderTable(t, rows)
 }
+
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // signed writes n with its sign (+12, -3, 0).
 func signed(n int64) string {
 	if n > 0 {
-		return fmt.Sprintf("+%d", n)
+		return "+" + i64(n)
 	}
-	return fmt.Sprintf("%d", n)
+	return i64(n)
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -93,7 +94,8 @@ type dumpHeaderData struct {
 
 // Dump writes s as JSON lines to w, one record at a time. It returns the
 // stream's errors (joined) and ErrDumpDecode when some records could not
-// be typed-decoded; a write error stops it at once.
+// be typed-decoded; a write error stops it at once, and so does ctx's
+// cancellation (checked every ctxCheckEvery records; its error is returned).
 //
 // The scan (and the --type and --kv-prefix filters) runs in the caller's
 // goroutine; typed decode, identity, masking and JSON rendering run in a
@@ -101,7 +103,7 @@ type dumpHeaderData struct {
 // written in record order. Memory is bounded: at most dumpInFlight batches
 // of about dumpBatchBytes of records each (a single larger record makes a
 // batch of its own) and their rendered lines.
-func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
+func Dump(ctx context.Context, s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	var st DumpStats
 	bw := bufio.NewWriterSize(w, 64<<10)
 
@@ -128,7 +130,9 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	cur := p.get()
 	for p.err == nil && s.Next() {
 		rec := s.Record()
-		st.Records++
+		if st.Records++; st.Records%ctxCheckEvery == 0 && ctx.Err() != nil {
+			break
+		}
 		if len(o.Types) > 0 && !types[rec.Type] {
 			continue
 		}
@@ -156,6 +160,9 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	}
 	if err := bw.Flush(); err != nil {
 		return st, fmt.Errorf("writing: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
 	}
 	var errs []error
 	errs = append(errs, s.Errors()...)

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ func dumpPath(t *testing.T, path string, o DumpOptions) ([]map[string]any, strin
 	}
 	defer s.Close()
 	var b bytes.Buffer
-	_, derr := Dump(s, &b, o)
+	_, derr := Dump(context.Background(), s, &b, o)
 	return parseLines(t, b.Bytes()), b.String(), derr
 }
 
@@ -279,7 +280,7 @@ func TestDumpTypedDecodeFailure(t *testing.T) {
 	state := append(append(append([]byte{}, header...), tok...), 0x1d, 0x81, 0xa8, 'C', 'h', 'u', 'n', 'k', 'M', 'a', 'p', 0x80)
 	s := stateBinSnapshot(t, state)
 	var b bytes.Buffer
-	st, err := Dump(s, &b, DumpOptions{})
+	st, err := Dump(context.Background(), s, &b, DumpOptions{})
 	if err == nil || !errors.Is(err, ErrDumpDecode) || !decode.IsDamage(err) {
 		t.Fatalf("err = %v, want ErrDumpDecode (damage)", err)
 	}
@@ -301,7 +302,7 @@ func TestDumpTypedDecodeFailure(t *testing.T) {
 // header before the first record.
 func TestDumpEmptyStateBin(t *testing.T) {
 	var b bytes.Buffer
-	st, err := Dump(stateBinSnapshot(t, nil), &b, DumpOptions{})
+	st, err := Dump(context.Background(), stateBinSnapshot(t, nil), &b, DumpOptions{})
 	if err == nil || !decode.IsDamage(err) || st.Written != 0 {
 		t.Errorf("empty state.bin: err %v, written %d", err, st.Written)
 	}
@@ -510,7 +511,7 @@ func TestDumpPipelineOrder(t *testing.T) {
 	state := pipelineStateBin(n)
 	for _, o := range []DumpOptions{{NoHeader: true}, {NoHeader: true, IDGlob: "app/0*5"}, {NoHeader: true, Types: []decode.MessageType{decode.TypeSession}}} {
 		var got bytes.Buffer
-		st, err := Dump(pipelineSnapshot(t, state), &got, o)
+		st, err := Dump(context.Background(), pipelineSnapshot(t, state), &got, o)
 		if err != nil {
 			t.Fatalf("Dump: %v", err)
 		}
@@ -575,7 +576,7 @@ func TestDumpWriteError(t *testing.T) {
 	state := pipelineStateBin(20000)
 	for _, after := range []int{0, 100, 1 << 20} {
 		errDiskFull := errors.New("disk full")
-		st, err := Dump(pipelineSnapshot(t, state), &failAfter{n: after, err: errDiskFull}, DumpOptions{})
+		st, err := Dump(context.Background(), pipelineSnapshot(t, state), &failAfter{n: after, err: errDiskFull}, DumpOptions{})
 		if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "writing") {
 			t.Errorf("after %d bytes: err = %v, want the write error", after, err)
 		}
@@ -598,7 +599,7 @@ func BenchmarkDump(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Dump(s, io.Discard, DumpOptions{}); err != nil {
+		if _, err := Dump(context.Background(), s, io.Discard, DumpOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

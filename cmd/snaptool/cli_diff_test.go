@@ -163,7 +163,7 @@ func TestDiffCLIErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"one argument", []string{"diff", before}, 2, "Error: diff needs exactly two snapshots"},
+		{"one argument", []string{"diff", before}, 2, "Error: diff needs 2 arguments (A B), got 1"},
 		{"bad format", []string{"diff", "--format", "yaml", before, after}, 2, "unknown --format"},
 		{"unknown type", []string{"diff", "--type", "Nope", before, after}, 2, `unknown record type "Nope"`},
 		{"missing file", []string{"diff", before, filepath.Join(dir, "nope.snap")}, 2, "nope.snap"},
@@ -253,7 +253,7 @@ func TestDiffCLIChecksumMismatch(t *testing.T) {
 		t.Errorf("stderr: %s", errOut)
 	}
 	want, _, _ := runCLI(t, "diff", before, after)
-	changes := want[:strings.Index(want, "\n\nTYPE")+1]
+	changes := want[:strings.Index(want, "\n\n┌")+1] // the changes, before the summary tables
 	if out != changes {
 		t.Errorf("changes differ from the intact diff:\n%s\nwant\n%s", out, changes)
 	}

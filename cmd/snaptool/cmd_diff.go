@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -33,12 +33,13 @@ and shown as fingerprints (<masked sha256:...>) unless --show-secrets.
 
 Exit status follows diff(1): 0 identical, 1 different.`
 
+// diffOptions are diff's flags.
 type diffOptions struct {
 	format      string
 	stat        bool
 	values      bool
-	types       []string
-	ignoreTypes []string
+	types       typeList
+	ignoreTypes typeList
 	kvPrefix    string
 	kvDepth     int
 	bookkeeping bool
@@ -46,31 +47,24 @@ type diffOptions struct {
 	maxValueLen int
 }
 
-func parseTypes(names []string, flag string) ([]decode.MessageType, error) {
-	var out []decode.MessageType
-	for _, name := range names {
-		t, ok := decode.ParseType(strings.TrimSpace(name))
-		if !ok {
-			return nil, usagef("snaptool diff "+flag+" KVS A B", "unknown record type %q for %s", name, flag)
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-func runDiff(ctx context.Context, args []string, e *env) error {
-	var o diffOptions
-	fs := newFlagSet("diff")
+// AddFlags registers diff's flags on fs.
+func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
 	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
 	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff")
-	fs.StringSliceVar(&o.types, "type", nil, "compare only records of these types (repeatable or comma-separated; e.g. KVS, Register)")
-	fs.StringSliceVar(&o.ignoreTypes, "ignore-type", nil, "skip records of these types (repeatable or comma-separated)")
+	fs.Var(&o.types, "type", "compare only records of these types (repeatable or comma-separated; name or number, e.g. KVS, Register)")
+	fs.Var(&o.ignoreTypes, "ignore-type", "skip records of these types (repeatable or comma-separated)")
 	fs.StringVar(&o.kvPrefix, "kv-prefix", "", "compare only KV keys (and tombstones) with this prefix")
 	fs.IntVar(&o.kvDepth, "kv-depth", diff.DefaultKVDepth, "KV prefix depth of the summary (key parts split on /)")
 	fs.BoolVar(&o.bookkeeping, "include-raft-bookkeeping", false, "also compare CreateIndex/ModifyIndex and the Index table")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
 	fs.IntVar(&o.maxValueLen, "max-value-len", diff.DefaultMaxValueLen, "truncate old/new values longer than this many bytes")
+}
+
+func runDiff(ctx context.Context, args []string, e *env) error {
+	var o diffOptions
+	fs := newFlagSet("diff")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, diffUsage); err != nil {
 		return err
 	}
@@ -83,19 +77,12 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	if o.maxValueLen < 1 {
 		return usagef("", "--max-value-len must be at least 1, got %d", o.maxValueLen)
 	}
-	types, err := parseTypes(o.types, "--type")
-	if err != nil {
-		return err
-	}
-	ignore, err := parseTypes(o.ignoreTypes, "--ignore-type")
-	if err != nil {
-		return err
-	}
+	types, ignore := []decode.MessageType(o.types), []decode.MessageType(o.ignoreTypes)
 	if o.kvPrefix != "" && len(types) == 0 {
 		types = []decode.MessageType{decode.TypeKVS, decode.TypeTombstone}
 	}
-	if fs.NArg() != 2 {
-		return usagef("snaptool diff before.snap after.snap", "diff needs exactly two snapshots A and B, got %d arguments", fs.NArg())
+	if err := checkArgs(fs, "A B", 2, 2); err != nil {
+		return err
 	}
 	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
 		return usagef("", "only one of A and B can be - (standard input)")
@@ -121,35 +108,22 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
 		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, MaxValueLen: o.maxValueLen}
-	text := &report.DiffTextPrinter{W: e.stdout}
-	js := &report.DiffJSONPrinter{W: e.stdout}
+	p, err := report.NewPrinter(o.format, e.stdout)
+	if err != nil {
+		return usagef("", "%v", err)
+	}
 	var emit func(*diff.Change) error
-	switch {
-	case o.stat:
-	case o.format == "json":
-		emit = js.Change
-	default:
-		emit = text.Change
+	if !o.stat {
+		emit = p.DiffChange
 	}
 	sum, runErr := diff.Run(ctx, a, b, opts, emit)
 	done()
 	if runErr == nil { // a partial summary of a damaged input would mislead
-		var werr error
-		switch {
-		case o.format == "json":
-			werr = js.Summary(sum)
-		case !sum.Identical:
-			werr = text.Summary(sum, !o.stat)
-		}
-		if werr != nil {
-			return werr
+		if err := p.DiffSummary(sum, !o.stat); err != nil {
+			return err
 		}
 	}
-	for _, sd := range []*decode.Snapshot{a, b} {
-		for _, w := range sd.Warnings() {
-			fmt.Fprintf(e.stderr, "%s: warning: %s: %v\n", programName, sd.Name, w)
-		}
-	}
+	printWarnings(e, a, b)
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(e.stderr, "%s: note: %s\n", programName, w)
 	}
