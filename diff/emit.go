@@ -57,7 +57,10 @@ func (e *engine) flushAll() error {
 	for _, ts := range e.types {
 		all = append(all, ts)
 	}
-	return e.flush(all)
+	if err := e.flush(all); err != nil {
+		return err
+	}
+	return e.flushKV()
 }
 
 func (e *engine) flush(list []*typeState) error {
@@ -70,7 +73,7 @@ func (e *engine) flush(list []*typeState) error {
 	})
 	for _, ts := range list {
 		e.pend.release(ts.typ, true, "", func(i int, w *waiting) {
-			e.record(ts, w.change(ts.typ, i), w.kvKey)
+			e.record(ts, e.waitingChange(ts.typ, i, w), w.kvKey)
 		})
 		if err := e.emitSorted(ts.changes); err != nil {
 			return err
@@ -97,11 +100,69 @@ func (e *engine) emitSorted(list []*Change) error {
 		return a.ID < b.ID
 	})
 	for _, ch := range list {
-		e.changes++
-		if e.emit != nil {
-			if err := e.emit(ch); err != nil {
-				return err
-			}
+		var err error
+		if ch.MessageType == decode.TypeKVS || ch.MessageType == decode.TypeTombstone {
+			err = e.holdKV(ch)
+		} else if err = e.flushKV(); err == nil {
+			err = e.emitOne(ch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *engine) emitOne(ch *Change) error {
+	e.changes++
+	if e.emit != nil {
+		return e.emit(ch)
+	}
+	return nil
+}
+
+// kvLinks holds the KVS and Tombstone changes (in emission order: the two
+// types are adjacent in Consul's order) until the Tombstone changes are
+// known, so that a removed KVS record and the tombstone B holds for its key
+// are linked (Change.Tombstone, Change.Deletes). At most Options.MaxHeld
+// changes are held: beyond that they are emitted, and a deletion whose
+// two changes are not held together stays unlinked.
+type kvLinks struct {
+	held    []*Change
+	removed map[string]*Change // removed KVS changes in held, by key
+	deleted int                // links made (Summary.KVDeleted)
+}
+
+func (e *engine) holdKV(ch *Change) error {
+	l := &e.links
+	switch {
+	case ch.MessageType == decode.TypeKVS && ch.Op == Removed:
+		if l.removed == nil {
+			l.removed = map[string]*Change{}
+		}
+		l.removed[ch.ID] = ch
+	case ch.MessageType == decode.TypeTombstone && ch.Op == Added:
+		if k := l.removed[ch.ID]; k != nil && k.Tombstone == nil {
+			k.Tombstone = &TombstoneLink{Index: ch.tombIndex, OffsetB: ch.OffsetB, SizeB: ch.SizeB}
+			ch.Deletes = decode.TypeKVS.String()
+			l.deleted++
+		}
+	}
+	l.held = append(l.held, ch)
+	if len(l.held) > e.o.MaxHeld {
+		return e.flushKV()
+	}
+	return nil
+}
+
+// flushKV emits the held KVS and Tombstone changes.
+func (e *engine) flushKV() error {
+	l := &e.links
+	held := l.held
+	l.held, l.removed = nil, nil
+	for _, ch := range held {
+		if err := e.emitOne(ch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -165,7 +226,7 @@ func (e *engine) emitSafe() error {
 		}
 	}
 	e.pend.release(t, !inType, bound, func(i int, w *waiting) {
-		ch := w.change(t, i)
+		ch := e.waitingChange(t, i, w)
 		e.count1(ts, ch, w.kvKey)
 		out = append(out, ch)
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,6 +32,20 @@ and shown as fingerprints (<masked sha256:...>) unless --show-secrets.
 --kv-prefix limits the diff to KVS and Tombstone records under that prefix
 (unless --type names other types too).
 
+Text output opens with one line per input (file, raft index, when it was
+saved); each changed record shows its label (a token's description, a
+policy's name, …) beside its identity; changes are listed at their leaf
+fields, values elided beyond --max-value-len (0: whole). A deleted KV key
+is one line. Schema-only differences (a field absent on one side and
+null, "", 0, false, [] or {} on the other) are hidden and counted unless
+--include-schema-changes. --values also shows the content of added and
+removed records.
+
+If an input cannot be read before its first record, nothing is compared
+(exit 2 when it is not a snapshot at all, 3 when damaged). If one fails
+part-way, changes stop there, stderr (and the last JSON line,
+{"op":"incomplete",...}) says how far the comparison got, exit 3.
+
 Exit status follows diff(1): 0 identical, 1 different.`
 
 type diffOptions struct {
@@ -44,6 +59,7 @@ type diffOptions struct {
 	bookkeeping bool
 	showSecrets bool
 	maxValueLen int
+	schema      bool
 }
 
 func parseTypes(names []string, flag string) ([]decode.MessageType, error) {
@@ -63,14 +79,15 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	fs := newFlagSet("diff")
 	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
 	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
-	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff")
+	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff, and the content of added and removed records")
+	fs.BoolVar(&o.schema, "include-schema-changes", false, "also report schema-only differences (absent on one side, null/empty/zero on the other)")
 	fs.StringSliceVar(&o.types, "type", nil, "compare only records of these types (repeatable or comma-separated; e.g. KVS, Register)")
 	fs.StringSliceVar(&o.ignoreTypes, "ignore-type", nil, "skip records of these types (repeatable or comma-separated)")
 	fs.StringVar(&o.kvPrefix, "kv-prefix", "", "compare only KV keys (and tombstones) with this prefix")
 	fs.IntVar(&o.kvDepth, "kv-depth", diff.DefaultKVDepth, "KV prefix depth of the summary (key parts split on /)")
 	fs.BoolVar(&o.bookkeeping, "include-raft-bookkeeping", false, "also compare CreateIndex/ModifyIndex and the Index table")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
-	fs.IntVar(&o.maxValueLen, "max-value-len", diff.DefaultMaxValueLen, "truncate old/new values longer than this many bytes")
+	fs.IntVar(&o.maxValueLen, "max-value-len", report.DefaultDiffValueLen, "text: elide old/new values longer than this many bytes (0: show them whole)")
 	if err := parseFlags(fs, args, e, diffUsage); err != nil {
 		return err
 	}
@@ -80,8 +97,8 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	if o.kvDepth < 1 {
 		return usagef("", "--kv-depth must be at least 1, got %d", o.kvDepth)
 	}
-	if o.maxValueLen < 1 {
-		return usagef("", "--max-value-len must be at least 1, got %d", o.maxValueLen)
+	if o.maxValueLen < 0 {
+		return usagef("", "--max-value-len must be 0 (whole values) or more, got %d", o.maxValueLen)
 	}
 	types, err := parseTypes(o.types, "--type")
 	if err != nil {
@@ -120,9 +137,12 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	defer b.Close()
 
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
-		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, MaxValueLen: o.maxValueLen}
-	text := &report.DiffTextPrinter{W: e.stdout}
+		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, IncludeSchemaChanges: o.schema}
+	text := &report.DiffTextPrinter{W: e.stdout, MaxValueLen: o.maxValueLen}
 	js := &report.DiffJSONPrinter{W: e.stdout}
+	if o.format != "json" {
+		opts.Start = text.Header
+	}
 	var emit func(*diff.Change) error
 	switch {
 	case o.stat:
@@ -133,6 +153,25 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	}
 	sum, runErr := diff.Run(ctx, a, b, opts, emit)
 	done()
+	if sum != nil && sum.Incomplete != nil {
+		// No fake diff: what was emitted covers only what both inputs had
+		// passed; say how far the comparison got, and fail.
+		in := sum.Incomplete
+		if o.format == "json" {
+			if err := js.Incomplete(in); err != nil {
+				return err
+			}
+		}
+		(&report.DiffTextPrinter{W: e.stderr}).Incomplete(in) //nolint:errcheck // stderr
+		if in.Before && errors.Is(runErr, decode.ErrNotGzip) {
+			// Not a snapshot at all (an empty file, text, JSON): exit 2.
+			return fmt.Errorf("%s is not a Consul snapshot (neither a gzip'd snapshot archive nor a state.bin): %v", in.Name, errors.Unwrap(errNotDamage(runErr)))
+		}
+		if runErr == nil {
+			runErr = errDamaged
+		}
+		return runErr
+	}
 	if runErr == nil { // a partial summary of a damaged input would mislead
 		var werr error
 		switch {
@@ -160,4 +199,11 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		return errDifferent
 	}
 	return nil
+}
+
+// errNotDamage wraps err's text without its chain, so that an input that
+// is not a snapshot exits 2, not 3 (decode.IsDamage would find the gzip
+// layer's ArchiveError).
+func errNotDamage(err error) error {
+	return fmt.Errorf("%w", errors.New(err.Error()))
 }
