@@ -54,9 +54,9 @@ type engine struct {
 	// records they alone made differ (Summary.SchemaOnly, SchemaOnlyRecords).
 	schemaOnly    int
 	schemaRecords int
-	links         kvLinks // removed KVS records and their tombstones (emit.go)
-	want       [256]bool // wanted types (Options.Types, IgnoreTypes)
-	pend       pending   // the waiting records and their bound (pending.go)
+	links         kvLinks   // removed KVS records and their tombstones (emit.go)
+	want          [256]bool // wanted types (Options.Types, IgnoreTypes)
+	pend          pending   // the waiting records and their bound (pending.go)
 }
 
 // Run compares snapshot a with snapshot b in one streaming pass over both

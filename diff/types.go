@@ -190,7 +190,7 @@ type Summary struct {
 	SchemaOnlyRecords int `json:"schema_only_records"`
 	// KVDeleted counts KV keys deleted: a removed KVS record linked to an
 	// added Tombstone (Change.Tombstone).
-	KVDeleted int `json:"kv_deleted"`
+	KVDeleted int           `json:"kv_deleted"`
 	Types     []TypeSummary `json:"types"`
 	KVDepth   int           `json:"kv_depth"`
 	// KVPrefixes groups KVS records (tombstones excluded, as Consul's

@@ -32,17 +32,30 @@ type DiffTextPrinter struct {
 	// MaxValueLen elides old and new values longer than this many bytes
 	// (0: values are shown whole).
 	MaxValueLen int
+
+	header string // written before the first change or summary
 }
 
-// Header writes one line per input: its name, raft index, when it was
-// saved (UTC, from the snapshot ID) and its form.
+// Header sets the lines that open the output, one per input: its name,
+// raft index, when it was saved (UTC, from the snapshot ID), its form and
+// state.bin size. They are written before the first change or the
+// summary, so that identical snapshots still print nothing.
 func (p *DiffTextPrinter) Header(a, b *diff.MetaSummary) error {
 	var buf strings.Builder
 	for i, m := range []*diff.MetaSummary{a, b} {
-		fmt.Fprintf(&buf, "%s: %s  index %d  saved %s  (%s, %s)\n", "AB"[i:i+1], diffSafe(m.Name), m.Index, savedText(m.Saved), m.Form, humanSize(m.Size))
+		fmt.Fprintf(&buf, "%s: %s  index %d  saved %s  (%s, state.bin %s)\n", "AB"[i:i+1], diffSafe(m.Name), m.Index, savedText(m.Saved), m.Form, humanSize(m.Size))
 	}
 	buf.WriteByte('\n')
-	_, err := io.WriteString(p.W, buf.String())
+	p.header = buf.String()
+	return nil
+}
+
+func (p *DiffTextPrinter) writeHeader() error {
+	if p.header == "" {
+		return nil
+	}
+	_, err := io.WriteString(p.W, p.header)
+	p.header = ""
 	return err
 }
 
@@ -58,6 +71,9 @@ func savedText(s string) string {
 func (p *DiffTextPrinter) Change(c *diff.Change) error {
 	if c.Deletes != "" {
 		return nil // shown with the KVS record it deletes
+	}
+	if err := p.writeHeader(); err != nil {
+		return err
 	}
 	mark := map[diff.Op]string{diff.Added: "+", diff.Removed: "-", diff.Modified: "M"}[c.Op]
 	var b strings.Builder
@@ -147,6 +163,12 @@ func unsafeRune(r rune) bool {
 // KVS record; its tombstone is not counted again). blankFirst says
 // whether a blank line separates the tables from changes above.
 func (p *DiffTextPrinter) Summary(s *diff.Summary, blankFirst bool) error {
+	if p.header != "" {
+		blankFirst = false // the header ends with a blank line
+		if err := p.writeHeader(); err != nil {
+			return err
+		}
+	}
 	if blankFirst {
 		fmt.Fprintln(p.W)
 	}

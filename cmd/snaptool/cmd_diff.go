@@ -165,7 +165,9 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		(&report.DiffTextPrinter{W: e.stderr}).Incomplete(in) //nolint:errcheck // stderr
 		if in.Before && errors.Is(runErr, decode.ErrNotGzip) {
 			// Not a snapshot at all (an empty file, text, JSON): exit 2.
-			return fmt.Errorf("%s is not a Consul snapshot (neither a gzip'd snapshot archive nor a state.bin): %v", in.Name, errors.Unwrap(errNotDamage(runErr)))
+			// The message keeps the error's text but not its chain, so that
+			// exitCode does not classify it as damage.
+			return fmt.Errorf("%s is not a Consul snapshot (neither a gzip'd snapshot archive nor a state.bin): %s", in.Name, runErr.Error())
 		}
 		if runErr == nil {
 			runErr = errDamaged
@@ -201,9 +203,3 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// errNotDamage wraps err's text without its chain, so that an input that
-// is not a snapshot exits 2, not 3 (decode.IsDamage would find the gzip
-// layer's ArchiveError).
-func errNotDamage(err error) error {
-	return fmt.Errorf("%w", errors.New(err.Error()))
-}
