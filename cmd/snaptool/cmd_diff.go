@@ -202,4 +202,3 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	}
 	return nil
 }
-
