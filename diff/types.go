@@ -216,7 +216,7 @@ type Incomplete struct {
 	Input string `json:"input"`
 	Name  string `json:"name"`
 	// Record is the 1-based number of the record that could not be read
-	// (records before it were read).
+	// (records before it were read); 0 for the state.bin header.
 	Record int64 `json:"record"`
 	// Offset is a byte offset in the stream named by Layer: "state.bin" for
 	// a record, otherwise the archive layer (gzip, tar, …) of decode's
