@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"fmt"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -23,12 +25,64 @@ type typeState struct {
 	early      int
 	nextSafe   int
 	warnedLate bool
+	heldBytes  int64 // value bytes of this type's held changes (holdValues)
 }
 
 // record holds a change of type ts until the type is emitted.
 func (e *engine) record(ts *typeState, ch *Change, kvk string) {
 	e.count1(ts, ch, kvk)
+	e.holdValues(ch)
+	ts.heldBytes += ch.held
 	ts.changes = append(ts.changes, ch)
+}
+
+// heldValueBudget bounds the bytes of field values that held changes keep
+// (whole values, see FieldChange), as a multiple of Options.RawBudget.
+const heldValueBudget = 4
+
+// maxCutValue is the length a string value is cut to when the held
+// changes exceed their budget.
+const maxCutValue = 4096
+
+// holdValues accounts for the values a change keeps until it is emitted
+// (its records' sizes bound them). Within the budget they stay whole; the
+// budget is only exceeded when Consul's order cannot release changes
+// early (an input out of order, or thousands of large changes in one
+// type), and then string values beyond maxCutValue bytes are cut, and the
+// change's Note says so: memory stays bounded.
+func (e *engine) holdValues(ch *Change) {
+	if len(ch.Fields) == 0 {
+		return
+	}
+	ch.held = ch.SizeA + ch.SizeB
+	if e.heldBytes+ch.held > heldValueBudget*e.pend.budget {
+		cut := false
+		for i := range ch.Fields {
+			f := &ch.Fields[i]
+			f.Old, cut = cutValue(f.Old, cut)
+			f.New, cut = cutValue(f.New, cut)
+		}
+		if cut {
+			ch.held = int64(len(ch.Fields)) * 2 * maxCutValue
+			note := fmt.Sprintf("values over %d bytes cut: too many large changes held at once (an input out of Consul's order)", maxCutValue)
+			if ch.Note != "" {
+				note = ch.Note + "; " + note
+			}
+			ch.Note = note
+		}
+	}
+	e.heldBytes += ch.held
+}
+
+func cutValue(x any, cut bool) (any, bool) {
+	if s, ok := x.(string); ok && len(s) > maxCutValue {
+		n := maxCutValue
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s)), true
+	}
+	return x, cut
 }
 
 // flushPassed emits the changes of every type both inputs have moved past.
@@ -115,6 +169,8 @@ func (e *engine) emitSorted(list []*Change) error {
 
 func (e *engine) emitOne(ch *Change) error {
 	e.changes++
+	e.heldBytes -= ch.held
+	e.state(ch.MessageType).heldBytes -= ch.held
 	if e.emit != nil {
 		return e.emit(ch)
 	}
@@ -201,7 +257,7 @@ func (e *engine) emitSafe() error {
 	if ts.nextSafe > limit {
 		limit = ts.nextSafe
 	}
-	if held <= limit {
+	if held <= limit && ts.heldBytes <= e.pend.budget {
 		return nil
 	}
 	bound, inType := "", false

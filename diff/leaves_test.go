@@ -224,3 +224,40 @@ func TestIncompleteBeforeFirstRecord(t *testing.T) {
 		t.Error("JSON name")
 	}
 }
+
+// Held changes keep whole values only within their budget (a multiple of
+// RawBudget): beyond it, when Consul's order cannot release them, long
+// string values are cut and the change says so; memory stays bounded.
+func TestHeldValuesBounded(t *testing.T) {
+	e := &engine{pend: newPending(10000), types: map[decode.MessageType]*typeState{}}
+	big := strings.Repeat("y", 6000)
+	var chs []*Change
+	for i := 0; i < 8; i++ {
+		ch := &Change{Op: Modified, SizeA: 6010, SizeB: 6010, Fields: []FieldChange{{Path: "Value", Old: big, New: big, NewAbsent: false}}}
+		e.holdValues(ch)
+		chs = append(chs, ch)
+	}
+	whole, cut := 0, 0
+	for _, c := range chs {
+		v, _ := c.Fields[0].New.(string)
+		switch {
+		case v == big && c.Note == "":
+			whole++
+		case strings.Contains(c.Note, "cut") && strings.HasSuffix(v, "… (6000 bytes)") && len(v) < maxCutValue+32:
+			cut++
+		default:
+			t.Errorf("change neither whole nor cut with a note: %d bytes, note %q", len(v), c.Note)
+		}
+	}
+	if whole != 3 || cut != 5 || e.heldBytes > heldValueBudget*e.pend.budget+2*2*maxCutValue*5 {
+		t.Errorf("%d whole, %d cut, %d bytes held", whole, cut, e.heldBytes)
+	}
+	for _, c := range chs {
+		if err := e.emitOne(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.heldBytes != 0 {
+		t.Errorf("%d bytes still accounted after emission", e.heldBytes)
+	}
+}

@@ -55,6 +55,7 @@ type engine struct {
 	schemaOnly    int
 	schemaRecords int
 	links         kvLinks   // removed KVS records and their tombstones (emit.go)
+	heldBytes     int64     // value bytes of held changes (holdValues)
 	want          [256]bool // wanted types (Options.Types, IgnoreTypes)
 	pend          pending   // the waiting records and their bound (pending.go)
 }

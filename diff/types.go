@@ -59,6 +59,7 @@ type Change struct {
 
 	key       string // merge key, for ordering within a type
 	tombIndex uint64 // a Tombstone's deletion index (for Tombstone links)
+	held      int64  // value bytes accounted while held (holdValues)
 }
 
 // TombstoneLink is the Tombstone record of a deleted KV key.
