@@ -155,6 +155,7 @@ func (e *engine) emitSorted(list []*Change) error {
 	})
 	for _, ch := range list {
 		var err error
+		e.state(ch.MessageType).heldBytes -= ch.held // no longer the type's (see holdValues)
 		if ch.MessageType == decode.TypeKVS || ch.MessageType == decode.TypeTombstone {
 			err = e.holdKV(ch)
 		} else if err = e.flushKV(); err == nil {
@@ -170,7 +171,6 @@ func (e *engine) emitSorted(list []*Change) error {
 func (e *engine) emitOne(ch *Change) error {
 	e.changes++
 	e.heldBytes -= ch.held
-	e.state(ch.MessageType).heldBytes -= ch.held
 	if e.emit != nil {
 		return e.emit(ch)
 	}
@@ -180,9 +180,15 @@ func (e *engine) emitOne(ch *Change) error {
 // kvLinks holds the KVS and Tombstone changes (in emission order: the two
 // types are adjacent in Consul's order) until the Tombstone changes are
 // known, so that a removed KVS record and the tombstone B holds for its key
-// are linked (Change.Tombstone, Change.Deletes). At most Options.MaxHeld
-// changes are held: beyond that they are emitted, and a deletion whose
-// two changes are not held together stays unlinked.
+// are linked (Change.Tombstone, Change.Deletes). At most linkHold ×
+// Options.MaxHeld changes are held (their values count against the held
+// values' budget, see holdValues): beyond that they are emitted, and a
+// deletion whose two changes are not held together stays unlinked.
+// linkHold is how many times MaxHeld KVS and Tombstone changes may wait
+// to be linked: a KVS change without values is a few hundred bytes, so
+// 16000 of them stay within a few MiB.
+const linkHold = 16
+
 type kvLinks struct {
 	held    []*Change
 	removed map[string]*Change // removed KVS changes in held, by key
@@ -205,7 +211,7 @@ func (e *engine) holdKV(ch *Change) error {
 		}
 	}
 	l.held = append(l.held, ch)
-	if len(l.held) > e.o.MaxHeld {
+	if len(l.held) > linkHold*e.o.MaxHeld {
 		return e.flushKV()
 	}
 	return nil

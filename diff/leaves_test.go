@@ -261,3 +261,32 @@ func TestHeldValuesBounded(t *testing.T) {
 		t.Errorf("%d bytes still accounted after emission", e.heldBytes)
 	}
 }
+
+// Deletions are linked even when KVS changes outnumber MaxHeld (the
+// changes wait together for the tombstones, up to linkHold × MaxHeld).
+func TestDeletionsLinkedBeyondMaxHeld(t *testing.T) {
+	var ra, rb, tombs []rec
+	for i := 0; i < 20; i++ {
+		k := "k" + itoa(100+i)
+		ra = append(ra, kvRec(k, "v", 1))
+		if i%2 == 0 {
+			rb = append(rb, kvRec(k, "changed", 2))
+		} else {
+			tombs = append(tombs, tombRec(k, 50+i))
+		}
+	}
+	b := append(append(rb, tombs...), chunking())
+	got, sum, err := runDiff(t, stateBin(append(ra, chunking())...), stateBin(b...), Options{MaxHeld: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := 0
+	for _, c := range got {
+		if c.Tombstone != nil {
+			linked++
+		}
+	}
+	if linked != 10 || sum.KVDeleted != 10 || len(got) != 30 {
+		t.Errorf("%d of 10 deletions linked (kv_deleted %d), %d changes", linked, sum.KVDeleted, len(got))
+	}
+}
