@@ -226,6 +226,11 @@ func htmlTemplate() (*template.Template, error) {
 		"signed":    func(n int64) string { return ExactBytes(n, true) },
 		"signClass": signClass,
 		"upper":     strings.ToUpper,
+		// fieldValue renders a diff field value as the text diff does,
+		// elided beyond the default length (html/template escapes it).
+		"fieldValue": func(x any, absent bool) string {
+			return (&DiffTextPrinter{MaxValueLen: DefaultDiffValueLen}).value(x, absent)
+		},
 		"kvArgs": func(n *PrefixNode, total int64) kvArgs {
 			return kvArgs{Node: n, Total: total, Open: false}
 		},
