@@ -359,7 +359,6 @@ func TestResultJSON(t *testing.T) {
 	golden.Check(t, "before-1.12.json", append(b, '\n'))
 }
 
-
 // FuzzCheck: any state.bin bytes, any target of the table, never a panic,
 // and a verdict that agrees with the problems.
 func FuzzCheck(f *testing.F) {

@@ -211,7 +211,6 @@ func (p *DiffTextPrinter) Incomplete(in *diff.Incomplete) error {
 	return err
 }
 
-
 // signedHuman writes a byte delta with its sign and a human size (+1.2KB,
 // -418B, 0).
 func signedHuman(n int64) string {

@@ -129,7 +129,9 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	}
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
 		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, IncludeSchemaChanges: o.schema,
-		Start: func(a, b *diff.MetaSummary) error { return p.DiffStart(a, b, report.DiffPrintOptions{MaxValueLen: o.maxValueLen}) }}
+		Start: func(a, b *diff.MetaSummary) error {
+			return p.DiffStart(a, b, report.DiffPrintOptions{MaxValueLen: o.maxValueLen})
+		}}
 	var emit func(*diff.Change) error
 	if !o.stat {
 		emit = p.DiffChange
