@@ -92,15 +92,12 @@ type Snapshot struct {
 	closer io.Closer
 
 	// archive state
-	gz       *gzip.Reader
 	ahead    *readAhead // inflates in its own goroutine (pipeline.go)
 	gzTail   *truncationReader
 	tarCount *countReader
 	tr       *tar.Reader
 	seen     map[string]int
 	sumsRaw  []byte
-	metaRaw  []byte
-	stateSum []byte
 	metaSum  []byte
 
 	// raw/data-dir state
@@ -249,7 +246,7 @@ func newStateBinFile(f *os.File, src io.Reader, statePath, name string, opts Opt
 // that belongs to it. If that meta.json carries a CRC (data-dir form), the
 // CRC-64 of state.bin is checked at the end.
 func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) {
-	s := &Snapshot{Form: FormStateBin, opts: opts, metaRaw: metaJSON}
+	s := &Snapshot{Form: FormStateBin, opts: opts}
 	var m Meta
 	if err := json.Unmarshal(metaJSON, &m); err != nil {
 		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))}
@@ -275,7 +272,7 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 
 // NewArchive reads a gzip archive from r.
 func NewArchive(r io.Reader, opts Options) *Snapshot {
-	return &Snapshot{Form: FormArchive, opts: opts, seen: map[string]int{}, closer: nil, gz: nil, tr: nil,
+	return &Snapshot{Form: FormArchive, opts: opts, seen: map[string]int{}, closer: nil, tr: nil,
 		stateHash: nil, tarCount: &countReader{r: bufio.NewReaderSize(r, 1<<16)}}
 }
 
@@ -295,9 +292,6 @@ func (s *Snapshot) Close() error {
 // Meta returns the snapshot metadata, or nil if it has not been read yet
 // (meta.json may follow state.bin in an archive) or could not be read.
 func (s *Snapshot) Meta() *Meta { return s.meta }
-
-// MetaRaw returns meta.json's bytes as stored.
-func (s *Snapshot) MetaRaw() []byte { return s.metaRaw }
 
 // Stream returns the state.bin stream, or nil before it is reached.
 func (s *Snapshot) Stream() *Stream { return s.stream }
@@ -375,7 +369,6 @@ func (s *Snapshot) reachState() error {
 			s.fatal = true
 			return err
 		}
-		s.gz = gz
 		s.gzTail = &truncationReader{r: gz}
 		s.gzTail.in = s.gzIn
 		s.ahead = newReadAhead(s.gzTail)
@@ -419,7 +412,6 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 				return s.memberReadErr(hdr.Name, err)
 			}
 			s.metaSum = h.Sum(nil)
-			s.metaRaw = b
 			var m Meta
 			if err := json.Unmarshal(b, &m); err != nil {
 				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))})

@@ -35,7 +35,9 @@ var (
 )
 
 // RecordError locates a failure inside state.bin. N is the 1-based record
-// number (0 for the header).
+// number (0 with TypeKnown false for the header). The scanner, DecodeRecord,
+// Keys and Identity return it; callers find the position with errors.As
+// and add only what they know beyond the record (which input it was).
 type RecordError struct {
 	Member    string
 	Offset    int64
@@ -48,7 +50,7 @@ type RecordError struct {
 // Error is terminal-safe (SafeText): the member name and the wrapped
 // message may carry strings from the input.
 func (e *RecordError) Error() string {
-	if e.N == 0 {
+	if e.N == 0 && !e.TypeKnown {
 		return SafeText(fmt.Sprintf("%s header at offset %d: %v", e.Member, e.Offset, e.Err))
 	}
 	if e.TypeKnown {
@@ -58,6 +60,24 @@ func (e *RecordError) Error() string {
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// recordErr locates err at rec.
+func recordErr(rec *Record, err error) error {
+	if rec == nil {
+		return err
+	}
+	return &RecordError{Member: MemberState, Offset: rec.Offset, N: rec.N, Type: rec.Type, TypeKnown: true, Err: err}
+}
+
+// typedErr is the error of a record value b that validValue rejects:
+// DecodeAll's, located at rec.
+func typedErr(rec *Record, b []byte) error {
+	_, err := DecodeAll(b)
+	if err == nil { // validValue and DecodeAll disagree (FuzzValidValue guards this)
+		err = ErrTruncated
+	}
+	return recordErr(rec, fmt.Errorf("%w: %s: %w", ErrTypedDecode, rec.Type, err))
+}
 
 // ArchiveError locates a failure in the archive layers (gzip, tar, members,
 // checksums, meta.json). Offset is a byte offset in the uncompressed tar

@@ -225,7 +225,7 @@ func drain(s *decode.Snapshot) *result {
 			r.typedErrs = append(r.typedErrs, err)
 			continue
 		}
-		_ = decode.IdentityOf(d)
+		_, _ = decode.Keys(rec)
 		_ = decode.Mask(d.Type, decode.Tree(d.Data))
 		r.decoded = append(r.decoded, d)
 	}

@@ -20,11 +20,11 @@ import (
 // isolates, and the Unicode line and paragraph separators.
 func unsafeRune(r rune) bool {
 	switch {
-	case r < 0x20, r == 0x7f:
+	case r < ' ', r == '\u007f':
 		return true
-	case r < 0x80:
+	case r < utf8.RuneSelf:
 		return false
-	case r <= 0x9f: // C1
+	case r <= '\u009f': // C1
 		return true
 	}
 	switch r {
@@ -84,7 +84,7 @@ func appendSafeText(dst []byte, s string, from int) []byte {
 		}
 		dst = append(dst, s[start:i]...)
 		switch {
-		case invalid || r < 0x80:
+		case invalid || r < utf8.RuneSelf:
 			switch c {
 			case '\a':
 				dst = append(dst, `\a`...)

@@ -62,14 +62,15 @@ func (e *engine) advanceBoth() error {
 
 // kvPair handles a byte-identical pair of KVS or Tombstone records ra, rb
 // without building items: identity (the sort key) and Key straight from
-// the bytes, no allocation. false: the value has a shape kvIdentity
-// declines; take the general path.
+// the bytes (decode.KVFields), no allocation. false: the value does not
+// decode; take the general path, which reports it.
 func (e *engine) kvPair(ra, rb *decode.Record) bool {
 	a, b := e.sides[0], e.sides[1]
-	id, key, ok := kvIdentity(a.scratch, ra.Value())
+	kv, ok := decode.KVFields(ra)
 	if !ok {
 		return false
 	}
+	id, key := kv.AppendIdentity(a.scratch[:0]), kv.Key
 	a.scratch = id[:0]
 	if e.o.KVPrefix != "" && !bytes.HasPrefix(key, []byte(e.o.KVPrefix)) {
 		return true

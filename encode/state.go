@@ -54,7 +54,7 @@ func NewStateWriter(w io.Writer, lastIndex uint64) (*StateWriter, error) {
 // rewrite that keeps every record reproduces state.bin exactly. It must be
 // one msgpack map.
 func NewStateWriterRaw(w io.Writer, header []byte) (*StateWriter, error) {
-	if !decode.IsMapAt(header, 0) || decode.SkipValue(header, 0) != len(header) {
+	if !decode.IsMap(header, 0) || decode.ValueEnd(header, 0) != len(header) {
 		return nil, fmt.Errorf("encode: state.bin header: %w", ErrBadRecord)
 	}
 	cw := &countWriter{w: w}
@@ -98,7 +98,7 @@ func (s *StateWriter) WriteRaw(raw []byte) error {
 	if len(raw) < 2 {
 		return fmt.Errorf("encode: record %d: %w", s.count+1, ErrBadRecord)
 	}
-	if end := decode.SkipValue(raw, 1); end != len(raw) {
+	if end := decode.ValueEnd(raw, 1); end != len(raw) {
 		if end < 0 {
 			return fmt.Errorf("encode: record %d: %w: malformed or truncated msgpack value", s.count+1, ErrBadRecord)
 		}

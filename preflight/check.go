@@ -196,8 +196,9 @@ func NewChecker(target Version, ed Edition, opts Options) (*Checker, error) {
 	return &Checker{line: l, target: v, edition: ed, opts: opts}, nil
 }
 
-// Observe counts one record.
-func (c *Checker) Observe(r *decode.Record) {
+// Add counts one record (a report.Accumulator, so a caller can feed it
+// from the same pass as verify).
+func (c *Checker) Add(r *decode.Record) {
 	st := &c.stats[r.Type]
 	if st.count == 0 {
 		st.firstN, st.firstOff = r.N, r.Offset
@@ -215,7 +216,7 @@ func Check(s *decode.Snapshot, target Version, ed Edition, opts Options) (*Resul
 		return nil, err
 	}
 	for s.Next() {
-		c.Observe(s.Record())
+		c.Add(s.Record())
 	}
 	return c.Finish(s.Name, s.Meta(), minimalIntegrity(s)), nil
 }

@@ -151,10 +151,11 @@ func (s *selector) decide(rec *decode.Record) (raw []byte, transformed bool, err
 		return nil, false, nil
 	}
 	if s.kvFilter && (rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone) {
-		key, ok := decode.KVKeyBytes(rec)
-		if !ok {
-			return nil, false, fmt.Errorf("state.bin record %d (%s) at offset %d: no Key to select on", rec.N, rec.Type, rec.Offset)
+		k, err := decode.Keys(rec) // a *decode.RecordError on failure
+		if err != nil {
+			return nil, false, fmt.Errorf("no Key to select on: %w", err)
 		}
+		key := []byte(k.KV)
 		if len(s.kvKeep) > 0 && !hasPrefix(key, s.kvKeep) || hasPrefix(key, s.kvDrop) {
 			return nil, false, nil
 		}
@@ -165,15 +166,20 @@ func (s *selector) decide(rec *decode.Record) (raw []byte, transformed bool, err
 	out, keep, err := s.transform(rec)
 	switch {
 	case err != nil:
-		return nil, false, fmt.Errorf("transform of state.bin record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err)
+		return nil, false, recordErr(rec, fmt.Errorf("transform: %w", err))
 	case !keep:
 		return nil, false, nil
 	case out == nil:
 		return rec.Raw, false, nil
-	case len(out) < 2 || out[0] != byte(rec.Type) || decode.SkipValue(out, 1) != len(out):
-		return nil, false, fmt.Errorf("transform of state.bin record %d (%s) at offset %d: %w (the type must stay %d)", rec.N, rec.Type, rec.Offset, encode.ErrBadRecord, int(rec.Type))
+	case len(out) < 2 || out[0] != byte(rec.Type) || decode.ValueEnd(out, 1) != len(out):
+		return nil, false, recordErr(rec, fmt.Errorf("transform: %w (the type must stay %d)", encode.ErrBadRecord, int(rec.Type)))
 	}
 	return out, true, nil
+}
+
+// recordErr places err at rec, as decode does.
+func recordErr(rec *decode.Record, err error) error {
+	return &decode.RecordError{Member: decode.MemberState, Offset: rec.Offset, N: rec.N, Type: rec.Type, TypeKnown: rec.Type.Known(), Err: err}
 }
 
 // tally is what one pass saw.

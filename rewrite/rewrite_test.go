@@ -73,7 +73,6 @@ func readSnap(t *testing.T, s *decode.Snapshot) snap {
 	}
 	copy(out.stateSum[:], hs.Sum(nil))
 	out.stateLen = s.StateSize()
-	out.metaRaw = bytes.Clone(s.MetaRaw())
 	out.meta = s.Meta().SnapshotMeta
 	out.integrity = s.Integrity()
 	return out
@@ -85,12 +84,64 @@ func openSnap(t *testing.T, path string) snap {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return readSnap(t, s)
+	out := readSnap(t, s)
+	out.metaRaw = metaJSON(t, path)
+	return out
+}
+
+// metaJSON returns the meta.json bytes of the snapshot at path as stored:
+// the archive's member, or the file beside a data-dir state.bin.
+func metaJSON(t *testing.T, path string) []byte {
+	t.Helper()
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		b, err := os.ReadFile(filepath.Join(path, decode.MemberMeta))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if filepath.Base(path) == decode.MemberState {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(path), decode.MemberMeta))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return archiveMeta(t, b)
+}
+
+// archiveMeta returns the meta.json member of an archive.
+func archiveMeta(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no meta.json member: %v", err)
+		}
+		if h.Name == decode.MemberMeta {
+			m, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+	}
 }
 
 func archiveSnap(t *testing.T, b []byte) snap {
 	t.Helper()
-	return readSnap(t, decode.NewArchive(bytes.NewReader(b), decode.Options{}))
+	out := readSnap(t, decode.NewArchive(bytes.NewReader(b), decode.Options{}))
+	out.metaRaw = archiveMeta(t, b)
+	return out
 }
 
 func run(t *testing.T, in string, opts Options) ([]byte, Stats) {
@@ -241,11 +292,11 @@ func countType(rs []rec, ty decode.MessageType) int {
 
 func kvKey(t *testing.T, r rec) string {
 	t.Helper()
-	k, ok := decode.KVKey(&decode.Record{Type: r.t, Raw: r.raw})
-	if !ok {
-		t.Fatalf("no key in a %s record", r.t)
+	k, err := decode.Keys(&decode.Record{Type: r.t, Raw: r.raw})
+	if err != nil {
+		t.Fatalf("no key in a %s record: %v", r.t, err)
 	}
-	return k
+	return k.KV
 }
 
 // TestSelection: every selection rule, checked record by record against

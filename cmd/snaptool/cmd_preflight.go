@@ -93,7 +93,7 @@ func runPreflight(ctx context.Context, args []string, e *env) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r, err := preflightFile(path, target, ed, o, e)
+		r, err := preflightFile(ctx, path, target, ed, o, e)
 		if err != nil {
 			unreadable++
 			printError(e.stderr, err)
@@ -125,9 +125,9 @@ func runPreflight(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// preflightFile checks one input in one pass: report.Verify gives the
-// integrity verdict while the preflight Checker observes the same records.
-func preflightFile(path string, target preflight.Version, ed preflight.Edition, o preflightOptions, e *env) (*preflight.Result, error) {
+// preflightFile checks one input in one pass: verify's accumulator gives
+// the integrity verdict while the preflight Checker sees the same records.
+func preflightFile(ctx context.Context, path string, target preflight.Version, ed preflight.Edition, o preflightOptions, e *env) (*preflight.Result, error) {
 	c, err := preflight.NewChecker(target, ed, preflight.Options{DowngradeEnv: o.downgradeEnv})
 	if err != nil {
 		return nil, err
@@ -142,7 +142,11 @@ func preflightFile(path string, target preflight.Version, ed preflight.Edition, 
 		return c.Finish(path, nil, preflight.IntegrityVerdict{Verdict: report.VerdictDamaged, Source: "verify", Errors: []string{err.Error()}}), nil
 	}
 	defer s.Close()
-	vr := report.Verify(s, report.VerifyOptions{Observe: c.Observe})
+	v := report.NewVerify(report.VerifyOptions{})
+	if err := report.Scan(ctx, s, v, c); err != nil {
+		return nil, err
+	}
+	vr := v.Finish(s)
 	done()
 	iv := preflight.IntegrityVerdict{Verdict: vr.Verdict, Source: "verify"}
 	for _, f := range vr.Findings {

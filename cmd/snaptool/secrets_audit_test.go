@@ -75,7 +75,7 @@ func (s secret) needles() []string {
 }
 
 // fixtureSecrets decodes every record of the fixtures and collects the
-// secrets by field, independently of decode.MaskSecrets.
+// secrets by field, independently of decode.Mask.
 func fixtureSecrets(t *testing.T, paths ...string) []secret {
 	t.Helper()
 	seen := map[string]bool{}
@@ -647,8 +647,10 @@ func TestSecretsAuditCrafted(t *testing.T) {
 		"top":     {{args: []string{"{A}"}}},
 		"diff": {{args: []string{"{A}", "{B}"}}, {args: []string{"{CA}", "{CB}"}, show: "all"},
 			{args: []string{"--values", "{CA}", "{CB}"}, show: "all"}, {args: []string{"--stat", "{A}", "{B}"}}},
-		"kv":     {{args: []string{"export", "{A}"}}, {args: []string{"export", "-o", "{OUT}", "{B}"}}, {args: []string{"get", "{B}", "app/config/db"}}},
-		"report": {{args: []string{"--html", "{OUT}", "{A}"}}, {args: []string{"--html", "{OUT}", "{CA}", "{CB}"}, show: "all"}},
+		"kv":        {{args: []string{"export", "{A}"}}, {args: []string{"export", "-o", "{OUT}", "{B}"}}, {args: []string{"get", "{B}", "app/config/db"}}},
+		"report":    {{args: []string{"--html", "{OUT}", "{A}"}}, {args: []string{"--html", "{OUT}", "{CA}", "{CB}"}, show: "all"}},
+		"preflight": {{args: []string{"--target", "1.13", "{A}", "{B}"}}, {args: []string{"--target", "1.12", "{CB}"}}},
+		"rewrite":   {{args: []string{"--drop-type", "KVS", "{CA}", "{OUT}"}}},
 	}
 	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b}
 	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB}
