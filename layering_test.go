@@ -26,6 +26,7 @@ func TestLayering(t *testing.T) {
 		"diff":              {"decode"},
 		"rewrite":           {"decode", "encode"},
 		"preflight":         {"decode"},
+		"raftlog":           {"decode"},
 		"report":            {"decode", "diff", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},

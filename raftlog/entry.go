@@ -94,78 +94,42 @@ type rawLog struct {
 }
 
 // parseLog decodes a stored raft.Log (go-msgpack MsgpackHandle: a map with
-// raft.Log's field names). Data and Extensions alias b. It walks the map
-// with decode's allocation-free readers; each field value is decoded alone.
+// raft.Log's field names) with decode's generic reader. Data and Extensions
+// alias b.
 func parseLog(b []byte) (rawLog, error) {
 	var l rawLog
-	n, p, ok := decode.MapHeader(b, 0)
-	if !ok {
-		return l, fmt.Errorf("raft.Log is not a msgpack map")
+	v, err := decode.DecodeAll(b)
+	if err != nil {
+		return l, fmt.Errorf("raft.Log: %w", err)
 	}
-	for i := uint64(0); i < n; i++ {
-		key, vp, isStr := decode.StrAt(b, p)
-		if vp < 0 {
-			return l, fmt.Errorf("raft.Log: truncated key %d", i)
+	if v.Kind != decode.Map {
+		return l, fmt.Errorf("raft.Log is a msgpack %s, not a map", v.Kind)
+	}
+	if x, ok := v.Get("Index"); ok {
+		l.Index, _ = x.AsUint()
+	}
+	if x, ok := v.Get("Term"); ok {
+		l.Term, _ = x.AsUint()
+	}
+	if x, ok := v.Get("Type"); ok {
+		t, ok := x.AsUint()
+		if !ok || t > 255 {
+			return l, fmt.Errorf("raft.Log Type is not a small integer")
 		}
-		end := decode.SkipValue(b, vp)
-		if end < 0 {
-			return l, fmt.Errorf("raft.Log: value of %q truncated or malformed", key)
-		}
-		p = end
-		if !isStr {
-			continue
-		}
-		val, err := decode.DecodeAll(b[vp:end])
+		l.Type = LogType(t)
+	}
+	if x, ok := v.Get("Data"); ok {
+		l.Data = x.Bytes
+	}
+	if x, ok := v.Get("Extensions"); ok {
+		l.Extensions = x.Bytes
+	}
+	if x, ok := v.Get("AppendedAt"); ok {
+		t, err := decode.TimeOf(x)
 		if err != nil {
-			return l, fmt.Errorf("raft.Log %s: %w", key, err)
+			return l, fmt.Errorf("raft.Log AppendedAt: %w", err)
 		}
-		switch string(key) {
-		case "Index":
-			l.Index, _ = val.AsUint()
-		case "Term":
-			l.Term, _ = val.AsUint()
-		case "Type":
-			t, ok := val.AsUint()
-			if !ok || t > 255 {
-				return l, fmt.Errorf("raft.Log Type is not a small integer")
-			}
-			l.Type = LogType(t)
-		case "Data":
-			l.Data = val.Bytes
-		case "Extensions":
-			l.Extensions = val.Bytes
-		case "AppendedAt":
-			t, err := timeOf(&val)
-			if err != nil {
-				return l, fmt.Errorf("raft.Log AppendedAt: %w", err)
-			}
-			l.AppendedAt = t
-		}
-	}
-	if p != len(b) {
-		return l, fmt.Errorf("raft.Log: %d trailing bytes", len(b)-p)
+		l.AppendedAt = t
 	}
 	return l, nil
-}
-
-// timeOf reads a time.Time as go-msgpack writes it: the str-wrapped
-// MarshalBinary bytes (v0.5.5 handle) or the timestamp extension (v2).
-// TODO(decode): use an exported decode time reader when there is one
-// (decode.decodeTimeValue does exactly this).
-func timeOf(v *decode.Value) (time.Time, error) {
-	switch v.Kind {
-	case decode.Nil:
-		return time.Time{}, nil
-	case decode.Str, decode.Bin:
-		var t time.Time
-		if err := t.UnmarshalBinary(v.Bytes); err != nil {
-			return time.Time{}, err
-		}
-		return t, nil
-	case decode.Ext:
-		if t, ok := v.Interface().(time.Time); ok {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("msgpack %s is not a time", v.Kind)
 }

@@ -1,7 +1,6 @@
 package raftlog
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/snaptool/snaptool/decode"
@@ -20,22 +19,18 @@ import (
 //	40 SecretsWriteRequest          {1: PeerID, 2|3|4|5: one of generate-token,
 //	                                 exchange-secret, promote-pending, establish}
 //
-// Decoding a request as decode.Peering puts its field 1 in ID, field 2 in
-// Name and field 3 in Partition (all length-delimited), which is how the
-// outer messages are split here.
-// TODO(decode): a decode entry point for protobuf requests (and exported
-// field splitting) would replace this wrapping.
-
-// msgpackStr wraps b as a msgpack str32.
-func msgpackStr(b []byte) []byte {
-	out := make([]byte, 5, 5+len(b))
-	out[0] = 0xdb
-	binary.BigEndian.PutUint32(out[1:], uint32(len(b)))
-	return append(out, b...)
-}
+// Decoding a request as decode.Peering (decode.DecodeProtoOf) puts its
+// field 1 in ID, field 2 in Name and field 3 in Partition (all
+// length-delimited), which is how the outer messages are split here.
 
 func protoAs(t decode.MessageType, b []byte) (*decode.Decoded, error) {
-	return decode.DecodeValueOf(t, msgpackStr(b))
+	return decode.DecodeProtoOf(t, b)
+}
+
+// protoID is the identity of a decoded protobuf record (decode.DecodedKeys).
+func protoID(d *decode.Decoded) string {
+	k, _ := decode.DecodedKeys(d)
+	return k.Identity
 }
 
 var secretsOps = map[string]string{"proto.2": "generate-token", "proto.3": "exchange-secret", "proto.4": "promote-pending", "proto.5": "establish"}
@@ -63,7 +58,7 @@ func mapPeering(c *reqCtx) {
 		if p.DeletedAt != nil {
 			c.op = "mark-deleted"
 		}
-		c.add(Target{Type: "Peering", ID: decode.IdentityOf(inner), Name: p.Name})
+		c.add(Target{Type: "Peering", ID: protoID(inner), Name: p.Name})
 		tree.Set("Peering", c.typedTreeOf(inner))
 		if o.Name != "" {
 			sec := secretsTree(c, []byte(o.Name))
@@ -85,7 +80,7 @@ func mapPeering(c *reqCtx) {
 			c.err = fmt.Errorf("PeeringTrustBundle: %w", err)
 			return
 		}
-		c.add(Target{Type: "PeeringTrustBundle", ID: decode.IdentityOf(inner)})
+		c.add(Target{Type: "PeeringTrustBundle", ID: protoID(inner)})
 		tree.Set("PeeringTrustBundle", c.typedTreeOf(inner))
 	case decode.TypePeeringTrustBundleDel:
 		c.op = "delete"

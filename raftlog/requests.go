@@ -1,7 +1,6 @@
 package raftlog
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -82,9 +81,14 @@ var requestTable = map[decode.MessageType]func(c *reqCtx){
 	},
 	decode.TypeCoordinateBatchUpdate: func(c *reqCtx) {
 		c.op = "update"
-		if c.v.Kind == decode.Array {
-			for _, raw := range arrayElems(c.body) {
-				c.add(Target{Type: "CoordinateBatchUpdate", ID: identity(decode.TypeCoordinateBatchUpdate, append([]byte{0x91}, raw...))})
+		// The request is structs.Coordinates, the shape of a snapshot's
+		// CoordinateBatchUpdate record: its identity lists each node's,
+		// joined with "," (decode.Keys).
+		if c.v.Kind == decode.Array && len(c.v.Elems) > 0 {
+			if ids := identity(decode.TypeCoordinateBatchUpdate, c.body); ids != "" {
+				for _, id := range strings.Split(ids, ",") {
+					c.add(Target{Type: "CoordinateBatchUpdate", ID: id})
+				}
 			}
 		}
 	},
@@ -186,7 +190,8 @@ var requestTable = map[decode.MessageType]func(c *reqCtx){
 		ce := d.Data.(*decode.ConfigEntry)
 		c.op = ce.Op
 		c.caller, c.hasCaller = ce.Token, true
-		c.add(Target{Type: "ConfigEntry", ID: decode.IdentityOf(d)})
+		k, _ := decode.DecodedKeys(d)
+		c.add(Target{Type: "ConfigEntry", ID: k.Identity})
 		c.tree = c.typedTreeOf(d)
 		c.treeDone = true
 	},
@@ -361,76 +366,31 @@ func nonNil(v *decode.Value, key string) bool {
 }
 
 // subValue returns the bytes of the value under the key path of the
-// msgpack map b (nil if absent).
+// msgpack map b (nil if absent): decode.ValueAt.
 func subValue(b []byte, keys ...string) []byte {
-	p := 0
-	for _, k := range keys {
-		q, ok := decode.MapField(b, p, k)
-		if !ok {
-			return nil
-		}
-		p = q
+	path := make([]any, len(keys))
+	for i, k := range keys {
+		path[i] = k
 	}
-	end := decode.SkipValue(b, p)
-	if end < 0 || end > len(b) {
+	v, ok := decode.ValueAt(b, path...)
+	if !ok {
 		return nil
 	}
-	return b[p:end:end]
+	return v
 }
 
 // arrayElems splits the msgpack array b into its elements' bytes.
-// TODO(decode): an exported decode.ArrayHeader beside MapHeader would
-// replace the header parse here.
 func arrayElems(b []byte) [][]byte {
-	if len(b) == 0 {
-		return nil
-	}
-	var n uint64
-	p := 0
-	switch c := b[0]; {
-	case c >= 0x90 && c <= 0x9f:
-		n, p = uint64(c&0x0f), 1
-	case c == 0xdc && len(b) >= 3:
-		n, p = uint64(binary.BigEndian.Uint16(b[1:])), 3
-	case c == 0xdd && len(b) >= 5:
-		n, p = uint64(binary.BigEndian.Uint32(b[1:])), 5
-	default:
-		return nil
-	}
-	var out [][]byte
-	for i := uint64(0); i < n; i++ {
-		end := decode.SkipValue(b, p)
-		if end < 0 || end > len(b) {
-			return out
-		}
-		out = append(out, b[p:end:end])
-		p = end
-	}
-	return out
+	els, _ := decode.ArrayValues(b)
+	return els
 }
 
-// qual is decode/identity.go's qualifier suffix (?peer=&partition=&namespace=),
-// for identities built from request fields (register, deregister and
-// transaction catalog operations name several records at once).
-// TODO(decode): export decode's qual so that this copy goes.
+// qual is an identity's qualifier (decode.Qualifier), for identities built
+// from request fields (register, deregister and transaction catalog
+// operations name several records at once).
 type qual struct{ peer, partition, namespace string }
 
-func (q qual) suffix() string {
-	var parts []string
-	if q.peer != "" {
-		parts = append(parts, "peer="+q.peer)
-	}
-	if q.partition != "" {
-		parts = append(parts, "partition="+q.partition)
-	}
-	if q.namespace != "" {
-		parts = append(parts, "namespace="+q.namespace)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "?" + strings.Join(parts, "&")
-}
+func (q qual) suffix() string { return decode.Qualifier(q.peer, q.partition, q.namespace) }
 
 // setPath replaces the node at path (map keys and array indexes) in a
 // generic tree.
