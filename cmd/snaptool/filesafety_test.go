@@ -164,6 +164,7 @@ func safetyInputs(t *testing.T, dir string) (in string, ph map[string]string) {
 		copyFile(t, repoPath("fixtures", "consul-testdata", "raw", f), filepath.Join(in, "raw", f))
 	}
 	patchedSnapshot(t, filepath.Join(in, "after.snap"), in, "b0000000-0000-4000-8000-000000000001", "c0ffee00-0000-4000-8000-000000000001")
+	unpackRaftlog(t, raftlogFixture(fixDir), filepath.Join(in, "raftdata"))
 	full, _ := os.ReadFile(filepath.Join(in, "after.snap"))
 	if err := os.WriteFile(filepath.Join(in, "damaged.snap"), full[:len(full)/2], 0o644); err != nil {
 		t.Fatal(err)
@@ -197,6 +198,7 @@ func safetyInputs(t *testing.T, dir string) (in string, ph map[string]string) {
 		"{P}": filepath.Join(in, "patched.snap"),
 		"{R}": filepath.Join(in, "raw", "state.bin"),
 		"{X}": filepath.Join(in, "damaged.snap"),
+		"{L}": filepath.Join(in, "raftdata"),
 	}
 }
 

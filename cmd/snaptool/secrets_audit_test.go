@@ -198,6 +198,9 @@ func commandFlags(t *testing.T, name string) (formats []string, showSecrets bool
 type auditPlan struct {
 	args []string
 	show string
+	// showFormat, when set, is the one format in which show applies (the
+	// others print no record content: log's text timeline).
+	showFormat string
 }
 
 // {P} is after.snap with one ACL token's SecretID replaced (same length,
@@ -219,6 +222,11 @@ func init() {
 	// snapshot and holds the input's secrets by design (until --redact); the
 	// audit reads it as compressed bytes, so it audits stdout and stderr.
 	auditPlans["rewrite"] = []auditPlan{{args: []string{"--drop-type", "Peering", "{B}", "{OUT}"}}}
+	// {L} is a real raft log fixture unpacked to a data dir (raft/raft.db,
+	// raft/snapshots/). With --show-secrets the jsonl lines show the
+	// callers' tokens and the written tokens' SecretIDs.
+	auditPlans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}, {args: []string{"--summary", "{L}"}},
+		{args: []string{"--type", "ACLToken,ACLBootstrap", "{L}"}, show: "some", showFormat: "jsonl"}}
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
@@ -339,7 +347,12 @@ func auditSet(t *testing.T, set string) {
 	}
 	t.Logf("%d secrets in the fixtures: %v", len(secrets), kinds)
 
-	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched}
+	fixture := raftlogFixture(set)
+	logDir := unpackRaftlog(t, fixture, t.TempDir())
+	secretsOf[logDir] = raftlogSecrets(t, fixture, logDir)
+	secrets = append(secrets, secretsOf[logDir]...)
+
+	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched, "{L}": logDir}
 	auditCommands(t, auditPlans, subst, secrets, secretsOf, false)
 }
 
@@ -427,6 +440,9 @@ func auditCommands(t *testing.T, plans map[string][]auditPlan, subst map[string]
 							return
 						}
 						shown := found(secrets)
+						if plan.showFormat != "" && format != plan.showFormat {
+							return
+						}
 						switch plan.show {
 						case "all":
 							var missing []string
@@ -652,7 +668,11 @@ func TestSecretsAuditCrafted(t *testing.T) {
 		"preflight": {{args: []string{"--target", "1.13", "{A}", "{B}"}}, {args: []string{"--target", "1.12", "{CB}"}}},
 		"rewrite":   {{args: []string{"--drop-type", "KVS", "{CA}", "{OUT}"}}},
 	}
-	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b}
-	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB}
-	auditCommands(t, plans, subst, append(secA, secB...), secretsOf, true)
+	plans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}}
+	fixture := raftlogFixture(fixDir)
+	logDir := unpackRaftlog(t, fixture, t.TempDir())
+	secL := raftlogSecrets(t, fixture, logDir)
+	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b, "{L}": logDir}
+	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB, logDir: secL}
+	auditCommands(t, plans, subst, append(append(secA, secB...), secL...), secretsOf, true)
 }
