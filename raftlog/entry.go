@@ -65,6 +65,7 @@ type Entry struct {
 
 	msgType decode.MessageType
 	isCmd   bool
+	body    []byte
 }
 
 // Target is one identity an entry touches, with the identity strings of
@@ -80,6 +81,12 @@ type Target struct {
 	// when the request has no ID (peering delete by name).
 	Name string `json:"name,omitempty"`
 }
+
+// Body is the request of a command entry as stored after its message type
+// byte (msgpack, or protobuf for the peering types), a chunked request
+// reassembled; nil for other entries. It aliases the log's memory and is
+// valid until the scan moves on (replay reads it to apply the request).
+func (e *Entry) Body() []byte { return e.body }
 
 // MessageType returns the message type and true for command entries.
 func (e *Entry) MessageType() (decode.MessageType, bool) { return e.msgType, e.isCmd }

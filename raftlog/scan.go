@@ -415,6 +415,7 @@ func (l *Log) decodeEntry(e *Entry, idx uint64, raw []byte, tree bool) {
 	e.msgType, e.isCmd = mt, true
 	e.MsgType, e.MsgTypeNum, e.IgnoreUnknown = mt.String(), &num, tb&IgnoreUnknownFlag != 0
 
+	e.body = rl.Data[1:]
 	c := &reqCtx{t: mt, body: rl.Data[1:], show: l.opts.ShowSecrets, want: tree}
 	switch mt {
 	case decode.TypePeering, decode.TypePeeringDelete, decode.TypePeeringTerminateByID,

@@ -50,6 +50,7 @@ Exit status follows diff(1): 0 identical, 1 different.`
 
 // diffOptions are diff's flags.
 type diffOptions struct {
+	input       inputOptions
 	format      string
 	stat        bool
 	values      bool
@@ -65,6 +66,8 @@ type diffOptions struct {
 
 // AddFlags registers diff's flags on fs.
 func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
+	o.input.AddFlags(fs)
+
 	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
 	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
 	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff, and the content of added and removed records")
@@ -112,12 +115,12 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		aOpts, done = withProgress(e, fs.Arg(0), o.format, aOpts)
 	}
 	defer done()
-	a, err := openInput(fs.Arg(0), aOpts)
+	a, err := openInput(e, fs.Arg(0), aOpts, o.input)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	b, err := openInput(fs.Arg(1), decode.Options{})
+	b, err := openInput(e, fs.Arg(1), decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}

@@ -40,12 +40,15 @@ including /, ? one character).`
 
 // dumpOptions are dump's flags.
 type dumpOptions struct {
+	input inputOptions
 	types typeList
 	report.DumpOptions
 }
 
 // AddFlags registers dump's flags on fs.
 func (o *dumpOptions) AddFlags(fs *pflag.FlagSet) {
+	o.input.AddFlags(fs)
+
 	fs.Var(&o.types, "type", "only records of this type (repeatable or comma-separated; name or number)")
 	fs.StringVar(&o.KVPrefix, "kv-prefix", "", "only KVS and Tombstone records whose key starts with this prefix")
 	fs.StringVar(&o.IDGlob, "id", "", "only records whose identity matches this glob")
@@ -69,7 +72,7 @@ func runDump(ctx context.Context, args []string, e *env) error {
 		dopts, done = withProgress(e, fs.Arg(0), "", dopts)
 	}
 	defer done()
-	s, err := openInput(fs.Arg(0), dopts)
+	s, err := openInput(e, fs.Arg(0), dopts, o.input)
 	if err != nil {
 		return err
 	}

@@ -33,12 +33,15 @@ errors on stderr, and exits 3.`
 
 // inspectOptions are inspect's flags.
 type inspectOptions struct {
+	input  inputOptions
 	format string
 	report.InspectOptions
 }
 
 // AddFlags registers inspect's flags on fs.
 func (o *inspectOptions) AddFlags(fs *pflag.FlagSet) {
+	o.input.AddFlags(fs)
+
 	fs.StringVar(&o.format, "format", "table", "output format: table, pretty or json")
 	fs.BoolVar(&o.KVDetails, "kv-details", false, "break KV records down by key prefix")
 	fs.IntVar(&o.KVDepth, "kv-depth", 2, "number of key parts (split on /) that name a prefix group")
@@ -67,7 +70,7 @@ func runInspect(ctx context.Context, args []string, e *env) error {
 	}
 	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
 	defer done()
-	s, err := openInput(fs.Arg(0), opts)
+	s, err := openInput(e, fs.Arg(0), opts, o.input)
 	if err != nil {
 		return err
 	}

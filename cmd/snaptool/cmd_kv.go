@@ -50,11 +50,13 @@ func runKV(ctx context.Context, args []string, e *env) error {
 
 // kvExportOptions are kv export's flags.
 type kvExportOptions struct {
+	input  inputOptions
 	output string
 }
 
 // AddFlags registers kv export's flags on fs.
 func (o *kvExportOptions) AddFlags(fs *pflag.FlagSet) {
+	o.input.AddFlags(fs)
 	fs.StringVarP(&o.output, "output", "o", "", "write to FILE (atomically) instead of stdout")
 }
 
@@ -69,7 +71,7 @@ func runKVExport(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	path, prefix := fs.Arg(0), fs.Arg(1)
-	s, err := openInput(path, decode.Options{})
+	s, err := openInput(e, path, decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}
@@ -96,11 +98,13 @@ func runKVExport(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// kvGetOptions are kv get's flags (none beyond --help).
-type kvGetOptions struct{}
+// kvGetOptions are kv get's flags.
+type kvGetOptions struct {
+	input inputOptions
+}
 
 // AddFlags registers kv get's flags on fs.
-func (o *kvGetOptions) AddFlags(fs *pflag.FlagSet) {}
+func (o *kvGetOptions) AddFlags(fs *pflag.FlagSet) { o.input.AddFlags(fs) }
 
 func runKVGet(ctx context.Context, args []string, e *env) error {
 	var o kvGetOptions
@@ -113,7 +117,7 @@ func runKVGet(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	path, key := fs.Arg(0), fs.Arg(1)
-	s, err := openInput(path, decode.Options{})
+	s, err := openInput(e, path, decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,7 @@ file cannot be read, 3 one is damaged (3 wins over 2, 2 over 1).`
 
 // preflightOptions are preflight's flags.
 type preflightOptions struct {
+	input        inputOptions
 	target       string
 	edition      string
 	format       string
@@ -50,6 +51,8 @@ type preflightOptions struct {
 
 // AddFlags declares the flags on fs.
 func (o *preflightOptions) AddFlags(fs *pflag.FlagSet) {
+	o.input.AddFlags(fs)
+
 	fs.StringVar(&o.target, "target", "", "the Consul version to restore into, e.g. 1.12.9 or 1.12 (required)")
 	fs.StringVar(&o.edition, "edition", "ce", "the target's edition: ce or enterprise")
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
@@ -134,10 +137,10 @@ func preflightFile(ctx context.Context, path string, target preflight.Version, e
 	}
 	dopts, done := withProgress(e, path, o.format, decode.Options{})
 	defer done()
-	s, err := decode.Open(path, dopts)
+	s, err := openInput(e, path, dopts, o.input)
 	if err != nil {
 		if !decode.IsDamage(err) {
-			return nil, fmt.Errorf("opening %s: %w", path, err)
+			return nil, err // openInput names the path
 		}
 		return c.Finish(path, nil, preflight.IntegrityVerdict{Verdict: report.VerdictDamaged, Source: "verify", Errors: []string{err.Error()}}), nil
 	}

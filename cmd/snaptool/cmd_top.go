@@ -25,6 +25,7 @@ names as inspect prints them, e.g. KVS, Register, or a type number).`
 
 // topOptions are top's flags.
 type topOptions struct {
+	input   inputOptions
 	n       int
 	types   typeList
 	kvDepth int
@@ -33,6 +34,8 @@ type topOptions struct {
 
 // AddFlags registers top's flags on fs.
 func (o *topOptions) AddFlags(fs *pflag.FlagSet) {
+	o.input.AddFlags(fs)
+
 	fs.IntVarP(&o.n, "n", "n", report.DefaultTopN, "length of each list")
 	fs.Var(&o.types, "type", "only records of these types in the largest-records list (repeatable or comma-separated; name or number)")
 	fs.IntVar(&o.kvDepth, "kv-depth", report.DefaultKVDepth, "KV prefix depth (key parts split on /)")
@@ -64,7 +67,7 @@ func runTop(ctx context.Context, args []string, e *env) error {
 	}
 	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
 	defer done()
-	s, err := openInput(fs.Arg(0), opts)
+	s, err := openInput(e, fs.Arg(0), opts, o.input)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/replay"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -105,9 +107,35 @@ func (l *typeList) Set(v string) error {
 // Type is the placeholder shown in help.
 func (l *typeList) Type() string { return "TYPE" }
 
+// inputOptions are the flags of every command that reads snapshots
+// through openInput.
+type inputOptions struct {
+	bestEffort bool
+}
+
+// AddFlags registers the input flags on fs.
+func (o *inputOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.bestEffort, "best-effort", false, "DATA_DIR@INDEX: apply the log entries that replay exactly, list the others on stderr, instead of stopping")
+}
+
 // openInput opens a snapshot in any input form (archive, raw state.bin,
-// data-dir snapshot directory, "-" for an archive on stdin).
-func openInput(path string, opts decode.Options) (*decode.Snapshot, error) {
+// data-dir snapshot directory, "-" for an archive on stdin), or
+// DATA_DIR@INDEX: the state of a server's data dir at a raft index,
+// replayed from its snapshots and raft log (package replay). A path that
+// exists is always opened as it is.
+func openInput(e *env, path string, opts decode.Options, in inputOptions) (*decode.Snapshot, error) {
+	if _, statErr := os.Stat(path); statErr != nil {
+		if dir, index, ok := replay.Split(path); ok {
+			s, res, err := replay.Open(dir, index, replay.Options{BestEffort: in.bestEffort, Decode: opts})
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range res.Skipped {
+				fmt.Fprintf(e.stderr, "%s: warning: %s: not replayed: %s\n", programName, decode.SafeText(path), decode.SafeText(u.String()))
+			}
+			return s, nil
+		}
+	}
 	s, err := decode.Open(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
