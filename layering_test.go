@@ -27,7 +27,7 @@ func TestLayering(t *testing.T) {
 		"rewrite":           {"decode", "encode"},
 		"preflight":         {"decode"},
 		"raftlog":           {"decode"},
-	"replay":            {"decode", "encode", "raftlog"},
+		"replay":            {"decode", "encode", "raftlog"},
 		"report":            {"decode", "diff", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},

@@ -44,8 +44,8 @@ package replay
 import (
 	"encoding/json"
 	"errors"
-	"hash/crc64"
 	"fmt"
+	"hash/crc64"
 	"io"
 	"os"
 	"path/filepath"
