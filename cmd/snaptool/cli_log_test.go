@@ -67,6 +67,21 @@ func unpackRaftlog(t *testing.T, fixture, dst string) string {
 	}
 }
 
+// raftlogSnapIndex is the index of the (one) raft snapshot of an unpacked
+// log fixture, from its directory name (term-index-time).
+func raftlogSnapIndex(t *testing.T, dataDir string) uint64 {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(dataDir, "raft", "snapshots", "*-*-*"))
+	if len(dirs) == 0 {
+		t.Fatalf("%s has no raft snapshot", dataDir)
+	}
+	n, err := strconv.ParseUint(strings.Split(filepath.Base(dirs[0]), "-")[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 var readmeSecretID = regexp.MustCompile("(?m)^\\| [^|]+ \\| [^|]+ \\| `([0-9a-f-]{36})` \\|")
 
 // raftlogSecrets are the secrets of a raft log fixture: every token

@@ -10,6 +10,7 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/internal/safefile"
+	"github.com/snaptool/snaptool/replay"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -152,6 +153,9 @@ func inputFiles(path string) []string {
 	}
 	st, err := os.Stat(path)
 	if err != nil {
+		if dir, _, ok := replay.Split(path); ok { // DATA_DIR@INDEX: the data dir's files
+			return append(append(files, inputFiles(dir)...), filepath.Join(dir, "raft", "raft.db"))
+		}
 		return files
 	}
 	if !st.IsDir() {

@@ -41,6 +41,7 @@ warning with --strict), 2 when a file cannot be read and none failed.`
 
 // verifyOptions are verify's flags.
 type verifyOptions struct {
+	input  inputOptions
 	format string
 	strict bool
 }
@@ -49,6 +50,7 @@ type verifyOptions struct {
 func (o *verifyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.strict, "strict", false, "warnings fail the verdict too")
+	o.input.AddFlags(fs)
 }
 
 func runVerify(ctx context.Context, args []string, e *env) error {
@@ -70,7 +72,7 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	}
 	var results []*report.VerifyResult
 	for _, path := range fs.Args() {
-		vo := report.VerifyOptions{Strict: o.strict}
+		vo := report.VerifyOptions{Strict: o.strict, Open: o.input.opener(e)}
 		var done func()
 		vo.Decode, done = withProgress(e, path, o.format, vo.Decode)
 		r, _ := report.VerifyFile(ctx, path, vo) // an unreadable file is a verdict ("unreadable"), not a stop

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -192,13 +193,15 @@ func safetyInputs(t *testing.T, dir string) (in string, ph map[string]string) {
 		}
 	})
 	return in, map[string]string{
-		"{A}": filepath.Join(in, "before.snap"),
-		"{B}": filepath.Join(in, "after.snap"),
-		"{D}": filepath.Join(in, "datadir", id),
-		"{P}": filepath.Join(in, "patched.snap"),
-		"{R}": filepath.Join(in, "raw", "state.bin"),
-		"{X}": filepath.Join(in, "damaged.snap"),
-		"{L}": filepath.Join(in, "raftdata"),
+		"{A}":  filepath.Join(in, "before.snap"),
+		"{B}":  filepath.Join(in, "after.snap"),
+		"{D}":  filepath.Join(in, "datadir", id),
+		"{P}":  filepath.Join(in, "patched.snap"),
+		"{R}":  filepath.Join(in, "raw", "state.bin"),
+		"{X}":  filepath.Join(in, "damaged.snap"),
+		"{L}":  filepath.Join(in, "raftdata"),
+		"{LA}": strconv.FormatUint(raftlogSnapIndex(t, filepath.Join(in, "raftdata"))+1, 10),
+		"{LB}": strconv.FormatUint(raftlogSnapIndex(t, filepath.Join(in, "raftdata"))+5, 10),
 	}
 }
 

@@ -124,23 +124,37 @@ func (o *inputOptions) AddFlags(fs *pflag.FlagSet) {
 // replayed from its snapshots and raft log (package replay). A path that
 // exists is always opened as it is.
 func openInput(e *env, path string, opts decode.Options, in inputOptions) (*decode.Snapshot, error) {
-	if _, statErr := os.Stat(path); statErr != nil {
-		if dir, index, ok := replay.Split(path); ok {
-			s, res, err := replay.Open(dir, index, replay.Options{BestEffort: in.bestEffort, Decode: opts})
-			if err != nil {
-				return nil, err
-			}
-			for _, u := range res.Skipped {
-				fmt.Fprintf(e.stderr, "%s: warning: %s: not replayed: %s\n", programName, decode.SafeText(path), decode.SafeText(u.String()))
-			}
-			return s, nil
-		}
-	}
-	s, err := decode.Open(path, opts)
+	s, err := in.opener(e)(path, opts)
 	if err != nil {
+		var ue *replay.UnreproducibleError
+		if errors.As(err, &ue) || errors.Is(err, replay.ErrNoBase) {
+			return nil, err // names DATA_DIR@INDEX already
+		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// opener is openInput's way to open, for the library functions that open
+// their paths themselves (report.VerifyOptions.Open, HTMLOptions.Open):
+// decode.Open, or replay.Open for DATA_DIR@INDEX (the entries it skips with
+// --best-effort are listed on stderr).
+func (in inputOptions) opener(e *env) func(string, decode.Options) (*decode.Snapshot, error) {
+	return func(path string, opts decode.Options) (*decode.Snapshot, error) {
+		if _, statErr := os.Stat(path); statErr != nil {
+			if dir, index, ok := replay.Split(path); ok {
+				s, res, err := replay.Open(dir, index, replay.Options{BestEffort: in.bestEffort, Decode: opts})
+				if err != nil {
+					return nil, err
+				}
+				for _, u := range res.Skipped {
+					fmt.Fprintf(e.stderr, "%s: warning: %s: not replayed: %s\n", programName, decode.SafeText(path), decode.SafeText(u.String()))
+				}
+				return s, nil
+			}
+		}
+		return decode.Open(path, opts)
+	}
 }
 
 // printWarnings prints the warnings of each snapshot to stderr, one line

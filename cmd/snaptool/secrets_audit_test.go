@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,10 @@ func init() {
 	// callers' tokens and the written tokens' SecretIDs.
 	auditPlans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}, {args: []string{"--summary", "{L}"}},
 		{args: []string{"--type", "ACLToken,ACLBootstrap", "{L}"}, show: "some", showFormat: "jsonl"}}
+	// DATA_DIR@INDEX: a replayed state goes through the same masking.
+	// {LA} and {LB} are the log fixture's snapshot index + 1 and + 5.
+	auditPlans["dump"] = append(auditPlans["dump"], auditPlan{args: []string{"{L}@{LA}"}, show: "all"})
+	auditPlans["diff"] = append(auditPlans["diff"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}"}})
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
@@ -350,9 +355,12 @@ func auditSet(t *testing.T, set string) {
 	fixture := raftlogFixture(set)
 	logDir := unpackRaftlog(t, fixture, t.TempDir())
 	secretsOf[logDir] = raftlogSecrets(t, fixture, logDir)
+	snapIndex := raftlogSnapIndex(t, logDir)
+	la, lb := strconv.FormatUint(snapIndex+1, 10), strconv.FormatUint(snapIndex+5, 10)
+	secretsOf[logDir+"@"+la] = fixtureSecrets(t, filepath.Join(logDir, "raft")) // no token write right after the snapshot
 	secrets = append(secrets, secretsOf[logDir]...)
 
-	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched, "{L}": logDir}
+	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched, "{L}": logDir, "{LA}": la, "{LB}": lb}
 	auditCommands(t, auditPlans, subst, secrets, secretsOf, false)
 }
 
