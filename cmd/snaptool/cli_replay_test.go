@@ -130,3 +130,66 @@ func TestReplayAtSnapshotEqualsSavedFile(t *testing.T) {
 		t.Errorf("replay changed the catalog:\n%s", out)
 	}
 }
+
+// TestDiffBlame: diff --log attributes each change between two states of
+// the real data dir to the scripted write that made it, with the writer's
+// token description.
+func TestDiffBlame(t *testing.T) {
+	fixture := raftlogFixture(fixDir)
+	dir := unpackRaftlog(t, fixture, t.TempDir())
+	snap := raftlogSnapIndex(t, dir)
+	byIndex := map[uint64]logWrite{}
+	for _, w := range readWrites(t, fixture) {
+		if w.MsgType != nil {
+			byIndex[w.Index] = w
+		}
+	}
+	a, b := snap, snap+6
+	out, stderr, code := runCLI(t, "diff", "--log", dir, "--format", "json", fmt.Sprintf("%s@%d", dir, a), fmt.Sprintf("%s@%d", dir, b))
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	blamed := 0
+	sessionDestroy := false
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c struct {
+			Op, Type, ID string
+			Blame        *struct {
+				Index     uint64
+				Entry, By string
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Op == "summary" {
+			continue
+		}
+		if c.Blame == nil || c.Blame.Index <= a || c.Blame.Index > b {
+			t.Errorf("%s %s %s: blame %+v, want an entry in (%d, %d]", c.Op, c.Type, c.ID, c.Blame, a, b)
+			continue
+		}
+		w, ok := byIndex[c.Blame.Index]
+		if !ok {
+			t.Errorf("%s %s: blamed on index %d, which is no scripted write", c.Type, c.ID, c.Blame.Index)
+			continue
+		}
+		if carriesToken[*w.MsgType] && c.Blame.By != w.TokenDescription {
+			t.Errorf("%s %s: by %q, want %q", c.Type, c.ID, c.Blame.By, w.TokenDescription)
+		}
+		sessionDestroy = sessionDestroy || strings.HasPrefix(c.Blame.Entry, "Session destroy") && c.Type == "Tombstone"
+		blamed++
+	}
+	if blamed < 5 || !sessionDestroy {
+		t.Errorf("%d changes blamed; a key deleted by its session's destroy blamed on it: %v\n%s", blamed, sessionDestroy, out)
+	}
+	// Text: a line under each change.
+	txt, _, _ := runCLI(t, "diff", "--log", dir, fmt.Sprintf("%s@%d", dir, a), fmt.Sprintf("%s@%d", dir, b))
+	if !strings.Contains(txt, "    last touched: index ") {
+		t.Errorf("text output without blame lines:\n%s", txt)
+	}
+	// A newer than B: usage.
+	if _, _, code := runCLI(t, "diff", "--log", dir, fmt.Sprintf("%s@%d", dir, b), fmt.Sprintf("%s@%d", dir, a)); code != 2 {
+		t.Errorf("A newer than B: exit %d", code)
+	}
+}
