@@ -146,3 +146,31 @@ func TestQualifier(t *testing.T) {
 		t.Errorf("Identity = %q, %v", id, err)
 	}
 }
+
+// FuzzValueAt: hostile bytes never make ValueAt or ArrayValues panic or
+// return bytes outside their input, and what they return is one value.
+func FuzzValueAt(f *testing.F) {
+	f.Add([]byte{0x81, 0xa1, 'A', 0x92, 0x01, 0xa1, 'x'}, "A", 1)
+	f.Add([]byte{0xdd, 0xff, 0xff, 0xff, 0xff}, "", 0)
+	f.Add([]byte{0x91, 0x91, 0x91, 0x91, 0xc0}, "K", 3)
+	f.Fuzz(func(t *testing.T, b []byte, key string, i int) {
+		for _, path := range [][]any{{key}, {i}, {key, i}, {i, key}, nil} {
+			v, ok := ValueAt(b, path...)
+			if ok && (len(v) == 0 || ValueEnd(v, 0) != len(v)) {
+				t.Fatalf("ValueAt(%x, %v) = %x: not one value", b, path, v)
+			}
+		}
+		if els, ok := ArrayValues(b); ok {
+			n := 0
+			for _, e := range els {
+				if ValueEnd(e, 0) != len(e) {
+					t.Fatalf("element %x is not one value", e)
+				}
+				n += len(e)
+			}
+			if n > len(b) {
+				t.Fatalf("elements longer than the input")
+			}
+		}
+	})
+}

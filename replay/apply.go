@@ -22,7 +22,12 @@ func (s *state) apply(e *raftlog.Entry) string {
 	if e.Chunk != "" && e.Body() == nil {
 		return "" // a part of a chunked request: the last part applies it
 	}
-	body := e.Body()
+	return s.applyRequest(e.Index, mt, e.Body())
+}
+
+// applyRequest applies the request body (after the type byte) of message
+// type mt at index idx.
+func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) string {
 	switch mt {
 	case decode.TypeKVS:
 		v, err := decode.DecodeAll(body)
@@ -33,7 +38,7 @@ func (s *state) apply(e *raftlog.Entry) string {
 		if why != "" {
 			return why
 		}
-		return s.kvOp(e.Index, str(&v, "Op"), ent, false)
+		return s.kvOp(idx, str(&v, "Op"), ent, false)
 	case decode.TypeTombstone:
 		v, err := decode.DecodeAll(body)
 		if err != nil {
@@ -42,8 +47,11 @@ func (s *state) apply(e *raftlog.Entry) string {
 		if str(&v, "Op") != "reap" {
 			return fmt.Sprintf("tombstone operation %q", str(&v, "Op"))
 		}
-		ri, _ := v.Get("ReapIndex")
-		n, ok := ri.AsUint()
+		ri, ok := v.Get("ReapIndex")
+		var n uint64
+		if ok {
+			n, ok = ri.AsUint()
+		}
 		if !ok {
 			return "tombstone reap without ReapIndex"
 		}
@@ -68,9 +76,9 @@ func (s *state) apply(e *raftlog.Entry) string {
 		}
 		switch str(&v, "Op") {
 		case "create":
-			_ = s.sessionCreate(e.Index, sess) // an error is Consul's too: nothing changes
+			_ = s.sessionCreate(idx, sess) // an error is Consul's too: nothing changes
 		case "destroy":
-			if !s.sessionDestroy(e.Index, sess.ID) {
+			if !s.sessionDestroy(idx, sess.ID) {
 				return "destroying session " + sess.ID + " deletes the prepared queries bound to it (not replayed)"
 			}
 		default:
@@ -78,7 +86,7 @@ func (s *state) apply(e *raftlog.Entry) string {
 		}
 		return ""
 	case decode.TypeTxn:
-		return s.txn(e.Index, body)
+		return s.txn(idx, body)
 	}
 	return fmt.Sprintf("%s entries are not replayed", mt)
 }

@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -309,4 +311,52 @@ func TestTxnAllOrNothing(t *testing.T) {
 	if why == "" || s.kv["b"] != nil {
 		t.Errorf("txn with a node op: %q, kv %v", why, s.kv)
 	}
+}
+
+// FuzzApply: hostile requests of the replayed types never panic, and a
+// request that is refused or fails leaves the state as it was.
+func FuzzApply(f *testing.F) {
+	enc := func(v any) []byte {
+		var b []byte
+		codec.NewEncoderBytes(&b, encode.NewHandle()).Encode(v)
+		return b
+	}
+	f.Add(uint8(decode.TypeKVS), enc(map[string]any{"Op": "set", "DirEnt": encode.DirEntry{Key: "a", Value: []byte("v")}}))
+	f.Add(uint8(decode.TypeKVS), enc(map[string]any{"Op": "lock", "DirEnt": encode.DirEntry{Key: "a", Session: "s1"}}))
+	f.Add(uint8(decode.TypeSession), enc(map[string]any{"Op": "destroy", "Session": encode.Session{ID: "s1"}}))
+	f.Add(uint8(decode.TypeTxn), enc(map[string]any{"Ops": []any{map[string]any{"KV": map[string]any{"Verb": "delete-tree", "DirEnt": encode.DirEntry{Key: ""}}}}}))
+	f.Add(uint8(decode.TypeTombstone), enc(map[string]any{"Op": "reap", "ReapIndex": 100}))
+	f.Fuzz(func(t *testing.T, mt uint8, body []byte) {
+		s := newState()
+		s.nodes["n1"] = true
+		s.kvsSet(1, encode.DirEntry{Key: "a", Value: []byte("x")}, false)
+		s.sessionCreate(2, encode.Session{ID: "s1", Node: "n1"})
+		before := stateString(s)
+		why := s.applyRequest(10, decode.MessageType(mt), body)
+		if why != "" && stateString(s) != before {
+			t.Fatalf("refused (%s) but changed the state:\n%s\n%s", why, before, stateString(s))
+		}
+		if _, err := s.tables(); err != nil {
+			t.Fatalf("tables after %x: %v", body, err)
+		}
+	})
+}
+
+// stateString lists the replayed tables, for comparisons.
+func stateString(s *state) string {
+	var lines []string
+	for k, r := range s.kv {
+		lines = append(lines, fmt.Sprintf("kv %q %+v", k, r.e))
+	}
+	for k, r := range s.tombs {
+		lines = append(lines, fmt.Sprintf("tomb %q %d", k, r.index))
+	}
+	for k, r := range s.sessions {
+		lines = append(lines, fmt.Sprintf("session %q %+v", k, r.s))
+	}
+	for k, r := range s.index {
+		lines = append(lines, fmt.Sprintf("index %q %d", k, r.value))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }

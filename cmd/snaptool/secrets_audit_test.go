@@ -231,7 +231,8 @@ func init() {
 	// DATA_DIR@INDEX: a replayed state goes through the same masking.
 	// {LA} and {LB} are the log fixture's snapshot index + 1 and + 5.
 	auditPlans["dump"] = append(auditPlans["dump"], auditPlan{args: []string{"{L}@{LA}"}, show: "all"})
-	auditPlans["diff"] = append(auditPlans["diff"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}"}})
+	auditPlans["diff"] = append(auditPlans["diff"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}"}},
+		auditPlan{args: []string{"--log", "{L}", "{L}@{LA}", "{L}@{LB}"}})
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
