@@ -30,10 +30,15 @@
 //     changed records encoded by encode (Consul's handle). When nothing is
 //     applied, the base snapshot is returned as it is (its meta.json, CRC
 //     and all).
-//   - Memory: the KV, tombstone, session and Index tables of the base
-//     snapshot are held in memory (values included), plus the names of the
-//     catalog's nodes and checks: about the size of those records in the
-//     snapshot. Everything else streams: the log is scanned once, the base
+//   - Memory: a first pass over the log notes what its entries can read or
+//     change; only those records of the base snapshot are held in memory
+//     (values included): the KV keys the entries name, every key under a
+//     delete-tree prefix, the keys and records of the sessions they name,
+//     the tombstones a reap removes, the nodes and checks of session
+//     creates, the Index rows; plus what the entries write. So memory
+//     follows the log range replayed, not the size of the snapshot (a
+//     delete-tree of "" holds the whole KV store). Everything else
+//     streams: the log is scanned twice, the base
 //     snapshot is read three times (once to load; once to size state.bin
 //     and compute its CRC-64 for meta.json, as raft's file store does; once
 //     while state.bin is written into a pipe that decode reads and
@@ -191,40 +196,36 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 	res := &Result{Base: baseDir, BaseIndex: meta.Index}
 
 	st := newState()
-	if err := loadBase(baseDir, st); err != nil {
-		return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
-	}
-
 	term := meta.Term
 	if index > meta.Index {
 		l, err := raftlog.Open(dataDir, raftlog.Options{NoSnapshot: true})
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", target, err)
 		}
-		sc := l.Scan(raftlog.Filter{SinceIndex: meta.Index + 1, UntilIndex: index})
-		sc.Tree = false
-		next := meta.Index + 1
+		defer l.Close()
+		// Pass 1: what the entries can touch, so that only those records
+		// of the base snapshot are held in memory.
+		in := newInterest()
+		next, err := scanRange(l, meta.Index+1, index, func(e *raftlog.Entry) { in.add(e) })
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: reading the log: %w", target, err)
+		}
+		if next != index+1 {
+			return nil, nil, fmt.Errorf("%s: %w: the log lacks entry %d (the snapshot is at %d)", target, ErrNoBase, next, meta.Index)
+		}
+		if err := loadBase(baseDir, st, in); err != nil {
+			return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
+		}
+		// Pass 2: apply.
 		var bad []Unreproduced
-		for sc.Next() {
-			e := sc.Entry()
-			if e.Index != next {
-				break
-			}
-			next++
+		if _, err := scanRange(l, meta.Index+1, index, func(e *raftlog.Entry) {
 			term = e.Term
 			res.Applied++
 			if why := st.apply(e); why != "" {
 				bad = append(bad, Unreproduced{Index: e.Index, Type: orLogType(e), Op: e.Op, Reason: why})
 			}
-		}
-		serr := sc.Err()
-		sc.Close()
-		l.Close()
-		if serr != nil {
-			return nil, nil, fmt.Errorf("%s: reading the log: %w", target, serr)
-		}
-		if next != index+1 {
-			return nil, nil, fmt.Errorf("%s: %w: the log lacks entry %d (the snapshot is at %d)", target, ErrNoBase, next, meta.Index)
+		}); err != nil {
+			return nil, nil, fmt.Errorf("%s: reading the log: %w", target, err)
 		}
 		if len(bad) > 0 && !opts.BestEffort {
 			return nil, nil, &UnreproducibleError{Target: target, Entries: bad}
@@ -276,22 +277,42 @@ func orLogType(e *raftlog.Entry) string {
 	return e.LogType
 }
 
-func loadBase(dir string, st *state) error {
+// scanRange calls fn for the entries from since to until while their
+// indexes follow each other; it returns the index after the last one.
+func scanRange(l *raftlog.Log, since, until uint64, fn func(*raftlog.Entry)) (uint64, error) {
+	sc := l.Scan(raftlog.Filter{SinceIndex: since, UntilIndex: until})
+	sc.Tree = false
+	defer sc.Close()
+	next := since
+	for sc.Next() {
+		e := sc.Entry()
+		if e.Index != next {
+			break
+		}
+		next++
+		fn(e)
+	}
+	return next, sc.Err()
+}
+
+func loadBase(dir string, st *state, in *interest) error {
 	s, err := decode.Open(dir, decode.Options{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	for s.Next() {
-		if err := st.load(s.Record()); err != nil {
+		if err := st.load(s.Record(), in); err != nil {
 			return err
 		}
 	}
 	return s.Err()
 }
 
-// writeState writes state.bin: the base snapshot's records, with the
-// changed tables written whole in their place.
+// writeState writes state.bin: the base snapshot's records, with each
+// changed table merged in Consul's order: the records the replay holds (the
+// base records it loaded, changed or not, and new ones) in place of the
+// base's copies, the base records it did not load as they stream by.
 func writeState(w io.Writer, baseDir string, index uint64, st *state) error {
 	base, err := decode.Open(baseDir, decode.Options{})
 	if err != nil {
@@ -306,19 +327,28 @@ func writeState(w io.Writer, baseDir string, index uint64, st *state) error {
 	if err != nil {
 		return err
 	}
-	// Changed tables by rank, each written just before the first record of
-	// a higher rank (or at the end).
-	var pending []decode.MessageType
+	var pending []decode.MessageType // changed tables by rank
 	for t := range tables {
 		pending = append(pending, t)
 	}
 	sort.Slice(pending, func(i, j int) bool { return decode.Rank(pending[i]) < decode.Rank(pending[j]) })
-	flush := func(upTo int) error {
-		for len(pending) > 0 && decode.Rank(pending[0]) < upTo {
-			for _, raw := range tables[pending[0]] {
-				if err := sw.WriteRaw(raw); err != nil {
-					return err
-				}
+	// emitUpTo writes the held records of t that come before order.
+	emitUpTo := func(t decode.MessageType, order string, all bool) error {
+		tb := tables[t]
+		for len(tb.recs) > 0 && (all || tb.keys[0] < order) {
+			if err := sw.WriteRaw(tb.recs[0]); err != nil {
+				return err
+			}
+			tb.keys, tb.recs = tb.keys[1:], tb.recs[1:]
+		}
+		tables[t] = tb
+		return nil
+	}
+	// flush ends the changed tables ranked before rank.
+	flush := func(rank int) error {
+		for len(pending) > 0 && decode.Rank(pending[0]) < rank {
+			if err := emitUpTo(pending[0], "", true); err != nil {
+				return err
 			}
 			pending = pending[1:]
 		}
@@ -329,8 +359,17 @@ func writeState(w io.Writer, baseDir string, index uint64, st *state) error {
 		if err := flush(decode.Rank(rec.Type)); err != nil {
 			return err
 		}
-		if tables[rec.Type] != nil || st.changed[rec.Type] {
-			continue // written whole above
+		if _, changed := tables[rec.Type]; changed {
+			k, err := decode.Keys(rec)
+			if err != nil {
+				return err
+			}
+			if st.known[rec.Type][k.Identity] {
+				continue // held: written from the table
+			}
+			if err := emitUpTo(rec.Type, k.Order, false); err != nil {
+				return err
+			}
 		}
 		if err := sw.WriteRaw(rec.Raw); err != nil {
 			return err
@@ -345,8 +384,15 @@ func writeState(w io.Writer, baseDir string, index uint64, st *state) error {
 	return sw.Flush()
 }
 
-// tables encodes each changed table, records in Consul's order.
-func (st *state) tables() (map[decode.MessageType][][]byte, error) {
+// table is the held records of one changed type in Consul's order, with
+// their order keys (decode.Keys).
+type table struct {
+	keys []string
+	recs [][]byte
+}
+
+// tables encodes the held records of each changed table, in Consul's order.
+func (st *state) tables() (map[decode.MessageType]table, error) {
 	h := encode.NewHandle()
 	enc := func(t decode.MessageType, v any) ([]byte, error) {
 		var b []byte // NewEncoderBytes writes from the start of b
@@ -400,6 +446,7 @@ func (st *state) tables() (map[decode.MessageType][][]byte, error) {
 			}
 		}
 	}
+	sorted := map[decode.MessageType]table{}
 	for t, recs := range out {
 		keys := make([]string, len(recs))
 		for i, raw := range recs {
@@ -410,8 +457,9 @@ func (st *state) tables() (map[decode.MessageType][][]byte, error) {
 			keys[i] = k.Order
 		}
 		sort.Sort(byKey{keys, recs})
+		sorted[t] = table{keys, recs}
 	}
-	return out, nil
+	return sorted, nil
 }
 
 type countWriter struct {

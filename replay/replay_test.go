@@ -89,7 +89,7 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 		t.Fatalf("base: %v %v", meta, err)
 	}
 	full := newState()
-	if err := loadBase(baseDir, full); err != nil {
+	if err := loadBase(baseDir, full, &interest{all: true}); err != nil {
 		t.Fatal(err)
 	}
 	st := newState()
@@ -150,13 +150,13 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 		if len(want[typ]) == 0 {
 			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
 		}
-		if len(got[typ]) != len(want[typ]) {
-			t.Errorf("%s: %d records replayed, Consul wrote %d", typ, len(got[typ]), len(want[typ]))
+		if len(got[typ].recs) != len(want[typ]) {
+			t.Errorf("%s: %d records replayed, Consul wrote %d", typ, len(got[typ].recs), len(want[typ]))
 			continue
 		}
 		for i := range want[typ] {
-			if !bytes.Equal(got[typ][i], want[typ][i]) {
-				t.Errorf("%s record %d:\nreplayed %x\nconsul   %x", typ, i, got[typ][i], want[typ][i])
+			if !bytes.Equal(got[typ].recs[i], want[typ][i]) {
+				t.Errorf("%s record %d:\nreplayed %x\nconsul   %x", typ, i, got[typ].recs[i], want[typ][i])
 			}
 		}
 	}
@@ -359,4 +359,42 @@ func stateString(s *state) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestOnlyTouchedRecordsHeld: the records no replayed entry can touch stay
+// in the base snapshot's stream, not in memory.
+func TestOnlyTouchedRecordsHeld(t *testing.T) {
+	dir := unpack(t)
+	baseDir, meta, _, err := baseSnapshot(dir, 41)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := raftlog.Open(dir, raftlog.Options{NoSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	in := newInterest()
+	if _, err := scanRange(l, meta.Index+1, 41, func(e *raftlog.Entry) { in.add(e) }); err != nil {
+		t.Fatal(err)
+	}
+	st := newState()
+	if err := loadBase(baseDir, st, in); err != nil {
+		t.Fatal(err)
+	}
+	// 36 unlocks locks/deploy, 37 is a transaction on app/txn/* and
+	// app/config/{feature,replicas}, 38 destroys the session holding nothing.
+	for _, k := range []string{"locks/deploy", "app/config/feature", "app/config/replicas"} {
+		if st.kv[k] == nil {
+			t.Errorf("%s, touched by the log, not loaded", k)
+		}
+	}
+	for _, k := range []string{"app/blob/binary", "app/config/db", "cfg/web/port"} {
+		if st.kv[k] != nil {
+			t.Errorf("%s, untouched, held in memory", k)
+		}
+	}
+	if len(st.sessions) != 1 {
+		t.Errorf("%d sessions held, want the one the log names", len(st.sessions))
+	}
 }

@@ -51,6 +51,11 @@ type state struct {
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
+
+	// known are the base records loaded into the tables above, by type and
+	// identity: the output takes them from the tables (changed, deleted or
+	// as they were), every other base record as it streams by.
+	known map[decode.MessageType]map[string]bool
 }
 
 func newState() *state {
@@ -58,17 +63,40 @@ func newState() *state {
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
 		index: map[string]*indexRec{}, nodes: map[string]bool{}, checks: map[string]string{},
 		querySessions: map[string]bool{}, changed: map[decode.MessageType]bool{},
+		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {}, decode.TypeIndex: {}},
 	}
 }
 
-// load takes one record of the base snapshot.
-func (s *state) load(rec *decode.Record) error {
-	raw := append([]byte(nil), rec.Raw...)
+// load takes one record of the base snapshot if the replay can need it.
+func (s *state) load(rec *decode.Record, in *interest) error {
 	switch rec.Type {
-	case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeIndex, decode.TypeRegister, decode.TypePreparedQuery:
+	case decode.TypeKVS, decode.TypeTombstone:
+		if !in.wantKV(rec) {
+			return nil
+		}
+	case decode.TypeSession, decode.TypeRegister:
+		// Skip, before any typed decode, the records no entry names.
+		if !in.all {
+			id, err := decode.Identity(rec)
+			if err != nil {
+				return err
+			}
+			if rec.Type == decode.TypeSession && !in.sessions[id] {
+				return nil
+			}
+			if rec.Type == decode.TypeRegister {
+				_, rest, _ := strings.Cut(id, ":")
+				node, _, _ := strings.Cut(rest, "/")
+				if !in.nodes[strings.ToLower(node)] {
+					return nil
+				}
+			}
+		}
+	case decode.TypeIndex, decode.TypePreparedQuery:
 	default:
 		return nil
 	}
+	raw := append([]byte(nil), rec.Raw...)
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
 		return err
@@ -83,14 +111,17 @@ func (s *state) load(rec *decode.Record) error {
 		} else {
 			s.tombs[x.Key] = &tombRec{raw: raw, key: x.Key, index: x.ModifyIndex}
 		}
+		s.known[rec.Type][x.Key] = true
 	case *decode.Session:
 		es, err := session(x)
 		if err != nil {
 			return err
 		}
 		s.sessions[x.ID] = &sessRec{raw: raw, s: es}
-	case *decode.IndexEntry:
+		s.known[rec.Type][x.ID] = true
+	case *decode.IndexEntry: // one row per state-store table: small
 		s.index[x.Key] = &indexRec{raw: raw, value: x.Value}
+		s.known[rec.Type][x.Key] = true
 	case *decode.RegisterRequest:
 		if x.Check != nil {
 			s.checks[strings.ToLower(x.Node+"/"+x.Check.CheckID)] = x.Check.Status
@@ -98,7 +129,7 @@ func (s *state) load(rec *decode.Record) error {
 			s.nodes[strings.ToLower(x.Node)] = true
 		}
 	case *decode.PreparedQuery:
-		if x.Session != "" {
+		if x.Session != "" && (in.all || in.sessions[x.Session]) {
 			s.querySessions[x.Session] = true
 		}
 	}

@@ -45,6 +45,10 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", arg, code, stderr)
 		}
+		// The replayed state verifies strictly: checksums, record order.
+		if _, vstderr, vcode := runCLI(t, "verify", "--strict", "--best-effort", arg); vcode != 0 {
+			t.Errorf("verify --strict %s: exit %d: %s", arg, vcode, vstderr)
+		}
 		got := map[string]string{}
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			if l == "" {
