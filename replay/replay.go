@@ -47,6 +47,7 @@
 package replay
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +72,9 @@ type Options struct {
 	BestEffort bool
 	// Decode are the options of the returned snapshot's reader.
 	Decode decode.Options
+	// Context, when set, stops the replay (Open returns its error) and the
+	// writer of the replayed stream.
+	Context context.Context
 }
 
 // Unreproduced is a log entry whose effect replay cannot reproduce exactly.
@@ -195,6 +199,10 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 	}
 	res := &Result{Base: baseDir, BaseIndex: meta.Index}
 
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	st := newState()
 	term := meta.Term
 	if index > meta.Index {
@@ -206,19 +214,19 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 		// Pass 1: what the entries can touch, so that only those records
 		// of the base snapshot are held in memory.
 		in := newInterest()
-		next, err := scanRange(l, meta.Index+1, index, func(e *raftlog.Entry) { in.add(e) })
+		next, err := scanRange(ctx, l, meta.Index+1, index, func(e *raftlog.Entry) { in.add(e) })
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: reading the log: %w", target, err)
 		}
 		if next != index+1 {
 			return nil, nil, fmt.Errorf("%s: %w: the log lacks entry %d (the snapshot is at %d)", target, ErrNoBase, next, meta.Index)
 		}
-		if err := loadBase(baseDir, st, in); err != nil {
+		if err := loadBase(ctx, baseDir, st, in); err != nil {
 			return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
 		}
 		// Pass 2: apply.
 		var bad []Unreproduced
-		if _, err := scanRange(l, meta.Index+1, index, func(e *raftlog.Entry) {
+		if _, err := scanRange(ctx, l, meta.Index+1, index, func(e *raftlog.Entry) {
 			term = e.Term
 			res.Applied++
 			if why := st.apply(e); why != "" {
@@ -247,7 +255,7 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 	// writes the same bytes and decode verifies them.
 	sum := crc64.New(crc64.MakeTable(crc64.ECMA))
 	cw := &countWriter{w: sum}
-	if err := writeState(cw, baseDir, index, st); err != nil {
+	if err := writeState(ctx, cw, baseDir, index, st); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", target, err)
 	}
 	rm := meta.SnapshotMeta
@@ -259,7 +267,7 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(writeState(pw, baseDir, index, st))
+		pw.CloseWithError(writeState(ctx, pw, baseDir, index, st))
 	}()
 	s, err := decode.NewStateBin(pr, metaJSON, opts.Decode)
 	if err != nil {
@@ -279,12 +287,17 @@ func orLogType(e *raftlog.Entry) string {
 
 // scanRange calls fn for the entries from since to until while their
 // indexes follow each other; it returns the index after the last one.
-func scanRange(l *raftlog.Log, since, until uint64, fn func(*raftlog.Entry)) (uint64, error) {
+func scanRange(ctx context.Context, l *raftlog.Log, since, until uint64, fn func(*raftlog.Entry)) (uint64, error) {
 	sc := l.Scan(raftlog.Filter{SinceIndex: since, UntilIndex: until})
 	sc.Tree = false
 	defer sc.Close()
 	next := since
 	for sc.Next() {
+		if next%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return next, err
+			}
+		}
 		e := sc.Entry()
 		if e.Index != next {
 			break
@@ -295,13 +308,18 @@ func scanRange(l *raftlog.Log, since, until uint64, fn func(*raftlog.Entry)) (ui
 	return next, sc.Err()
 }
 
-func loadBase(dir string, st *state, in *interest) error {
+func loadBase(ctx context.Context, dir string, st *state, in *interest) error {
 	s, err := decode.Open(dir, decode.Options{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	for s.Next() {
+	for n := 0; s.Next(); n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if err := st.load(s.Record(), in); err != nil {
 			return err
 		}
@@ -313,7 +331,7 @@ func loadBase(dir string, st *state, in *interest) error {
 // changed table merged in Consul's order: the records the replay holds (the
 // base records it loaded, changed or not, and new ones) in place of the
 // base's copies, the base records it did not load as they stream by.
-func writeState(w io.Writer, baseDir string, index uint64, st *state) error {
+func writeState(ctx context.Context, w io.Writer, baseDir string, index uint64, st *state) error {
 	base, err := decode.Open(baseDir, decode.Options{})
 	if err != nil {
 		return err
@@ -354,7 +372,12 @@ func writeState(w io.Writer, baseDir string, index uint64, st *state) error {
 		}
 		return nil
 	}
-	for base.Next() {
+	for n := 0; base.Next(); n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		rec := base.Record()
 		if err := flush(decode.Rank(rec.Type)); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -89,7 +90,7 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 		t.Fatalf("base: %v %v", meta, err)
 	}
 	full := newState()
-	if err := loadBase(baseDir, full, &interest{all: true}); err != nil {
+	if err := loadBase(context.Background(), baseDir, full, &interest{all: true}); err != nil {
 		t.Fatal(err)
 	}
 	st := newState()
@@ -375,11 +376,11 @@ func TestOnlyTouchedRecordsHeld(t *testing.T) {
 	}
 	defer l.Close()
 	in := newInterest()
-	if _, err := scanRange(l, meta.Index+1, 41, func(e *raftlog.Entry) { in.add(e) }); err != nil {
+	if _, err := scanRange(context.Background(), l, meta.Index+1, 41, func(e *raftlog.Entry) { in.add(e) }); err != nil {
 		t.Fatal(err)
 	}
 	st := newState()
-	if err := loadBase(baseDir, st, in); err != nil {
+	if err := loadBase(context.Background(), baseDir, st, in); err != nil {
 		t.Fatal(err)
 	}
 	// 36 unlocks locks/deploy, 37 is a transaction on app/txn/* and

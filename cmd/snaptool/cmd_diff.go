@@ -148,12 +148,12 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		aOpts, done = withProgress(e, fs.Arg(0), o.format, aOpts)
 	}
 	defer done()
-	a, err := openInput(e, fs.Arg(0), aOpts, o.input)
+	a, err := openInput(ctx, e, fs.Arg(0), aOpts, o.input)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	b, err := openInput(e, fs.Arg(1), decode.Options{}, o.input)
+	b, err := openInput(ctx, e, fs.Arg(1), decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}

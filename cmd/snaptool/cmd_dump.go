@@ -72,7 +72,7 @@ func runDump(ctx context.Context, args []string, e *env) error {
 		dopts, done = withProgress(e, fs.Arg(0), "", dopts)
 	}
 	defer done()
-	s, err := openInput(e, fs.Arg(0), dopts, o.input)
+	s, err := openInput(ctx, e, fs.Arg(0), dopts, o.input)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func runInspect(ctx context.Context, args []string, e *env) error {
 	}
 	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
 	defer done()
-	s, err := openInput(e, fs.Arg(0), opts, o.input)
+	s, err := openInput(ctx, e, fs.Arg(0), opts, o.input)
 	if err != nil {
 		return err
 	}

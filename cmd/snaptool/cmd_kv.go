@@ -72,7 +72,7 @@ func runKVExport(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	path, prefix := fs.Arg(0), fs.Arg(1)
-	s, err := openInput(e, path, decode.Options{}, o.input)
+	s, err := openInput(ctx, e, path, decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func runKVGet(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	path, key := fs.Arg(0), fs.Arg(1)
-	s, err := openInput(e, path, decode.Options{}, o.input)
+	s, err := openInput(ctx, e, path, decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func preflightFile(ctx context.Context, path string, target preflight.Version, e
 	}
 	dopts, done := withProgress(e, path, o.format, decode.Options{})
 	defer done()
-	s, err := openInput(e, path, dopts, o.input)
+	s, err := openInput(ctx, e, path, dopts, o.input)
 	if err != nil {
 		if !decode.IsDamage(err) {
 			return nil, err // openInput names the path

@@ -84,7 +84,7 @@ func runReport(ctx context.Context, args []string, e *env) error {
 	}
 	r, err := report.BuildHTMLReport(ctx, paths, report.HTMLOptions{
 		TopN: o.top, KVDepth: o.kvDepth, TreeDepth: o.treeDepth, MaxChanges: o.maxChanges, ShowSecrets: o.showSecrets,
-		Open: o.input.opener(e),
+		Open: o.input.opener(ctx, e),
 	})
 	if err != nil {
 		return err

@@ -72,7 +72,7 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	}
 	var results []*report.VerifyResult
 	for _, path := range fs.Args() {
-		vo := report.VerifyOptions{Strict: o.strict, Open: o.input.opener(e)}
+		vo := report.VerifyOptions{Strict: o.strict, Open: o.input.opener(ctx, e)}
 		var done func()
 		vo.Decode, done = withProgress(e, path, o.format, vo.Decode)
 		r, _ := report.VerifyFile(ctx, path, vo) // an unreadable file is a verdict ("unreadable"), not a stop

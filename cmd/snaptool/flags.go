@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -123,8 +124,8 @@ func (o *inputOptions) AddFlags(fs *pflag.FlagSet) {
 // DATA_DIR@INDEX: the state of a server's data dir at a raft index,
 // replayed from its snapshots and raft log (package replay). A path that
 // exists is always opened as it is.
-func openInput(e *env, path string, opts decode.Options, in inputOptions) (*decode.Snapshot, error) {
-	s, err := in.opener(e)(path, opts)
+func openInput(ctx context.Context, e *env, path string, opts decode.Options, in inputOptions) (*decode.Snapshot, error) {
+	s, err := in.opener(ctx, e)(path, opts)
 	if err != nil {
 		var ue *replay.UnreproducibleError
 		if errors.As(err, &ue) || errors.Is(err, replay.ErrNoBase) {
@@ -139,11 +140,11 @@ func openInput(e *env, path string, opts decode.Options, in inputOptions) (*deco
 // their paths themselves (report.VerifyOptions.Open, HTMLOptions.Open):
 // decode.Open, or replay.Open for DATA_DIR@INDEX (the entries it skips with
 // --best-effort are listed on stderr).
-func (in inputOptions) opener(e *env) func(string, decode.Options) (*decode.Snapshot, error) {
+func (in inputOptions) opener(ctx context.Context, e *env) func(string, decode.Options) (*decode.Snapshot, error) {
 	return func(path string, opts decode.Options) (*decode.Snapshot, error) {
 		if _, statErr := os.Stat(path); statErr != nil {
 			if dir, index, ok := replay.Split(path); ok {
-				s, res, err := replay.Open(dir, index, replay.Options{BestEffort: in.bestEffort, Decode: opts})
+				s, res, err := replay.Open(dir, index, replay.Options{BestEffort: in.bestEffort, Decode: opts, Context: ctx})
 				if err != nil {
 					return nil, err
 				}
