@@ -64,8 +64,8 @@ func (d *HTMLDiff) ChangeTotals() diff.TypeSummary {
 const (
 	ImportanceSecurity    = iota // ACL tokens, policies, roles, binding rules, auth methods, legacy ACLs, peering secrets
 	ImportanceCA                 // Connect CA roots, CA configuration and provider state, peering trust bundles
-	ImportanceConfig             // config entries, intentions, peerings, prepared queries, autopilot, federation states
-	ImportanceData               // everything else: catalog, KV, sessions, virtual IPs, …
+	ImportanceConfig             // config entries, intentions, peerings, prepared queries, autopilot configuration
+	ImportanceData               // everything else: catalog, KV, sessions, federation states, virtual IPs, …
 	ImportanceBookkeeping        // Index, Tombstone, coordinates, chunking state, system metadata, free virtual IPs
 )
 
@@ -89,7 +89,7 @@ func ChangeImportance(c *diff.Change) (class int, bytes int64) {
 		decode.TypePeeringTrustBundle:
 		class = ImportanceCA
 	case decode.TypeConfigEntry, decode.TypeIntention, decode.TypePeering, decode.TypePreparedQuery,
-		decode.TypeAutopilot, decode.TypeFederationState:
+		decode.TypeAutopilot:
 		class = ImportanceConfig
 	case decode.TypeIndex, decode.TypeTombstone, decode.TypeCoordinateBatchUpdate, decode.TypeChunkingState,
 		decode.TypeSystemMetadata, decode.TypeFreeVirtualIP:

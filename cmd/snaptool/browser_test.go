@@ -445,6 +445,85 @@ func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]str
 	t.Logf("%d px: %d of the listed changes carry a label", w, shown)
 }
 
+// TestBrowserLongIdentity: an identity with no separator in 96
+// characters (a KV key of one long token) neither breaks inside the token
+// nor widens the page at 400 px: its table scrolls in its own box. This is
+// the case the overflow protection is for; the shipped pair fits anyway.
+func TestBrowserLongIdentity(t *testing.T) {
+	chromium := findChromium(t)
+	dir := t.TempDir()
+	token := strings.Repeat("0123456789abcdef", 6)
+	key := "app/" + token
+	kv := func(k, v string) []byte {
+		var b bytes.Buffer
+		b.WriteByte(0x82)
+		for _, s := range []string{"Key", k, "Value", v} {
+			if len(s) < 32 {
+				b.WriteByte(0xa0 | byte(len(s)))
+			} else {
+				b.Write([]byte{0xd9, byte(len(s))})
+			}
+			b.WriteString(s)
+		}
+		return b.Bytes()
+	}
+	a := writeKVSnap(t, dir, "a.snap", kv("app/x", "1"))
+	b := writeKVSnap(t, dir, "b.snap", kv("app/x", "1"), kv(key, "2"))
+	out := filepath.Join(artifactDir(t), "report-long-identity.html")
+	if stdout, stderr, code := runCLI(t, "report", "--html", out, a, b); code != 0 {
+		t.Fatalf("snaptool report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	ctx, _ := newBrowser(t, chromium)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fileURL(t, out))); err != nil {
+		t.Fatal(err)
+	}
+	m := evalJS[struct {
+		ScrollWidth, ClientWidth float64
+		Lines                    []int
+		Boxes                    []string
+	}](t, ctx, fmt.Sprintf(`((token) => {
+  const de = document.documentElement;
+  // Lines the token takes in each identity cell that shows it.
+  const lines = [...document.querySelectorAll('.id')].filter(e => e.textContent.includes(token)).map(e => {
+    const r = document.createRange(), n = [...e.childNodes].find(c => c.nodeType == 3 && c.textContent.includes(token));
+    r.selectNodeContents(n);
+    return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size;
+  });
+  const boxes = [...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.firstElementChild.className + ":" + getComputedStyle(w).overflowX);
+  return {scrollWidth: de.scrollWidth, clientWidth: de.clientWidth, lines, boxes};
+})(%q)`, token))
+	t.Logf("page %v/%v px, token lines %v, scrolling boxes %v", m.ScrollWidth, m.ClientWidth, m.Lines, m.Boxes)
+	if m.ScrollWidth > m.ClientWidth {
+		t.Errorf("a long identity widens the page: scrollWidth %v > clientWidth %v", m.ScrollWidth, m.ClientWidth)
+	}
+	if len(m.Lines) < 2 {
+		t.Errorf("the long identity is shown %d times, want in the important changes and the list", len(m.Lines))
+	}
+	for _, n := range m.Lines {
+		if n != 1 {
+			t.Errorf("the token of the long identity is broken over %d lines", n)
+		}
+	}
+	if len(m.Boxes) == 0 {
+		t.Error("no table scrolls in its own box, yet the token is wider than the screen")
+	}
+	for _, b := range m.Boxes {
+		if !strings.HasSuffix(b, ":auto") {
+			t.Errorf("table box %s does not scroll", b)
+		}
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactDir(t), "report-long-identity-400.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // checkNotBlank decodes a PNG and requires real contrast: the standard
 // deviation of the luminance over a grid of samples, and several distinct
 // grey levels.
