@@ -195,8 +195,8 @@ func (p *snapshotPass) finish() {
 	sn.Damaged = sn.Verify.Verdict == VerdictDamaged || p.s.Err() != nil || p.top.Err() != nil
 }
 
-// WriteHTML renders r as one self-contained HTML document: inline CSS,
-// inline SVG, a few lines of inline script (open every drill-down before
+// WriteHTML renders r as one self-contained HTML document: inline CSS
+// (bar charts are HTML rows), a few lines of inline script (open every drill-down before
 // printing), no external resource.
 func WriteHTML(w io.Writer, r *HTMLReport) error {
 	t, err := htmlTemplate()
