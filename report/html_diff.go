@@ -191,8 +191,11 @@ func buildHTMLDiff(ctx context.Context, a, b *snapshotPass, o HTMLOptions) (*HTM
 }
 
 // ChangeLabel is the human label of a change's record, "" when it has none.
-// diff.Change does not carry a label yet; when it gains Label (decode.Label),
-// this becomes `return c.Label` and the report shows it everywhere.
+// The report shows it above the identity (unless it repeats the identity)
+// and carries it as data-label. diff.Change does not carry a label on this
+// branch yet; when it gains Label (decode.Label, w2/diff12), this body
+// becomes `return c.Label` and the summary, the list of changes and the
+// browser test's label check all use it.
 func ChangeLabel(c *diff.Change) string {
 	return ""
 }
