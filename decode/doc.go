@@ -50,7 +50,11 @@
 //     failures are *RecordError (record number, offset, type). Tree gives an ordered,
 //     JSON-ready view of a typed record. View is a record's content as
 //     every output shows it; Mask (secrets.go, the one secrets policy)
-//     replaces secrets with a Fingerprint.
+//     replaces secrets with a Fingerprint. Label (label.go) is a record's
+//     human name read from its View (a token's description, a policy's
+//     name, a session's Name@Node, …), shown beside the identity, which
+//     stays the matching contract. Meta.SavedTime reads when a snapshot
+//     was taken from its ID.
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
 //     Inputs are never seeked (pipes, FIFOs, /dev/fd work). Only regular tar

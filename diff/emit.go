@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"fmt"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -23,12 +25,64 @@ type typeState struct {
 	early      int
 	nextSafe   int
 	warnedLate bool
+	heldBytes  int64 // value bytes of this type's held changes (holdValues)
 }
 
 // record holds a change of type ts until the type is emitted.
 func (e *engine) record(ts *typeState, ch *Change, kvk string) {
 	e.count1(ts, ch, kvk)
+	e.holdValues(ch)
+	ts.heldBytes += ch.held
 	ts.changes = append(ts.changes, ch)
+}
+
+// heldValueBudget bounds the bytes of field values that held changes keep
+// (whole values, see FieldChange), as a multiple of Options.RawBudget.
+const heldValueBudget = 4
+
+// maxCutValue is the length a string value is cut to when the held
+// changes exceed their budget.
+const maxCutValue = 4096
+
+// holdValues accounts for the values a change keeps until it is emitted
+// (its records' sizes bound them). Within the budget they stay whole; the
+// budget is only exceeded when Consul's order cannot release changes
+// early (an input out of order, or thousands of large changes in one
+// type), and then string values beyond maxCutValue bytes are cut, and the
+// change's Note says so: memory stays bounded.
+func (e *engine) holdValues(ch *Change) {
+	if len(ch.Fields) == 0 {
+		return
+	}
+	ch.held = ch.SizeA + ch.SizeB
+	if e.heldBytes+ch.held > heldValueBudget*e.pend.budget {
+		cut := false
+		for i := range ch.Fields {
+			f := &ch.Fields[i]
+			f.Old, cut = cutValue(f.Old, cut)
+			f.New, cut = cutValue(f.New, cut)
+		}
+		if cut {
+			ch.held = int64(len(ch.Fields)) * 2 * maxCutValue
+			note := fmt.Sprintf("values over %d bytes cut: too many large changes held at once (an input out of Consul's order)", maxCutValue)
+			if ch.Note != "" {
+				note = ch.Note + "; " + note
+			}
+			ch.Note = note
+		}
+	}
+	e.heldBytes += ch.held
+}
+
+func cutValue(x any, cut bool) (any, bool) {
+	if s, ok := x.(string); ok && len(s) > maxCutValue {
+		n := maxCutValue
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		return s[:n] + fmt.Sprintf("… (%d bytes)", len(s)), true
+	}
+	return x, cut
 }
 
 // flushPassed emits the changes of every type both inputs have moved past.
@@ -57,7 +111,10 @@ func (e *engine) flushAll() error {
 	for _, ts := range e.types {
 		all = append(all, ts)
 	}
-	return e.flush(all)
+	if err := e.flush(all); err != nil {
+		return err
+	}
+	return e.flushKV()
 }
 
 func (e *engine) flush(list []*typeState) error {
@@ -70,7 +127,7 @@ func (e *engine) flush(list []*typeState) error {
 	})
 	for _, ts := range list {
 		e.pend.release(ts.typ, true, "", func(i int, w *waiting) {
-			e.record(ts, w.change(ts.typ, i), w.kvKey)
+			e.record(ts, e.waitingChange(ts.typ, i, w), w.kvKey)
 		})
 		if err := e.emitSorted(ts.changes); err != nil {
 			return err
@@ -97,11 +154,77 @@ func (e *engine) emitSorted(list []*Change) error {
 		return a.ID < b.ID
 	})
 	for _, ch := range list {
-		e.changes++
-		if e.emit != nil {
-			if err := e.emit(ch); err != nil {
-				return err
-			}
+		var err error
+		e.state(ch.MessageType).heldBytes -= ch.held // no longer the type's (see holdValues)
+		if ch.MessageType == decode.TypeKVS || ch.MessageType == decode.TypeTombstone {
+			err = e.holdKV(ch)
+		} else if err = e.flushKV(); err == nil {
+			err = e.emitOne(ch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *engine) emitOne(ch *Change) error {
+	e.changes++
+	e.heldBytes -= ch.held
+	if e.emit != nil {
+		return e.emit(ch)
+	}
+	return nil
+}
+
+// kvLinks holds the KVS and Tombstone changes (in emission order: the two
+// types are adjacent in Consul's order) until the Tombstone changes are
+// known, so that a removed KVS record and the tombstone B holds for its key
+// are linked (Change.Tombstone, Change.Deletes). At most linkHold ×
+// Options.MaxHeld changes are held (their values count against the held
+// values' budget, see holdValues): beyond that they are emitted, and a
+// deletion whose two changes are not held together stays unlinked.
+// linkHold is how many times MaxHeld KVS and Tombstone changes may wait
+// to be linked: a KVS change without values is a few hundred bytes, so
+// 16000 of them stay within a few MiB.
+const linkHold = 16
+
+type kvLinks struct {
+	held    []*Change
+	removed map[string]*Change // removed KVS changes in held, by key
+	deleted int                // links made (Summary.KVDeleted)
+}
+
+func (e *engine) holdKV(ch *Change) error {
+	l := &e.links
+	switch {
+	case ch.MessageType == decode.TypeKVS && ch.Op == Removed:
+		if l.removed == nil {
+			l.removed = map[string]*Change{}
+		}
+		l.removed[ch.ID] = ch
+	case ch.MessageType == decode.TypeTombstone && ch.Op == Added:
+		if k := l.removed[ch.ID]; k != nil && k.Tombstone == nil {
+			k.Tombstone = &TombstoneLink{Index: ch.tombIndex, OffsetB: ch.OffsetB, SizeB: ch.SizeB}
+			ch.Deletes = decode.TypeKVS.String()
+			l.deleted++
+		}
+	}
+	l.held = append(l.held, ch)
+	if len(l.held) > linkHold*e.o.MaxHeld {
+		return e.flushKV()
+	}
+	return nil
+}
+
+// flushKV emits the held KVS and Tombstone changes.
+func (e *engine) flushKV() error {
+	l := &e.links
+	held := l.held
+	l.held, l.removed = nil, nil
+	for _, ch := range held {
+		if err := e.emitOne(ch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -140,7 +263,7 @@ func (e *engine) emitSafe() error {
 	if ts.nextSafe > limit {
 		limit = ts.nextSafe
 	}
-	if held <= limit {
+	if held <= limit && ts.heldBytes <= e.pend.budget {
 		return nil
 	}
 	bound, inType := "", false
@@ -165,7 +288,7 @@ func (e *engine) emitSafe() error {
 		}
 	}
 	e.pend.release(t, !inType, bound, func(i int, w *waiting) {
-		ch := w.change(t, i)
+		ch := e.waitingChange(t, i, w)
 		e.count1(ts, ch, w.kvKey)
 		out = append(out, ch)
 	})

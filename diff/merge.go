@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
@@ -32,6 +33,7 @@ type side struct {
 	maxRank    int
 	warnedType map[decode.MessageType]bool
 	ended      bool // Next returned false
+	broken     bool // ended before its last record (its record stream failed)
 	it         item // cur points here (one item per side, reused)
 }
 
@@ -49,8 +51,14 @@ type engine struct {
 	changes    int
 	lastLow    int
 	suppressed int
-	want       [256]bool // wanted types (Options.Types, IgnoreTypes)
-	pend       pending   // the waiting records and their bound (pending.go)
+	// schemaOnly counts schema-only differences hidden, schemaRecords the
+	// records they alone made differ (Summary.SchemaOnly, SchemaOnlyRecords).
+	schemaOnly    int
+	schemaRecords int
+	links         kvLinks   // removed KVS records and their tombstones (emit.go)
+	heldBytes     int64     // value bytes of held changes (holdValues)
+	want          [256]bool // wanted types (Options.Types, IgnoreTypes)
+	pend          pending   // the waiting records and their bound (pending.go)
 }
 
 // Run compares snapshot a with snapshot b in one streaming pass over both
@@ -91,13 +99,68 @@ func Run(ctx context.Context, a, b *decode.Snapshot, opts Options, emit func(*Ch
 	e.sides[1] = &side{name: "B", idx: 1, s: b, warnedType: map[decode.MessageType]bool{}}
 	err := e.run()
 	sum := e.summary()
+	if e.cut() {
+		sum.Incomplete = e.incomplete()
+		sum.Identical = false
+	}
 	if err != nil {
 		return sum, err
 	}
 	return sum, errors.Join(e.errs...)
 }
 
+// incomplete says where the comparison stopped: the first error that cut
+// an input's record stream.
+func (e *engine) incomplete() *Incomplete {
+	for _, err := range e.errs {
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			continue
+		}
+		sd := e.sides[0]
+		if ie.Input == e.sides[1].name {
+			sd = e.sides[1]
+		}
+		var re *decode.RecordError
+		var ae *decode.ArchiveError
+		in := &Incomplete{Input: ie.Input, Name: ie.Name, Offset: -1, Error: ie.Err.Error()}
+		read := int64(0)
+		if st := sd.s.Stream(); st != nil {
+			read = st.Count()
+		}
+		switch {
+		case errors.As(err, &re):
+			in.Record, in.Offset, in.Layer = re.N, re.Offset, re.Member
+		case errors.As(err, &ae):
+			in.Record, in.Offset, in.Layer = read+1, ae.Offset, ae.Layer
+			if ae.Member != "" {
+				in.Layer += " " + ae.Member
+			}
+		default:
+			in.Record = read + 1
+		}
+		if !sd.broken && re == nil && !errors.Is(err, decode.ErrTypedDecode) {
+			continue // an archive-level failure found after every record: not what cut the stream
+		}
+		in.Before = in.Record <= 1
+		return in
+	}
+	return &Incomplete{Input: "?", Offset: -1, Error: "comparison stopped"}
+}
+
 func (e *engine) run() error {
+	if e.o.Start != nil {
+		ok := true
+		for _, sd := range e.sides {
+			_, err := sd.s.Header() // reads meta.json and the state.bin header; errors stay in the snapshot
+			ok = ok && err == nil && len(sd.s.Errors()) == 0
+		}
+		if ok {
+			if err := e.o.Start(metaSummary(e.sides[0].s), metaSummary(e.sides[1].s)); err != nil {
+				return err
+			}
+		}
+	}
 	if err := e.advanceBoth(); err != nil {
 		return err
 	}
@@ -110,9 +173,10 @@ func (e *engine) run() error {
 		}
 		if e.cut() {
 			// An input's record stream is cut or undecodable: whatever
-			// remains of the other would show as added or removed. Stop.
+			// remains of the other would show as added or removed. Stop;
+			// what both inputs had passed is final.
 			e.drain()
-			return nil
+			return e.flushKV()
 		}
 		a, b := e.sides[0].cur, e.sides[1].cur
 		c := cmpItems(a, b)
@@ -146,7 +210,7 @@ func (e *engine) run() error {
 	}
 	if e.cut() {
 		e.drain()
-		return nil
+		return e.flushKV()
 	}
 	// Every record of both inputs was compared (an archive-level failure
 	// such as a checksum mismatch is still returned by Run).
@@ -157,6 +221,9 @@ func (e *engine) run() error {
 // stopped early or a record could not be decoded, as opposed to an
 // archive-level failure found after every record was read.
 func (e *engine) cut() bool {
+	if e.sides[0].broken || e.sides[1].broken {
+		return true
+	}
 	for _, err := range e.errs {
 		var re *decode.RecordError
 		if errors.As(err, &re) || errors.Is(err, decode.ErrTypedDecode) {
@@ -246,8 +313,12 @@ func (e *engine) advance(sd *side) error {
 // ended collects the errors of an input whose Next returned false.
 func (e *engine) ended(sd *side) {
 	sd.ended = true
-	for _, err := range sd.s.Errors() {
+	errs := sd.s.Errors()
+	for _, err := range errs {
 		e.errs = append(e.errs, sd.inputErr(err))
+	}
+	if st := sd.s.Stream(); len(errs) > 0 && (st == nil || st.Err() != nil) {
+		sd.broken = true
 	}
 }
 
@@ -355,20 +426,32 @@ func (e *engine) compare(ch *Change, t decode.MessageType, va, vb []byte, kvk st
 		ts.sum.Unchanged++
 		return nil
 	}
-	ta, err := contentTree(t, va, &e.o)
+	ca, err := contentOf(t, va, &e.o)
 	if err != nil {
 		e.errs = append(e.errs, e.sides[0].recordErr(na, ch.OffsetA, t, err))
 		return nil
 	}
-	tb, err := contentTree(t, vb, &e.o)
+	cb, err := contentOf(t, vb, &e.o)
 	if err != nil {
 		e.errs = append(e.errs, e.sides[1].recordErr(nb, ch.OffsetB, t, err))
 		return nil
 	}
-	ch.Fields = compareTrees(ta, tb, t == decode.TypeKVS, &e.o)
-	if len(ch.Fields) == 0 {
+	fields, more, schema := compareTrees(ca.tree, cb.tree, t == decode.TypeKVS, &e.o)
+	e.schemaOnly += schema
+	if len(fields) == 0 && more == 0 {
+		if schema > 0 {
+			e.schemaRecords++
+		}
 		ts.sum.Unchanged++
 		return nil
+	}
+	ch.Fields = fields
+	if more > 0 {
+		ch.Note = fmt.Sprintf("%d more changed fields not listed", more)
+	}
+	ch.Label = cb.label
+	if ch.Label == "" {
+		ch.Label = ca.label
 	}
 	e.record(ts, ch, kvk)
 	return nil

@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"fmt"
+
 	"github.com/snaptool/snaptool/decode"
 )
 
@@ -15,17 +17,43 @@ type waiting struct {
 	haveDigest    bool
 	kvKey         string
 	contentUnique bool // identity is content-addressed: a match is equal
+	// label and index (a tombstone's) when raw was not kept: read when
+	// the digest was made.
+	label string
+	index uint64
 }
 
-// change is what a waiting record of input i becomes when its partner
-// never came: removed (A) or added (B).
-func (w *waiting) change(t decode.MessageType, i int) *Change {
-	ch := &Change{Op: Removed, Type: t.String(), MessageType: t, ID: w.id, key: w.key}
+// waitingChange is what a waiting record w of input i becomes when its
+// partner never came: removed (A) or added (B), with its label and, with
+// Options.Values, its content as fields (both read from its bytes when
+// they were kept within the budget).
+func (e *engine) waitingChange(t decode.MessageType, i int, w *waiting) *Change {
+	ch := &Change{Op: Removed, Type: t.String(), MessageType: t, ID: w.id, key: w.key,
+		Label: w.label, tombIndex: w.index}
 	if i == 0 {
 		ch.SizeA, ch.OffsetA = w.size, w.off
 	} else {
 		ch.Op = Added
 		ch.SizeB, ch.OffsetB = w.size, w.off
+	}
+	if w.raw == nil {
+		if e.o.Values && !w.contentUnique {
+			ch.Note = "content not kept (beyond the buffer budget for records waiting for their partner)"
+		}
+		return ch
+	}
+	c, err := contentOf(t, w.raw, &e.o)
+	if err != nil {
+		ch.Note = "content could not be decoded: " + err.Error()
+		return ch
+	}
+	ch.Label, ch.tombIndex = c.label, c.index
+	if e.o.Values {
+		var more int
+		ch.Fields, more = contentFields(c.tree, i == 0, t == decode.TypeKVS, &e.o)
+		if more > 0 {
+			ch.Note = fmt.Sprintf("%d more fields not listed", more)
+		}
 	}
 	return ch
 }
@@ -157,12 +185,13 @@ func (e *engine) take(i int, it *item) error {
 	if !w.contentUnique {
 		v := it.rec.Value()
 		if !e.pend.keepRaw(w, v) {
-			tree, err := contentTree(it.typ, v, &e.o)
+			c, err := contentOf(it.typ, v, &e.o)
 			if err != nil {
 				e.errs = append(e.errs, e.sides[i].recordErr(it.rec.N, it.rec.Offset, it.typ, err))
 				return nil
 			}
-			w.digest, w.haveDigest = contentDigest(tree), true
+			w.digest, w.haveDigest = contentDigest(c.tree), true
+			w.label, w.index = c.label, c.index
 		}
 	}
 	e.pend.add(it.typ, i, w)
@@ -191,14 +220,18 @@ func (e *engine) matchPending(ts *typeState, i int, it *item, w *waiting) error 
 	if !w.haveDigest {
 		return e.compare(ch, it.typ, va, vb, it.kvKey, na, nb)
 	}
-	tree, err := contentTree(it.typ, it.rec.Value(), &e.o)
+	c, err := contentOf(it.typ, it.rec.Value(), &e.o)
 	if err != nil {
 		e.errs = append(e.errs, e.sides[i].recordErr(it.rec.N, it.rec.Offset, it.typ, err))
 		return nil
 	}
-	if contentDigest(tree) == w.digest {
+	if contentDigest(c.tree) == w.digest {
 		ts.sum.Unchanged++
 		return nil
+	}
+	ch.Label = c.label
+	if ch.Label == "" {
+		ch.Label = w.label
 	}
 	ch.Note = "content differs; field detail not kept (record out of Consul's order beyond the buffer budget)"
 	e.record(ts, ch, it.kvKey)

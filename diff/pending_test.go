@@ -37,14 +37,14 @@ func TestPendingBounds(t *testing.T) {
 	}
 	var got []string
 	p.release(decode.TypeKVS, false, "c", func(i int, w *waiting) {
-		got = append(got, string(w.change(decode.TypeKVS, i).Op)+" "+w.id)
+		got = append(got, string((&engine{}).waitingChange(decode.TypeKVS, i, w).Op)+" "+w.id)
 	})
 	if len(got) != 1 || got[0] != "added b" || p.held != 0 || p.count(decode.TypeKVS) != 2 {
 		t.Fatalf("release below c: %q, held %d, count %d", got, p.held, p.count(decode.TypeKVS))
 	}
 	got = nil
 	p.release(decode.TypeKVS, true, "", func(i int, w *waiting) {
-		got = append(got, string(w.change(decode.TypeKVS, i).Op)+" "+w.id)
+		got = append(got, string((&engine{}).waitingChange(decode.TypeKVS, i, w).Op)+" "+w.id)
 	})
 	if len(got) != 2 || p.held != 0 || p.count(decode.TypeKVS) != 0 {
 		t.Fatalf("release all: %q, held %d, count %d", got, p.held, p.count(decode.TypeKVS))

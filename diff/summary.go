@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -11,6 +12,12 @@ func metaSummary(s *decode.Snapshot) *MetaSummary {
 	m := &MetaSummary{Name: s.Name, Form: s.Form.String(), Integrity: s.Integrity().String()}
 	if md := s.Meta(); md != nil {
 		m.ID, m.Index, m.Term, m.Version, m.Size = md.ID, md.Index, md.Term, int(md.Version), md.Size
+		if t, ok := md.SavedTime(); ok {
+			m.Saved = t.Format(time.RFC3339Nano)
+		}
+	}
+	if st := s.Stream(); st != nil {
+		m.Records = st.Count()
 	}
 	return m
 }
@@ -91,6 +98,7 @@ func (e *engine) count1(ts *typeState, ch *Change, kvk string) {
 // take handles a record of side i that has no partner at the other input's
 func (e *engine) summary() *Summary {
 	s := &Summary{KVDepth: e.o.KVDepth, Changes: e.changes, Warnings: e.warn,
+		SchemaOnly: e.schemaOnly, SchemaOnlyRecords: e.schemaRecords, KVDeleted: e.links.deleted,
 		MetaA: metaSummary(e.sides[0].s), MetaB: metaSummary(e.sides[1].s)}
 	if e.suppressed > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d more notes like these not shown", e.suppressed))

@@ -27,6 +27,16 @@ func (p *DiffJSONPrinter) Summary(s *diff.Summary) error {
 	}{"summary", s})
 }
 
+// Incomplete writes the last line of a comparison that stopped early:
+// {"op":"incomplete","input","name","record","offset","layer","error",
+// "before_first_record"} (diff.Incomplete).
+func (p *DiffJSONPrinter) Incomplete(in *diff.Incomplete) error {
+	return encodeLine(p.W, struct {
+		Op string `json:"op"`
+		*diff.Incomplete
+	}{"incomplete", in})
+}
+
 // encodeLine writes x as one JSON line, without HTML escaping (masked
 // secrets read <masked sha256:…>).
 func encodeLine(w io.Writer, x any) error {

@@ -55,6 +55,9 @@ var ErrDumpDecode = fmt.Errorf("some records could not be decoded: %w", decode.E
 //	        the next record's offset
 //	type    Consul's display name of the type, Unknown(N) when it has none
 //	id      the record's identity (decode.Identity), "" when it cannot be read
+//	label   the record's human name (decode.Label: a token's description,
+//	        a policy's name, a session's Name@Node, …), left out when it has
+//	        none (KV records never have one)
 //	data    the typed record with Consul's field names (decode.Tree), fields
 //	        the decoder did not know included; []byte as standard base64;
 //	        times RFC 3339 with nanoseconds; secrets masked unless asked.
@@ -76,6 +79,7 @@ type DumpLine struct {
 	Size   int64  `json:"size"`
 	Type   string `json:"type"`
 	ID     string `json:"id"`
+	Label  string `json:"label,omitempty"`
 	Data   any    `json:"data"`
 	Error  string `json:"error,omitempty"`
 }
@@ -364,6 +368,10 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 	b, _ = decode.AppendJSON(b, rec.Type.String())
 	b = append(b, `,"id":`...)
 	b, _ = decode.AppendJSON(b, id)
+	if label := decode.Label(rec.Type, data); label != "" && derr == nil {
+		b = append(b, `,"label":`...)
+		b, _ = decode.AppendJSON(b, label)
+	}
 	b = append(b, `,"data":`...)
 	if b, err = decode.AppendJSON(b, data); err != nil {
 		return b, false, failed, err

@@ -644,6 +644,9 @@ func TestDumpLineMatchesEncodingJSON(t *testing.T) {
 			line.ID, _ = decode.Identity(rec)
 			data, derr := decode.View(rec.Type, rec.Value(), show)
 			line.Data = data
+			if derr == nil {
+				line.Label = decode.Label(rec.Type, data)
+			}
 			if derr != nil {
 				failed++
 				line.Error = derr.Error()

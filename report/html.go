@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
@@ -229,10 +228,14 @@ func htmlTemplate() (*template.Template, error) {
 		"signClass": signClass,
 		"upper":     strings.ToUpper,
 		"wrapID":    wrapID,
-		"fieldText": fieldText,
 		"label":     ChangeLabel,
 		"inc":       func(i int) int { return i + 1 },
 		"delta":     func(c *diff.Change) int64 { return c.SizeB - c.SizeA },
+		// fieldValue renders a diff field value as the text diff does,
+		// elided beyond the default length (html/template escapes it).
+		"fieldValue": func(x any, absent bool) string {
+			return (&DiffTextPrinter{MaxValueLen: DefaultDiffValueLen}).value(x, absent)
+		},
 		"kvArgs": func(n *PrefixNode, total int64) kvArgs {
 			return kvArgs{Node: n, Total: total, Open: false}
 		},
@@ -341,34 +344,20 @@ func chartBars(stats []Stat, total int64) []ChartBar {
 	return bars
 }
 
-// Saved is when the snapshot was taken, from its ID, as "2026-11-24
-// 19:27:19 UTC"; "" when the ID does not carry it.
+// Saved is when the snapshot was taken, from its ID
+// (decode.Meta.SavedTime), as "2026-11-24 19:27:19 UTC"; "" when the ID
+// does not carry it.
 func (s *HTMLSnapshot) Saved() string {
 	if s.Inspect == nil {
 		return ""
 	}
-	t, ok := savedTime(s.Inspect.Meta.ID)
+	m := &decode.Meta{}
+	m.ID = s.Inspect.Meta.ID
+	t, ok := m.SavedTime()
 	if !ok {
 		return ""
 	}
 	return t.Format("2006-01-02 15:04:05 UTC")
-}
-
-// savedTime reads when a snapshot was taken from its ID
-// ("<term>-<index>-<milliseconds since the epoch>", as raft names
-// snapshots: 2-162-1795548439390), in UTC; false when the ID does not have
-// that shape. decode.Meta.SavedTime (w2/diff12) does the same: once it is
-// on main, this is `m := decode.Meta{}; m.ID = id; return m.SavedTime()`.
-func savedTime(id string) (time.Time, bool) {
-	i := strings.LastIndexByte(id, '-')
-	if i < 0 || strings.Count(id, "-") != 2 {
-		return time.Time{}, false
-	}
-	ms, err := strconv.ParseInt(id[i+1:], 10, 64)
-	if err != nil || ms <= 0 || ms > 1<<53 {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(ms).UTC(), true
 }
 
 // wrapID escapes an identity and lets it wrap only after "/", ".", "-"
@@ -384,18 +373,4 @@ func wrapID(s string) template.HTML {
 		}
 	}
 	return template.HTML(b.String())
-}
-
-// fieldText renders a diff field value (a string today; any value once
-// FieldChange carries JSON values) as text for the template to escape.
-func fieldText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return "null"
-	case fmt.Stringer:
-		return x.String()
-	}
-	return fmt.Sprint(v)
 }

@@ -190,12 +190,9 @@ func buildHTMLDiff(ctx context.Context, a, b *snapshotPass, o HTMLOptions) (*HTM
 	return d, nil
 }
 
-// ChangeLabel is the human label of a change's record, "" when it has none.
-// The report shows it above the identity (unless it repeats the identity)
-// and carries it as data-label. diff.Change does not carry a label on this
-// branch yet; when it gains Label (decode.Label, w2/diff12), this body
-// becomes `return c.Label` and the summary, the list of changes and the
-// browser test's label check all use it.
+// ChangeLabel is the human label of a change's record (diff.Change.Label,
+// from decode.Label), "" when it has none. The report shows it above the
+// identity (unless it repeats the identity) and carries it as data-label.
 func ChangeLabel(c *diff.Change) string {
-	return ""
+	return c.Label
 }

@@ -27,12 +27,24 @@ type Printer interface {
 	VerifyDone(results []*VerifyResult) error
 	// Top prints top's lists.
 	Top(r *TopResult) error
+	// DiffStart opens a diff's output, before any change, with what is
+	// known of both inputs (the text printer's header lines; diff.Options.Start).
+	DiffStart(a, b *diff.MetaSummary, o DiffPrintOptions) error
 	// DiffChange prints one change as diff.Run emits it.
 	DiffChange(c *diff.Change) error
+	// DiffIncomplete says where a comparison stopped (the JSON printer's
+	// last line; the text printer leaves stdout to what was compared).
+	DiffIncomplete(in *diff.Incomplete) error
 	// DiffSummary prints the summary after the changes (the text printer
 	// prints nothing for identical inputs). changesAbove says whether
 	// changes were printed before it.
 	DiffSummary(s *diff.Summary, changesAbove bool) error
+}
+
+// DiffPrintOptions tune how a diff is printed.
+type DiffPrintOptions struct {
+	// MaxValueLen elides text values longer than this many bytes (0: whole).
+	MaxValueLen int
 }
 
 // NewPrinter returns the printer of format writing to w. "text" and

@@ -57,6 +57,15 @@ func (p *jsonPrinter) VerifyDone(results []*VerifyResult) error {
 // Top writes r.
 func (p *jsonPrinter) Top(r *TopResult) error { return p.encode(r, true) }
 
+// DiffStart writes nothing: every JSON line carries its own context and
+// the summary line both inputs' meta.
+func (p *jsonPrinter) DiffStart(a, b *diff.MetaSummary, o DiffPrintOptions) error { return nil }
+
+// DiffIncomplete writes the {"op":"incomplete",…} line.
+func (p *jsonPrinter) DiffIncomplete(in *diff.Incomplete) error {
+	return (&DiffJSONPrinter{W: p.w}).Incomplete(in)
+}
+
 // DiffChange writes one change as a JSON line (DiffJSONPrinter).
 func (p *jsonPrinter) DiffChange(c *diff.Change) error {
 	return (&DiffJSONPrinter{W: p.w}).Change(c)

@@ -16,7 +16,8 @@ import (
 // Strings from the snapshot go through oneLine, so that a key never
 // breaks a row or reaches the terminal with control or bidi characters.
 type tablePrinter struct {
-	w io.Writer
+	w    io.Writer
+	diff *DiffTextPrinter
 }
 
 // Inspect renders the meta table, the per-type table and, when present,
@@ -161,17 +162,36 @@ func (p *tablePrinter) Top(r *TopResult) error {
 	return p.section(title, rows, []string{"Prefix", "Tombstones", "Size", "Bytes"}, nil, left, right, right, right)
 }
 
-// DiffChange writes one change line (DiffTextPrinter).
-func (p *tablePrinter) DiffChange(c *diff.Change) error {
-	return (&DiffTextPrinter{W: p.w}).Change(c)
+// differ is the table printer's DiffTextPrinter, which keeps the header
+// until the first line it writes.
+func (p *tablePrinter) differ() *DiffTextPrinter {
+	if p.diff == nil {
+		p.diff = &DiffTextPrinter{W: p.w, MaxValueLen: DefaultDiffValueLen}
+	}
+	return p.diff
 }
+
+// DiffStart sets the header lines (written before the first change or the
+// summary, so identical inputs print nothing) and the value length.
+func (p *tablePrinter) DiffStart(a, b *diff.MetaSummary, o DiffPrintOptions) error {
+	d := p.differ()
+	d.MaxValueLen = o.MaxValueLen
+	return d.Header(a, b)
+}
+
+// DiffChange writes one change line (DiffTextPrinter).
+func (p *tablePrinter) DiffChange(c *diff.Change) error { return p.differ().Change(c) }
+
+// DiffIncomplete writes nothing to stdout, which carries only what was
+// compared; the command says where it stopped on stderr.
+func (p *tablePrinter) DiffIncomplete(in *diff.Incomplete) error { return nil }
 
 // DiffSummary writes the summary tables unless the inputs are identical.
 func (p *tablePrinter) DiffSummary(s *diff.Summary, changesAbove bool) error {
 	if s.Identical {
 		return nil
 	}
-	return (&DiffTextPrinter{W: p.w}).Summary(s, changesAbove)
+	return p.differ().Summary(s, changesAbove)
 }
 
 // section writes a title line and a table, or "(none)" when there are no rows.

@@ -428,7 +428,15 @@ func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]str
 	if len(l.Important) != want || len(l.Listed) != len(labels) {
 		t.Errorf("%d px: %d important changes and %d listed, diff gives %d", w, len(l.Important), len(l.Listed), len(labels))
 	}
-	shown := 0
+	shown, importantLabels := 0, 0
+	for _, r := range l.Important {
+		if r.Label != "" && strings.Contains(r.Text, r.Label) {
+			importantLabels++
+		}
+	}
+	if importantLabels < 5 {
+		t.Errorf("%d px: only %d of the important changes show a label: %+v", w, importantLabels, l.Important)
+	}
 	for _, r := range append(append([]layoutRow(nil), l.Important...), l.Listed...) {
 		lab, ok := labels[r.Type+" "+r.ID]
 		if !ok {

@@ -16,12 +16,13 @@ const dumpUsage = `Usage: snaptool dump [flags] FILE
 
 Writes every record of a snapshot as one JSON object per line:
 
-  {"n", "offset", "size", "type", "id", "data"}
+  {"n", "offset", "size", "type", "id", "label", "data"}
 
 n is the 1-based record number, offset the byte offset of the record in
 state.bin, size its encoded length (offset+size is the next offset), type
 Consul's name of the record type, id its identity (the key diff matches
-on), data the typed record with Consul's field names ([]byte as base64,
+on), label its human name when it has one (a token's description, a
+policy's name, a session's Name@Node, ...; never for KV), data the typed record with Consul's field names ([]byte as base64,
 times RFC 3339; KV records also get "ValueText" when the value is UTF-8).
 A record that cannot be decoded to its type is still written, with its
 generic value and an "error" field, and the exit status is 3. The first
