@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
@@ -228,6 +229,7 @@ func htmlTemplate() (*template.Template, error) {
 		"signClass": signClass,
 		"upper":     strings.ToUpper,
 		"wrapID":    wrapID,
+		"wrapType":  wrapType,
 		"label":     ChangeLabel,
 		"inc":       func(i int) int { return i + 1 },
 		"delta":     func(c *diff.Change) int64 { return c.SizeB - c.SizeA },
@@ -358,6 +360,21 @@ func (s *HTMLSnapshot) Saved() string {
 		return ""
 	}
 	return t.Format("2006-01-02 15:04:05 UTC")
+}
+
+// wrapType escapes a record type name and lets it wrap between its words
+// (Connect<wbr>CA<wbr>Provider<wbr>State), so that a narrow table of
+// types need not scroll.
+func wrapType(s string) template.HTML {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) && (unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsUpper(rs[i-1]) && unicode.IsLower(rs[i+1])) {
+			b.WriteString("<wbr>")
+		}
+		b.WriteString(template.HTMLEscapeString(string(r)))
+	}
+	return template.HTML(b.String())
 }
 
 // wrapID escapes an identity and lets it wrap only after "/", ".", "-"

@@ -273,7 +273,7 @@ func TestImportantChanges(t *testing.T) {
 	}
 	for i, w := range want {
 		id := w[strings.LastIndexByte(w, ' ')+1:]
-		if !strings.Contains(tbl, `<td class="num">`+strconv.Itoa(i+1)+`</td>`) || !strings.Contains(tbl, `data-id="`+id+`"`) {
+		if !strings.Contains(tbl, `<td class="num hide-narrow">`+strconv.Itoa(i+1)+`</td>`) || !strings.Contains(tbl, `data-id="`+id+`"`) {
 			t.Errorf("rank %d (%s) missing from the table", i+1, id)
 		}
 	}
@@ -312,6 +312,20 @@ func TestChangeImportanceClasses(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "token kv-big kv-tie-removed" {
 		t.Errorf("top 3: %v", got)
+	}
+}
+
+func TestWrapType(t *testing.T) {
+	for in, want := range map[string]string{
+		"ConnectCAProviderState": "Connect<wbr>CA<wbr>Provider<wbr>State",
+		"ACLBindingRule":         "ACL<wbr>Binding<wbr>Rule",
+		"KVS":                    "KVS",
+		"Register":               "Register",
+		"Unknown(200)":           "Unknown(200)",
+	} {
+		if got := string(wrapType(in)); got != want {
+			t.Errorf("wrapType(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

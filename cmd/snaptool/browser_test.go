@@ -262,7 +262,7 @@ func TestBrowserReport(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), 900)); err != nil {
 			t.Fatal(err)
 		}
-		checkLayout(t, ctx, w, labels)
+		checkLayout(t, ctx, w, labels, "consul-1.13.9/before.snap", "consul-1.13.9/after.snap")
 		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
@@ -377,7 +377,7 @@ type layout struct {
 // of changes, details, then each snapshot), readable charts, tables that
 // scroll in their own box, identities that wrap only at separators, and
 // every label diff gives shown beside its identity.
-func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]string) {
+func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]string, fileA, fileB string) {
 	t.Helper()
 	l := evalJS[layout](t, ctx, layoutJS)
 	t.Logf("%d px: page %v/%v px wide, sections at %v, %d chart texts >= %.1f px, %d <wbr>, id styles %v",
@@ -412,9 +412,9 @@ func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]str
 	if len(l.IDStyles) != 1 || l.IDStyles[0] != "normal/keep-all" || l.Wbr == 0 {
 		t.Errorf("%d px: identities wrap with %q and %d <wbr>: want normal/keep-all, breaks only at / . - :", w, l.IDStyles, l.Wbr)
 	}
-	if len(l.Inputs) != 2 || !strings.HasPrefix(l.Inputs[0], "A ") || !strings.Contains(l.Inputs[0], "before.snap") ||
-		!strings.HasPrefix(l.Inputs[1], "B ") || !strings.Contains(l.Inputs[1], "after.snap") {
-		t.Errorf("%d px: inputs table %q: want A before.snap and B after.snap", w, l.Inputs)
+	if len(l.Inputs) != 2 || !strings.HasPrefix(l.Inputs[0], "A ") || !strings.Contains(l.Inputs[0], fileA) ||
+		!strings.HasPrefix(l.Inputs[1], "B ") || !strings.Contains(l.Inputs[1], fileB) {
+		t.Errorf("%d px: inputs table %q: want A %s and B %s", w, l.Inputs, fileA, fileB)
 	}
 	for _, in := range l.Inputs {
 		if !regexp.MustCompile(` 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(in) {
@@ -451,6 +451,43 @@ func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]str
 		}
 	}
 	t.Logf("%d px: %d of the listed changes carry a label", w, shown)
+}
+
+// TestBrowserCrossVersion: the same layout checks on the cross-version
+// pair (1.13.9 after → 1.14.11 after: 59 changes, schema-only differences
+// hidden), at 1400 and 400 px, with screenshots.
+func TestBrowserCrossVersion(t *testing.T) {
+	chromium := findChromium(t)
+	a, b := repoPath("fixtures", "consul-1.13.9", "after.snap"), repoPath("fixtures", "consul-1.14.11", "after.snap")
+	art := artifactDir(t)
+	out := filepath.Join(art, "report-cross.html")
+	if stdout, stderr, code := runCLI(t, "report", "--html", out, a, b); code != 0 {
+		t.Fatalf("snaptool report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	labels := diffLabels(t, a, b)
+	ctx, ev := newBrowser(t, chromium)
+	if err := chromedp.Do(ctx, chromedp.Navigate(fileURL(t, out))); err != nil {
+		t.Fatal(err)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll("#summary .schema-only").length`); n != 1 {
+		t.Errorf("no note on the hidden schema-only differences (%d)", n)
+	}
+	for _, w := range []int{1400, 400} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), 900)); err != nil {
+			t.Fatal(err)
+		}
+		checkLayout(t, ctx, w, labels, "consul-1.13.9/after.snap", "consul-1.14.11/after.snap")
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(art, fmt.Sprintf("report-cross-%d.png", w)), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs, _ := ev.snapshot(); len(errs) > 0 {
+		t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
+	}
 }
 
 // TestBrowserLongIdentity: an identity with no separator in 96
