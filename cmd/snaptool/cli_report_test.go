@@ -260,7 +260,7 @@ func TestCLIReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(b)
-	for _, want := range []string{`<section id="snap-A"`, `<section id="snap-B"`, `<section id="compare">`, "<svg", "<style>", `class="kvtree"`, "@media print", "@media (max-width"} {
+	for _, want := range []string{`<section id="snap-A"`, `<section id="snap-B"`, `<section id="summary">`, `<section id="details">`, `<figure class="bars all"`, "<style>", `class="kvtree"`, "@media print", "@media (max-width"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -279,7 +279,7 @@ func TestCLIReport(t *testing.T) {
 	if _, stderr, code := runCLI(t, "report", "--html", one, fixBefore); code != 0 {
 		t.Fatalf("one file: exit %d: %s", code, stderr)
 	}
-	if b, _ := os.ReadFile(one); !bytes.Contains(b, []byte(`id="snap-A"`)) || bytes.Contains(b, []byte(`id="compare"`)) {
+	if b, _ := os.ReadFile(one); !bytes.Contains(b, []byte(`id="snap-A"`)) || bytes.Contains(b, []byte(`id="summary"`)) {
 		t.Error("single-snapshot report: wrong sections")
 	}
 }
