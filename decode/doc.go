@@ -50,7 +50,10 @@
 //     failures are *RecordError (record number, offset, type). Tree gives an ordered,
 //     JSON-ready view of a typed record. View is a record's content as
 //     every output shows it; Mask (secrets.go, the one secrets policy)
-//     replaces secrets with a Fingerprint.
+//     replaces secrets with a Fingerprint. RedactRecord (redact.go) asks
+//     the same policy which values are secret and overwrites each in the
+//     record's bytes with a same-length stand-in (NewStandIn: HMAC under a
+//     per-run key; UUIDs stay UUIDs, PEM keys stay PEM blocks).
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
 //     Inputs are never seeked (pipes, FIFOs, /dev/fd work). Only regular tar
