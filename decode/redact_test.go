@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-msgpack/codec"
 )
 
 var testKey = []byte("test key, fixed so that the tests are deterministic")
@@ -243,4 +245,56 @@ func TestRedactFixtures(t *testing.T) {
 	if total < 20 {
 		t.Errorf("only %d secrets in the fixtures: the test checks too little", total)
 	}
+}
+
+// FuzzRedactRecord: on any record bytes RedactRecord does not panic; an
+// error wraps ErrRedact; a result has the input's length and type byte, is
+// still one msgpack value when the input was, and equals the input when
+// nothing changed.
+func FuzzRedactRecord(f *testing.F) {
+	uuid := "0b5b8d4e-77c1-4b1f-a7d2-7e3c9a0f5e21"
+	for _, seed := range []struct {
+		t MessageType
+		v any
+	}{
+		{TypeACLToken, map[string]any{"AccessorID": "a", "SecretID": uuid}},
+		{TypeSystemMetadata, map[string]any{"Key": "server-management-token", "Value": uuid}},
+		{TypeACL, map[string]any{"ID": uuid}},
+		{TypeConnectCA, map[string]any{"SigningKey": testPEM}},
+		{TypeConfigEntry, string([]byte{0xa4, 'k', 'i', 'n', 'd', 0x81, 0xa5, 'T', 'o', 'k', 'e', 'n', 0xa3, 'a', 'b', 'c'})},
+		{TypePeeringSecret, string(protoLD(2, protoLD(1, []byte(uuid))))},
+	} {
+		var h [1]byte
+		h[0] = byte(seed.t)
+		b := mpOfF(f, seed.v)
+		f.Add(append(h[:], b...), false)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, kv bool) {
+		if len(raw) == 0 {
+			return
+		}
+		rec := &Record{Type: MessageType(raw[0]), Raw: raw}
+		out, changed, err := RedactRecord(rec, NewStandIn(testKey), kv)
+		if err != nil {
+			if !errors.Is(err, ErrRedact) {
+				t.Fatalf("error %v does not wrap ErrRedact", err)
+			}
+			return
+		}
+		if len(out) != len(raw) || out[0] != raw[0] || ValueEnd(out, 1) != len(out) && ValueEnd(raw, 1) == len(raw) {
+			t.Fatalf("changed %v: %x → %x", changed, raw, out)
+		}
+		if !changed && !bytes.Equal(out, raw) {
+			t.Fatal("unchanged but different")
+		}
+	})
+}
+
+func mpOfF(f *testing.F, v any) []byte {
+	var b []byte
+	h := &codec.MsgpackHandle{RawToString: true}
+	if err := codec.NewEncoderBytes(&b, h).Encode(v); err != nil {
+		f.Fatal(err)
+	}
+	return b
 }
