@@ -21,6 +21,8 @@ func TestRestoreMatrix(t *testing.T) {
 	}
 	defer f.Close()
 	rows, fails := 0, 0
+	cells := map[string][]string{} // README's table: snapshot → cell per target
+	var snaps []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -33,6 +35,14 @@ func TestRestoreMatrix(t *testing.T) {
 		}
 		snap, target, verdict, consulErr := col[0], col[1], col[2], col[3]
 		rows++
+		if cells[snap] == nil {
+			snaps = append(snaps, snap)
+		}
+		cell := "restores"
+		if verdict == "would fail" {
+			cell = "fails: `" + consulErr + "`"
+		}
+		cells[snap] = append(cells[snap], cell)
 		t.Run(snap+"/"+target, func(t *testing.T) {
 			r, err := CheckFile(filepath.Join("..", "fixtures", snap), mustVersion(t, target), CE, Options{})
 			if err != nil {
@@ -64,5 +74,16 @@ func TestRestoreMatrix(t *testing.T) {
 	}
 	if rows != 15 || fails == 0 {
 		t.Errorf("%d rows (%d failing): want the 5 snapshots × 3 versions, some failing", rows, fails)
+	}
+	// README shows the same table, one row per snapshot, targets in file order.
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, snap := range snaps {
+		row := "| `" + snap + "` | " + strings.Join(cells[snap], " | ") + " |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README's restore matrix has no row %s", row)
+		}
 	}
 }
