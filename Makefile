@@ -41,7 +41,8 @@ FIXTURES ?=
 fixtures:
 	bash fixtures/make-fixtures.sh $(FIXTURES)
 
-# Interop with the real Consul: restore, inspect, kv import/export.
+# Interop with the real Consul: restore, inspect, kv import/export, rewrite, and the
+# restore matrix of preflight's predictions against Consul 1.12.9, 1.13.9 and 1.14.11.
 interop: build
 	bash scripts/interop.sh
 

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -486,4 +487,31 @@ func (s Stats) Summary() string {
 		line += ", read back and verified"
 	}
 	return line
+}
+
+// Redaction returns the Transform of `snaptool rewrite --redact`: every
+// value the secrets policy masks (decode.Mask's rules) is replaced in the
+// record's bytes by a stand-in of the same length and shape
+// (decode.RedactRecord, decode.NewStandIn), derived from an HMAC of the
+// secret under a key drawn here from crypto/rand and never stored: equal
+// secrets share a stand-in in this run (and in both passes), the output
+// carries no byte of any secret, and two runs give different stand-ins.
+// With kvValues, KV values are replaced by decode.KVPlaceholder of the same
+// length too. Records without secrets are copied byte for byte.
+func Redaction(kvValues bool) (Transform, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("redaction key: %w", err)
+	}
+	return redaction(decode.NewStandIn(key), kvValues), nil
+}
+
+func redaction(si decode.StandIn, kvValues bool) Transform {
+	return func(rec *decode.Record) ([]byte, bool, error) {
+		raw, changed, err := decode.RedactRecord(rec, si, kvValues)
+		if err != nil || !changed {
+			return nil, true, err
+		}
+		return raw, true, nil
+	}
 }
