@@ -111,10 +111,14 @@ func (p *tablePrinter) Top(r *TopResult) error {
 	}
 	var rows [][]string
 	for _, x := range r.Largest {
-		rows = append(rows, append([]string{count(x.N), x.Type, oneLine(x.ID), count(x.Offset)}, size(x.Size)...))
+		label := ""
+		if x.Label != "" && x.Label != x.ID {
+			label = oneLine(x.Label)
+		}
+		rows = append(rows, append([]string{count(x.N), x.Type, oneLine(x.ID), label, count(x.Offset)}, size(x.Size)...))
 	}
-	if err := p.section(title, rows, []string{"#", "Type", "ID", "Offset", "Size", "Bytes"}, nil,
-		right, left, left, right, right, right); err != nil {
+	if err := p.section(title, rows, []string{"#", "Type", "ID", "Label", "Offset", "Size", "Bytes"}, nil,
+		right, left, left, left, right, right, right); err != nil {
 		return err
 	}
 

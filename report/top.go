@@ -76,6 +76,7 @@ type TopRecord struct {
 	N      int64  `json:"n"`
 	Type   string `json:"type"`
 	ID     string `json:"id"`
+	Label  string `json:"label,omitempty"` // decode.Label: a token's description, a policy's name, …
 	Offset int64  `json:"offset"`
 	Size   int64  `json:"size"`
 }
@@ -260,13 +261,28 @@ func (t *TopAccumulator) addLargest(rec *decode.Record) {
 	if err != nil {
 		id = "(undecodable: " + err.Error() + ")"
 	}
-	tr := TopRecord{N: rec.N, Type: rec.Type.String(), ID: id, Offset: rec.Offset, Size: rec.Size}
+	tr := TopRecord{N: rec.N, Type: rec.Type.String(), ID: id, Offset: rec.Offset, Size: rec.Size, Label: recordLabel(rec)}
 	if len(t.largest) == t.opts.N {
 		t.largest[0] = tr
 		heap.Fix(&t.largest, 0)
 		return
 	}
 	heap.Push(&t.largest, tr)
+}
+
+// recordLabel is a record's human label (decode.Label over its masked
+// View), computed only for records that enter the largest-records list. KV
+// and tombstone records have none (their key is their name), so their
+// values are never decoded here.
+func recordLabel(rec *decode.Record) string {
+	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		return ""
+	}
+	tree, err := decode.View(rec.Type, rec.Value(), false)
+	if err != nil {
+		return ""
+	}
+	return decode.Label(rec.Type, tree)
 }
 
 func (t *TopAccumulator) addTree(key string, size int64) {
