@@ -71,7 +71,7 @@ func (p *tablePrinter) VerifyFile(r *VerifyResult) error {
 	var b strings.Builder
 	b.WriteString(r.Headline())
 	b.WriteByte('\n')
-	if r.Verdict != VerdictOK && r.Verdict != VerdictUnreadable {
+	if r.Verdict != VerdictOK && r.Verdict != VerdictUnreadable && r.Verdict != VerdictNotSnapshot {
 		byLayer := map[string][]Finding{}
 		for _, f := range r.Findings {
 			byLayer[f.Layer] = append(byLayer[f.Layer], f)
@@ -86,6 +86,9 @@ func (p *tablePrinter) VerifyFile(r *VerifyResult) error {
 				fmt.Fprintf(&b, "    %-8s %s\n", f.Severity+":", f.Message)
 			}
 		}
+	}
+	if r.Advice != "" {
+		fmt.Fprintf(&b, "  %s\n", r.Advice)
 	}
 	_, err := io.WriteString(p.w, b.String())
 	return err

@@ -168,7 +168,7 @@ func TestDiffCLIErrors(t *testing.T) {
 		{"unknown type", []string{"diff", "--type", "Nope", before, after}, 2, `unknown record type "Nope"`},
 		{"missing file", []string{"diff", before, filepath.Join(dir, "nope.snap")}, 2, "nope.snap"},
 		{"both stdin", []string{"diff", "-", "-"}, 2, "only one of A and B"},
-		{"truncated archive", []string{"diff", before, truncated}, 3, "snaptool: B (" + truncated + ")"},
+		{"truncated archive", []string{"diff", before, truncated}, 3, "Error: B (" + truncated + ")"},
 		{"truncated state.bin", []string{"diff", repoPath("fixtures", "consul-testdata", "raw", "state.bin"), filepath.Join(stateDir, "state.bin")}, 3, "unexpected EOF"},
 		{"truncated state.bin, json", []string{"diff", "--format", "json", filepath.Join(stateDir, "state.bin"), repoPath("fixtures", "consul-testdata", "raw", "state.bin")}, 3, "record"},
 	} {

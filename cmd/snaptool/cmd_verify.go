@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -36,8 +37,18 @@ strict, integrity, meta, last_index, records, state_size, errors,
 warnings, layers [{name, status}], findings [{layer, severity, member,
 offset, record, type, message}].
 
+A damaged file ends with one line on what to do: do not restore it, and
+which records can still be read (how many, up to which offset of
+state.bin) with which command. A file that is not a Consul snapshot (an
+empty file, text, JSON, a zip, a directory with no snapshot) gets the
+verdict "not_snapshot" and says what it looks like instead. Offsets say
+which stream they count: the file, the gzip output (the uncompressed tar
+stream) or state.bin. A raw state.bin is checked against a SHA256SUMS
+beside it (an extracted archive), or a data-dir snapshot's CRC-64.
+
 Exit status: 0 when every file passes, 3 when one is damaged (or has a
-warning with --strict), 2 when a file cannot be read and none failed.`
+warning with --strict), 2 when a file cannot be read or is not a
+snapshot and none failed.`
 
 // verifyOptions are verify's flags.
 type verifyOptions struct {
@@ -92,6 +103,8 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 		return errDamaged
 	case sum.Unreadable > 0:
 		return fmt.Errorf("%s could not be read", report.Plural(sum.Unreadable, "file"))
+	case sum.NotSnapshot > 0:
+		return fmt.Errorf("%s: %w", report.Plural(sum.NotSnapshot, "file"), decode.ErrNotSnapshot)
 	}
 	return nil
 }

@@ -76,8 +76,8 @@ func exitCode(err error) int {
 		return exitInterrupt
 	case errors.Is(err, errDifferent), errors.Is(err, errCheckFailed):
 		return exitDifferent
-	case errors.As(err, &ue):
-		return exitUsage
+	case errors.As(err, &ue), errors.Is(err, decode.ErrNotSnapshot):
+		return exitUsage // not a snapshot is not damage: the input is something else
 	case errors.Is(err, errDamaged), decode.IsDamage(err):
 		return exitDamaged
 	default:
@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		var ue *usageError
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "%s: interrupted\n", programName)
+			fmt.Fprintln(stderr, "Error: interrupted")
 		} else if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "Error: %s\n", ue.msg)
 			hint := ue.hint
@@ -132,7 +132,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// printError prints each joined error on its own line, prefixed with the program name.
+// printError prints each joined error on its own line as "Error: …", the
+// one style of every error (a usage error adds "Try: …").
 func printError(w io.Writer, err error) {
 	var list []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -141,7 +142,7 @@ func printError(w io.Writer, err error) {
 		list = []error{err}
 	}
 	for _, e := range list {
-		fmt.Fprintf(w, "%s: %v\n", programName, e)
+		fmt.Fprintf(w, "Error: %v\n", e)
 	}
 }
 
