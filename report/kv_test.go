@@ -1,11 +1,11 @@
 package report
 
 import (
-	"errors"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
