@@ -31,6 +31,9 @@ func (p *tablePrinter) Inspect(r *InspectResult) error {
 		{"Term", strconv.FormatUint(r.Meta.Term, 10)},
 		{"Version", strconv.Itoa(r.Meta.Version)},
 	}
+	if r.SavedTime != "" {
+		rows = append(rows, []string{"Saved", SavedText(r.SavedTime)})
+	}
 	if r.LastIndex != 0 {
 		rows = append(rows, []string{"LastIndex", strconv.FormatUint(r.LastIndex, 10)})
 	}
@@ -107,16 +110,25 @@ func (p *tablePrinter) Top(r *TopResult) error {
 	right := tw.AlignRight
 	left := tw.AlignLeft
 
+	if r.ID != "" || r.Saved != "" {
+		head := "Snapshot " + oneLine(r.ID)
+		if r.Saved != "" {
+			head += ", saved " + SavedText(r.Saved)
+		}
+		if _, err := io.WriteString(p.w, head+"\n\n"); err != nil {
+			return err
+		}
+	}
 	title := "Largest records"
 	if len(r.Types) > 0 {
 		title += " (" + strings.Join(r.Types, ", ") + ")"
 	}
 	var rows [][]string
 	for _, x := range r.Largest {
-		rows = append(rows, append([]string{count(x.N), x.Type, oneLine(x.ID), count(x.Offset)}, size(x.Size)...))
+		rows = append(rows, append([]string{"#" + strconv.Itoa(len(rows)+1), count(x.N), x.Type, oneLine(x.ID), count(x.Offset)}, size(x.Size)...))
 	}
-	if err := p.section(title, rows, []string{"#", "Type", "ID", "Offset", "Size", "Bytes"}, nil,
-		right, left, left, right, right, right); err != nil {
+	if err := p.section(title, rows, []string{"Rank", "Record", "Type", "ID", "Offset", "Size", "Bytes"}, nil,
+		right, right, left, left, right, right, right); err != nil {
 		return err
 	}
 

@@ -81,13 +81,15 @@ type LayerStatus struct {
 }
 
 // VerifyMeta is meta.json as verify reports it. JSON keys: id, index, term,
-// size, version.
+// size, version, saved (when the snapshot was taken, from its ID: RFC
+// 3339, UTC, milliseconds; left out when the ID carries no time).
 type VerifyMeta struct {
 	ID      string `json:"id"`
 	Index   uint64 `json:"index"`
 	Term    uint64 `json:"term"`
 	Size    int64  `json:"size"`
 	Version int    `json:"version"`
+	Saved   string `json:"saved,omitempty"`
 }
 
 // VerifyResult is the layered verdict for one input. JSON keys:
@@ -320,7 +322,7 @@ func (a *VerifyAccumulator) Finish(s *decode.Snapshot) *VerifyResult {
 
 	m := s.Meta()
 	if m != nil {
-		r.Meta = &VerifyMeta{ID: m.ID, Index: m.Index, Term: m.Term, Size: m.Size, Version: int(m.Version)}
+		r.Meta = &VerifyMeta{ID: m.ID, Index: m.Index, Term: m.Term, Size: m.Size, Version: int(m.Version), Saved: SavedTime(m)}
 	}
 	st := s.Stream()
 	streamClean := st != nil && st.Err() == nil
@@ -658,6 +660,9 @@ func (r *VerifyResult) Headline() string {
 		parts = append(parts, fmt.Sprintf("%d records", r.Records))
 		if r.Meta != nil {
 			parts = append(parts, fmt.Sprintf("Index %d", r.Meta.Index))
+			if r.Meta.Saved != "" {
+				parts = append(parts, "saved "+SavedText(r.Meta.Saved))
+			}
 		}
 		switch r.Integrity {
 		case "":
