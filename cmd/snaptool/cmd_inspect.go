@@ -37,9 +37,12 @@ type inspectOptions struct {
 	report.InspectOptions
 }
 
+// inspectFormats are inspect's --format names ("text" is "table").
+var inspectFormats = []string{"table", "text", "pretty", "json"}
+
 // AddFlags registers inspect's flags on fs.
 func (o *inspectOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.format, "format", "table", "output format: table, pretty or json")
+	fs.StringVar(&o.format, "format", "table", "output format: table, text, pretty or json (text is table)")
 	fs.BoolVar(&o.KVDetails, "kv-details", false, "break KV records down by key prefix")
 	fs.IntVar(&o.KVDepth, "kv-depth", 2, "number of key parts (split on /) that name a prefix group")
 	fs.StringVar(&o.KVFilter, "kv-filter", "", "only count KV keys that start with this prefix")
@@ -52,7 +55,7 @@ func runInspect(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, inspectUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "table", "pretty", "json"); err != nil {
+	if err := checkFormat(o.format, inspectFormats...); err != nil {
 		return err
 	}
 	if o.KVDepth < 0 {

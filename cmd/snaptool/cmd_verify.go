@@ -56,6 +56,9 @@ type verifyOptions struct {
 	strict bool
 }
 
+// verifyFormats are verify's --format names.
+var verifyFormats = []string{"text", "json"}
+
 // AddFlags registers verify's flags on fs.
 func (o *verifyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
@@ -69,7 +72,7 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, verifyUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, verifyFormats...); err != nil {
 		return err
 	}
 	if err := checkArgs(fs, "FILE...", 1, -1); err != nil {

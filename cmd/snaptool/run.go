@@ -11,8 +11,13 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are set at build time with -ldflags "-X
+// main.version=… -X main.commit=…" (make build does); the build info's
+// vcs.revision, when go build stamped one, wins over commit.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // Exit codes, documented in every command's help.
 const (
@@ -92,18 +97,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "-help", "help":
-		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				_ = c.run(ctx, []string{"--help"}, e)
-				return exitOK
-			}
-		}
-		printGlobalHelp(stdout)
-		return exitOK
-	case "--version", "-version", "version":
-		fmt.Fprintf(stdout, "snaptool %s\n", version)
-		return exitOK
+	case "-h", "--help", "-help":
+		args[0] = "help"
+	case "--version", "-version":
+		args[0] = "version"
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -132,17 +129,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// printError prints each joined error on its own line as "Error: …", the
-// one style of every error (a usage error adds "Try: …").
+// printError prints each line of err (joined errors are one per line,
+// at any depth) as "Error: …", the one style of every error (a usage
+// error adds "Try: …").
 func printError(w io.Writer, err error) {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	for _, e := range list {
-		fmt.Fprintf(w, "Error: %v\n", e)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "Error: %s\n", line)
 	}
 }
 
@@ -154,7 +146,7 @@ func printGlobalHelp(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun 'snaptool <command> --help' for a command's flags.\n\n%s", exitCodesHelp)
 }
