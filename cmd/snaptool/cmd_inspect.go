@@ -22,10 +22,12 @@ the same file. FILE is an archive (.snap), a raw state.bin (meta.json read
 from the same directory), a raft data-dir snapshot directory, a data dir,
 or - for an archive on standard input.
 
-Formats: table (default), pretty (byte-identical to ` + "`consul snapshot inspect`" + `),
-json (a superset of ` + "`consul snapshot inspect -format json`" + `: Meta, Stats,
-StatsKV, TotalSize, TotalSizeKV, then LastIndex, Records, Integrity,
-Errors, Warnings). Consul's spellings -kvdetails, -kvdepth, -kvfilter and
+Formats: table (default; text is its alias), pretty (byte-identical to
+` + "`consul snapshot inspect`" + `), json (a superset of ` + "`consul snapshot inspect -format json`" + `:
+Meta, Stats, StatsKV, TotalSize, TotalSizeKV, then LastIndex, SavedTime,
+Records, Integrity, Errors, Warnings). table and json give the time the
+snapshot was saved (UTC, from its ID); pretty, like Consul, does not.
+A file that is not a snapshot at all exits 2 and says what it looks like. Consul's spellings -kvdetails, -kvdepth, -kvfilter and
 -format are accepted.
 
 A damaged snapshot still prints the counts of what could be read, then the

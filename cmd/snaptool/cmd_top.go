@@ -21,7 +21,12 @@ Lists, in one streaming pass, the N largest records (type, identity, size as
 the nodes with the most services and checks, sessions per node, and the
 tombstone build-up (count, bytes, oldest/newest ModifyIndex, top prefixes).
 --type restricts the largest-records list (repeatable, or comma-separated;
-names as inspect prints them, e.g. KVS, Register, or a type number).`
+names as inspect prints them, e.g. KVS, Register, or a type number).
+
+The tables open with the snapshot's ID and when it was saved (UTC, from
+the ID). Largest records are ranked (#1, #2…); the Record column is the
+record's number in state.bin (as dump's n), Offset its byte offset there.
+--format text is table; json carries id, saved and the lists.`
 
 // topOptions are top's flags.
 type topOptions struct {

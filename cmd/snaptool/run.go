@@ -26,7 +26,7 @@ const (
 	exitUsage      = 2
 	exitDamaged    = 3
 	exitInterrupt  = 130 // 128 + SIGINT
-	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight)\n  2  usage or I/O error\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
+	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight)\n  2  usage or I/O error, or not a Consul snapshot\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
 	programName    = "snaptool"
 	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
 )
