@@ -134,7 +134,7 @@ func Open(path string, opts Options) (*Snapshot, error) {
 		}
 		s := NewArchive(src, opts)
 		s.Name = "-"
-		return s, nil
+		return s.notSnapshotEarly()
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -168,6 +168,24 @@ func Open(path string, opts Options) (*Snapshot, error) {
 	s := NewArchive(src, opts)
 	s.Name = path
 	s.closer = f
+	return s.notSnapshotEarly()
+}
+
+// notSnapshotEarly reads an archive up to its state.bin member, before
+// any record, and returns the error when the gzip stream turns out to hold
+// something else (text, nothing, a tar of other files): a command then
+// prints nothing but the error. Damage stays in the snapshot, for the
+// command to report as it reads.
+func (s *Snapshot) notSnapshotEarly() (*Snapshot, error) {
+	err := s.reachState()
+	if err == nil && s.stream == nil && !s.fatal {
+		s.finish() // no state.bin: the whole archive has been read
+		err = s.Err()
+	}
+	if errors.Is(err, ErrNotSnapshot) {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

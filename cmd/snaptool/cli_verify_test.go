@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -56,6 +58,30 @@ func notSnapshotInputs(t *testing.T, dir string) [][2]string {
 	var out [][2]string
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, [2]string{f.name, f.looks})
+	}
+	// gzip streams of something else: decided from the inflated bytes.
+	var gzJSON, gzTar bytes.Buffer
+	zw := gzip.NewWriter(&gzJSON)
+	zw.Write([]byte(`{"x": 1}`))
+	zw.Close()
+	zw = gzip.NewWriter(&gzTar)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: "notes.txt", Mode: 0o600, Size: 3, Typeflag: tar.TypeReg})
+	tw.Write([]byte("hi\n"))
+	tw.Close()
+	zw.Close()
+	for _, f := range []struct {
+		name  string
+		b     []byte
+		looks string
+	}{
+		{"x.json.gz", gzJSON.Bytes(), `gzip-compressed JSON text (it starts "{\"x\": 1}")`},
+		{"other.tgz", gzTar.Bytes(), `a gzip'd tar archive of other files ("notes.txt"), none of meta.json, state.bin, SHA256SUMS`},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, [2]string{f.name, f.looks})

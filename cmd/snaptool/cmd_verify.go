@@ -107,7 +107,11 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	case sum.Unreadable > 0:
 		return fmt.Errorf("%s could not be read", report.Plural(sum.Unreadable, "file"))
 	case sum.NotSnapshot > 0:
-		return fmt.Errorf("%s: %w", report.Plural(sum.NotSnapshot, "file"), decode.ErrNotSnapshot)
+		verb := "is"
+		if sum.NotSnapshot > 1 {
+			verb = "are"
+		}
+		return fmt.Errorf("%s %s %w", report.Plural(sum.NotSnapshot, "file"), verb, decode.ErrNotSnapshot)
 	}
 	return nil
 }
