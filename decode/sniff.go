@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -99,7 +100,7 @@ func looksLikeText(head []byte) bool {
 	return true
 }
 
-// describeText names a text input and quotes its first line.
+// describeText names a text input and quotes its start.
 func describeText(head []byte) string {
 	t := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	t = bytes.TrimLeft(t, " \t\r\n\f")
@@ -112,9 +113,9 @@ func describeText(head []byte) string {
 	case t[0] == '<':
 		kind = "HTML or XML text"
 	}
-	line, _, _ := bytes.Cut(t, []byte("\n"))
-	line = bytes.TrimRight(line, "\r")
-	q := string(line)
+	// Its first words, white space collapsed (pretty JSON's first line
+	// is only "{").
+	q := strings.Join(strings.Fields(string(t[:min(len(t), 200)])), " ")
 	if utf8.RuneCountInString(q) > 40 {
 		q = string([]rune(q)[:40]) + "…"
 	}
