@@ -56,7 +56,7 @@ func NewPrinter(format string, w io.Writer) (Printer, error) {
 		return &tablePrinter{w: w}, nil
 	case "pretty":
 		return &prettyPrinter{tablePrinter{w: w}}, nil
-	case "json":
+	case "json", "jsonl": // jsonl: the commands whose JSON is lines (diff, dump)
 		return &jsonPrinter{w: w}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", format)

@@ -45,6 +45,11 @@ const OtherGroup = "(other)"
 // TopResult is what `snaptool top` prints, as a table or as JSON (the field
 // names below are the JSON contract), and what the HTML report shows.
 type TopResult struct {
+	// ID and Saved are the snapshot's (meta.json's ID, and when it was
+	// taken, from the ID: RFC 3339, UTC, milliseconds); left out when
+	// unknown.
+	ID    string `json:"id,omitempty"`
+	Saved string `json:"saved,omitempty"`
 	// Records and TotalSize count every record of the snapshot (TotalSize
 	// as `consul snapshot inspect` counts it).
 	Records   int64 `json:"records"`
@@ -329,6 +334,9 @@ func (t *TopAccumulator) Err() error { return t.errs.err() }
 func (t *TopAccumulator) Finish(s *decode.Snapshot) *TopResult {
 	r := t.res
 	r.N, r.KVDepth = t.opts.N, t.opts.KVDepth
+	if s != nil && s.Meta() != nil {
+		r.ID, r.Saved = s.Meta().ID, SavedTime(s.Meta())
+	}
 	r.Types = []string{}
 	for _, ty := range t.opts.Types {
 		r.Types = append(r.Types, ty.String())

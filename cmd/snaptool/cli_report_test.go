@@ -127,9 +127,12 @@ func TestCLITop(t *testing.T) {
 	// The table names it first, too.
 	stdout, _, _ = runCLI(t, "top", fixBefore)
 	lines := strings.Split(stdout, "\n")
-	// Title, top border, header, rule, then the first row.
-	if len(lines) < 5 || !strings.Contains(lines[4], "app/blob/big-70000") {
-		t.Errorf("first row of the table: %q", lines[:min(5, len(lines))])
+	// The snapshot and its saved time, a blank line, title, top border,
+	// header, rule, then the first row: rank #1, then its record number.
+	if len(lines) < 7 || lines[0] != "Snapshot 2-99-1795550638790, saved 2026-11-24 20:03:58 UTC" ||
+		!strings.Contains(lines[4], "│ Rank │ Record │") || !strings.HasPrefix(strings.TrimLeft(lines[6], "│ "), "#1 │") ||
+		!strings.Contains(lines[6], "app/blob/big-70000") {
+		t.Errorf("head of the table: %q", lines[:min(7, len(lines))])
 	}
 }
 

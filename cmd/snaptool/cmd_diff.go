@@ -65,7 +65,7 @@ type diffOptions struct {
 
 // AddFlags registers diff's flags on fs.
 func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
+	fs.StringVar(&o.format, "format", "text", "output format: text, jsonl or json (JSON lines either way)")
 	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
 	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff, and the content of added and removed records")
 	fs.BoolVar(&o.schema, "include-schema-changes", false, "also report schema-only differences (absent on one side, null/empty/zero on the other)")
@@ -85,7 +85,7 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, diffUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, "text", "json", "jsonl"); err != nil {
 		return err
 	}
 	if o.kvDepth < 1 {
@@ -165,7 +165,7 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	}
 	printWarnings(e, a, b)
 	for _, w := range sum.Warnings {
-		fmt.Fprintf(e.stderr, "%s: note: %s\n", programName, w)
+		fmt.Fprintf(e.stderr, "Note: %s\n", w)
 	}
 	if runErr != nil {
 		return runErr

@@ -127,7 +127,7 @@ func runKVGet(ctx context.Context, args []string, e *env) error {
 	printWarnings(e, s)
 	if gerr != nil {
 		if !v.Found {
-			fmt.Fprintf(e.stderr, "%s: key %q not found in what could be read of %s\n", programName, v.Key, path)
+			fmt.Fprintf(e.stderr, "Error: key %q not found in what could be read of %s\n", v.Key, path)
 		}
 		return gerr
 	}

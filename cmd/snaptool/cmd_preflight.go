@@ -48,6 +48,9 @@ type preflightOptions struct {
 	downgradeEnv bool
 }
 
+// preflightFormats are preflight's --format names.
+var preflightFormats = []string{"text", "json"}
+
 // AddFlags declares the flags on fs.
 func (o *preflightOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.target, "target", "", "the Consul version to restore into, e.g. 1.12.9 or 1.12 (required)")
@@ -67,7 +70,7 @@ func runPreflight(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, preflightUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, preflightFormats...); err != nil {
 		return err
 	}
 	if o.target == "" {

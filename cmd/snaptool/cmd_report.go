@@ -101,7 +101,7 @@ func runReport(ctx context.Context, args []string, e *env) error {
 	for _, s := range r.Snapshots {
 		if s.Damaged {
 			damaged = true
-			fmt.Fprintf(e.stderr, "%s: %s is damaged; the report shows what could be read and the damage\n", programName, s.File)
+			fmt.Fprintf(e.stderr, "Warning: %s is damaged; the report shows what could be read and the damage\n", s.File)
 		}
 	}
 	if damaged {

@@ -149,8 +149,8 @@ func runRewrite(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	for _, w := range st.Warnings {
-		fmt.Fprintf(e.stderr, "%s: warning: %s: %s\n", programName, in, w)
+		fmt.Fprintf(e.stderr, "Warning: %s: %s\n", in, w)
 	}
-	fmt.Fprintf(e.stderr, "%s: rewrote %s to %s: %s\n", programName, in, out, st.Summary())
+	fmt.Fprintf(e.stderr, "Note: rewrote %s to %s: %s\n", in, out, st.Summary())
 	return nil
 }

@@ -116,14 +116,16 @@ func openInput(path string, opts decode.Options) (*decode.Snapshot, error) {
 }
 
 // printWarnings prints the warnings of each snapshot to stderr, one line
-// each, after the data: "snaptool: warning: NAME: message".
+// each, after the data: "Warning: NAME: message". Every diagnostic line on
+// stderr has one of four labels: "Error: " (and "Try: " for a usage
+// error's hint, run.go), "Warning: ", "Note: ".
 func printWarnings(e *env, snaps ...*decode.Snapshot) {
 	for _, s := range snaps {
 		if s == nil {
 			continue
 		}
 		for _, w := range s.Warnings() {
-			fmt.Fprintf(e.stderr, "%s: warning: %s: %v\n", programName, s.Name, w)
+			fmt.Fprintf(e.stderr, "Warning: %s: %v\n", s.Name, w)
 		}
 	}
 }

@@ -652,6 +652,9 @@ func TestSecretsAuditCrafted(t *testing.T) {
 		"preflight": {{args: []string{"--target", "1.13", "{A}", "{B}"}}, {args: []string{"--target", "1.12", "{CB}"}}},
 		"rewrite":   {{args: []string{"--drop-type", "KVS", "{CA}", "{OUT}"}}},
 	}
+	for _, n := range []string{"version", "help", "completion"} { // they read no input
+		plans[n] = auditPlans[n]
+	}
 	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b}
 	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB}
 	auditCommands(t, plans, subst, append(secA, secB...), secretsOf, true)
