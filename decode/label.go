@@ -117,4 +117,3 @@ func clipLabel(s string) string {
 	}
 	return s[:n] + "…"
 }
-
