@@ -19,7 +19,8 @@ func TestLayering(t *testing.T) {
 		"decode":            {},
 		"encode":            {"decode"},
 		"diff":              {"decode"},
-		"report":            {"decode", "diff", "internal/safefile"},
+		"history":           {"decode"},
+		"report":            {"decode", "diff", "history", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -537,12 +538,17 @@ func oneLine(s string) string {
 
 func isPrintable(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+		if !unicode.IsPrint(r) || r == '\uFFFD' { // controls, and format characters such as bidi overrides
 			return false
 		}
 	}
 	return true
 }
+
+// TermSafe is oneLine for a command's messages: a string from the input
+// is quoted (escaped) when it holds control, format (bidi) or invalid
+// characters, so it cannot act on a terminal.
+func TermSafe(s string) string { return oneLine(s) }
 
 // humanSize is ByteSize (Consul's short form) for a signed count.
 func humanSize(n int64) string {

@@ -20,7 +20,7 @@ const (
 	exitDifferent  = 1
 	exitUsage      = 2
 	exitDamaged    = 3
-	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff only)\n  2  usage or I/O error\n  3  damaged snapshot\n"
+	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), a check failed (history)\n  2  usage or I/O error\n  3  damaged snapshot\n"
 	programName    = "snaptool"
 	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
 )
@@ -60,6 +60,9 @@ func usagef(hint, format string, a ...any) error {
 // errDifferent means diff found differences (exit 1). It is not printed.
 var errDifferent = errors.New("snapshots differ")
 
+// errCheckFailed means a check rule fired (exit 1); the command printed which.
+var errCheckFailed = errors.New("check failed")
+
 // errDamaged means a command already reported damage (exit 3) and nothing more needs printing.
 var errDamaged = errors.New("snapshot damaged")
 
@@ -71,7 +74,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.Is(err, errDifferent):
+	case errors.Is(err, errDifferent), errors.Is(err, errCheckFailed):
 		return exitDifferent
 	case errors.As(err, &ue):
 		return exitUsage
@@ -110,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := c.run(ctx, args[1:], e)
 	code := exitCode(err)
 	switch {
-	case err == nil, errors.Is(err, errHelp), errors.Is(err, errDifferent), errors.Is(err, errDamaged):
+	case err == nil, errors.Is(err, errHelp), errors.Is(err, errDifferent), errors.Is(err, errCheckFailed), errors.Is(err, errDamaged):
 	default:
 		var ue *usageError
 		if errors.As(err, &ue) {
