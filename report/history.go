@@ -138,7 +138,8 @@ func WriteHistoryJSON(w io.Writer, r *history.Result) error {
 // file,id,index,saved,verdict,kind,name,count,bytes,delta_bytes,
 // delta_percent,added,removed,modified. kind is total, type or kv; the
 // delta columns are the growth over the previous snapshot (empty for the
-// first; delta_percent empty when the previous had none). A cell that a
+// first; delta_percent empty when the previous had none). A type or
+// prefix that vanished in a step gets a row with count and bytes 0. A cell that a
 // spreadsheet would run as a formula (= + - @ first) gets a leading '.
 func WriteHistoryCSV(w io.Writer, r *history.Result) error {
 	cw := csv.NewWriter(w)
@@ -190,6 +191,22 @@ func WriteHistoryCSV(w io.Writer, r *history.Result) error {
 		for _, t := range s.KV {
 			if err := cw.Write(row("kv", t.Name, t.Count, t.Bytes, kv[t.Name])); err != nil {
 				return err
+			}
+		}
+		if st != nil { // what vanished in this step: a row of zeros with the change
+			for j := range st.Types {
+				if c := &st.Types[j]; c.CountTo == 0 && c.BytesTo == 0 {
+					if err := cw.Write(row("type", c.Name, 0, 0, c)); err != nil {
+						return err
+					}
+				}
+			}
+			for j := range st.KV {
+				if c := &st.KV[j]; c.CountTo == 0 && c.BytesTo == 0 {
+					if err := cw.Write(row("kv", c.Name, 0, 0, c)); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}

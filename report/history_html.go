@@ -148,13 +148,18 @@ func xPos(i, n int, p Rect, center bool) float64 {
 	return p.X + p.W*float64(i)/float64(n-1)
 }
 
-// yScale returns a rounded maximum and four ticks.
+// yScale returns a rounded maximum and its ticks, at round numbers of the
+// binary unit humanSize prints (so labels read 200KB, not 195.3KB).
 func yScale(max int64, p Rect) (int64, []Tick) {
 	if max <= 0 {
 		max = 1
 	}
-	step := niceStep(max / 4)
-	top := step * 4
+	unit := int64(1)
+	for unit < 1<<40 && max >= unit<<10 {
+		unit <<= 10
+	}
+	step := niceStep((max+unit*4-1)/(unit*4)) * unit
+	top := step
 	for top < max {
 		top += step
 	}
