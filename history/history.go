@@ -42,6 +42,10 @@ type Options struct {
 	TopN int
 	// Decode is passed to decode.Open.
 	Decode decode.Options
+	// OnDigest, if set, is called with each snapshot's record count as its
+	// digest is complete (EntrySize bytes per record), in series order, so
+	// that a caller can size its memory limit.
+	OnDigest func(records int)
 }
 
 // Stat is the records of one type or KV prefix in one snapshot.
@@ -266,6 +270,9 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 		case <-results[i]:
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		}
+		if o.OnDigest != nil {
+			o.OnDigest(len(s.digest))
 		}
 		if prev != nil {
 			res.Steps = append(res.Steps, step(i-1, prev, s))

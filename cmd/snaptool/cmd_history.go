@@ -97,7 +97,7 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	res, err := history.Run(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top})
+	res, err := history.Run(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, OnDigest: historyMemoryLimit()})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/snaptool/snaptool/history"
 )
 
 // GC tuning for streaming. Every command allocates short-lived values per
@@ -23,5 +25,25 @@ func init() {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+	}
+}
+
+// historyMemoryLimit is the soft limit while history reads two files at
+// once (two decode pipelines) and holds up to three digests: 32 MiB plus
+// the digests, raised as they are seen. GOMEMLIMIT in the environment wins.
+func historyMemoryLimit() func(records int) {
+	const base = 32 << 20
+	var most int
+	set := func() {
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(int64(base + 3*history.EntrySize*most))
+		}
+	}
+	set()
+	return func(records int) {
+		if records > most {
+			most = records
+			set()
+		}
 	}
 }

@@ -1,0 +1,29 @@
+package history
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkRun reads the series in $SNAPTOOL_HISTORY_BENCH (a directory,
+// e.g. bench/out after `BENCH_GEN_ONLY=1 make bench`, h-*.snap), or the
+// fixture series.
+func BenchmarkRun(b *testing.B) {
+	dir := os.Getenv("SNAPTOOL_HISTORY_BENCH")
+	var paths []string
+	if dir != "" {
+		paths, _ = filepath.Glob(filepath.Join(dir, "h-135-*.snap"))
+	} else {
+		var err error
+		if paths, err = Expand([]string{seriesDir()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(context.Background(), paths, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
