@@ -1,6 +1,7 @@
 package history
 
 import (
+	"fmt"
 	"context"
 	"os"
 	"path/filepath"
@@ -21,9 +22,13 @@ func BenchmarkRun(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for i := 0; i < b.N; i++ {
-		if _, err := Run(context.Background(), paths, Options{}); err != nil {
-			b.Fatal(err)
-		}
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Run(context.Background(), paths, Options{Workers: w}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

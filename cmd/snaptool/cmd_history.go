@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/snaptool/snaptool/history"
@@ -36,8 +37,8 @@ names in README.md).
 
 Checks for cron: --max-age (the newest intact backup is older: exit 1),
 --max-growth (the last step grew more, in percent: exit 1); a damaged
-newest backup exits 3 in any case. One line on stderr per rule that
-fired. --now sets the clock for --max-age and the age metric (RFC 3339;
+newest backup exits 3 in any case (2 when it cannot be read at all: an I/O
+error). One line on stderr per rule that fired. --now sets the clock for --max-age and the age metric (RFC 3339;
 default: the current time).`
 
 type historyOptions struct {
@@ -138,6 +139,8 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 		damaged = damaged || f.Rule == history.RuleDamaged
 	}
 	switch {
+	case damaged && newest.Verdict == history.VerdictUnreadable:
+		return fmt.Errorf("newest backup %s could not be read: %s", report.TermSafe(newest.File), report.TermSafe(strings.Join(newest.Errors, "; ")))
 	case damaged:
 		return errDamaged
 	case len(found) > 0:
