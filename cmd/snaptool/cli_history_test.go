@@ -262,3 +262,37 @@ func TestHistoryCLIErrors(t *testing.T) {
 		t.Errorf("--out over an input: exit %d, want 2", code)
 	}
 }
+
+// TestHistoryForms mixes input forms: two archives and a data-dir snapshot
+// directory (the same state as after.snap), ordered by Index then ID time.
+func TestHistoryForms(t *testing.T) {
+	out, errOut, code := runCLI(t, "history", "--format", "json", consul1139Path("datadir"), consul1139Path("after.snap"), consul1139Path("before.snap"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Snapshots []struct {
+			File, Form, Verdict string
+			Index               uint64
+			Bytes               int64
+		}
+		Steps []struct{ Delta, Added, Removed, Modified int64 }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range r.Snapshots {
+		got = append(got, filepath.Base(s.File)+" "+s.Form+" "+s.Verdict)
+	}
+	want := []string{"before.snap archive ok", "after.snap archive ok", "2-109-1795550639209 data-dir ok"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("series %q, want %q", got, want)
+	}
+	if len(r.Steps) != 2 || r.Steps[0].Added+r.Steps[0].Removed+r.Steps[0].Modified == 0 {
+		t.Fatalf("steps %+v", r.Steps)
+	}
+	if s := r.Steps[1]; s.Delta != 0 || s.Added+s.Removed+s.Modified != 0 {
+		t.Errorf("after.snap → its own data-dir snapshot: %+v, want no change", s)
+	}
+}

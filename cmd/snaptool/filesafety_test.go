@@ -31,8 +31,9 @@ var outputFlags = map[string]struct {
 	pre  []string
 	flag string
 }{
-	"kv":     {pre: []string{"export"}, flag: "-o"},
-	"report": {flag: "--html"},
+	"kv":      {pre: []string{"export"}, flag: "-o"},
+	"report":  {flag: "--html"},
+	"history": {flag: "--out"},
 }
 
 type fileState struct {
@@ -269,6 +270,7 @@ func TestInputsNeverWritten(t *testing.T) {
 		"top":     {{args: []string{"{D}"}}},
 		"kv":      {{args: []string{"export", "{R}"}}, {args: []string{"export", "-o", "{OUT}", "{X}"}}},
 		"report":  {{args: []string{"--html", "{OUT}", "{D}", "{X}"}}},
+		"history": {{args: []string{"{R}", "{X}", "{D}"}}, {args: []string{"--out", "{OUT}", "{A}", "{X}"}}},
 	}
 	runs := 0
 	for _, name := range commandsFromHelp(t) {

@@ -183,6 +183,7 @@ var auditPlans = map[string][]auditPlan{
 	"diff":    {{args: []string{"{A}", "{B}"}}, {args: []string{"{B}", "{P}"}, show: "some"}, {args: []string{"--stat", "{A}", "{D}"}}},
 	"kv":      {{args: []string{"export", "{B}"}}, {args: []string{"export", "-o", "{OUT}", "{A}"}}, {args: []string{"get", "{B}", "app/config/db"}}},
 	"report":  {{args: []string{"--html", "{OUT}", "{B}"}}, {args: []string{"--html", "{OUT}", "{B}", "{P}"}, show: "some"}},
+	"history": {{args: []string{"{A}", "{B}", "{D}", "{P}"}}, {args: []string{"--out", "{OUT}", "{A}", "{P}"}}},
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
