@@ -49,6 +49,7 @@ type historyOptions struct {
 	maxAge    time.Duration
 	maxGrowth float64
 	now       string
+	workers   int
 }
 
 func (o *historyOptions) AddFlags(fs *pflag.FlagSet) {
@@ -59,6 +60,7 @@ func (o *historyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.maxAge, "max-age", 0, "exit 1 when the newest intact backup is older than this (e.g. 26h)")
 	fs.Float64Var(&o.maxGrowth, "max-growth", -1, "exit 1 when the last step grew more than this many percent")
 	fs.StringVar(&o.now, "now", "", "the current time for --max-age and the age metric (RFC 3339)")
+	fs.IntVar(&o.workers, "workers", history.DefaultWorkers, "files read at once (each also inflates in its own goroutine); 1 is faster on a busy machine")
 }
 
 func runHistory(ctx context.Context, args []string, e *env) error {
@@ -75,8 +77,8 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	if fs.NArg() == 0 {
 		return usagef(synopsis, "missing FILE or DIR argument")
 	}
-	if o.kvDepth < 1 || o.top < 1 {
-		return usagef("", "--kv-depth and -n must be at least 1")
+	if o.kvDepth < 1 || o.top < 1 || o.workers < 1 || o.workers > 16 {
+		return usagef("", "--kv-depth and -n must be at least 1, --workers 1 to 16")
 	}
 	if o.maxAge < 0 {
 		return usagef("", "--max-age must not be negative, got %s", o.maxAge)
@@ -98,7 +100,7 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	res, err := history.Run(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, OnDigest: historyMemoryLimit()})
+	res, err := history.Run(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, Workers: o.workers, OnDigest: historyMemoryLimit()})
 	if err != nil {
 		return err
 	}
