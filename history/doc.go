@@ -39,6 +39,12 @@
 //     different content hashes modified. Memory is 16 bytes per record
 //     (up to 20 while the slice grows); at most three digests are alive:
 //     the previous snapshot's, and one per worker (Workers = 2).
+//   - Bounded memory on hostile input: a digest holds at most
+//     Options.MaxDigest records (3 Mi, 48 MiB); a snapshot with more is
+//     still counted but the steps next to it compare no records
+//     (Step.Compared false). KV prefixes, nodes and services are counted
+//     by name up to MaxNames (131072) per snapshot, the rest under
+//     "(other)".
 //   - Modified means the content differs, raft bookkeeping included: a
 //     record rewritten with a new ModifyIndex is modified, and Index table
 //     entries change whenever their table was written. The counts

@@ -20,6 +20,14 @@ const (
 	DefaultKVDepth = 2
 	DefaultWorkers = 2
 	DefaultTopN    = 5
+	// DefaultMaxDigest is the default Options.MaxDigest: 3 million records,
+	// 48 MiB of digest (a Consul snapshot of about 1.5 GB).
+	DefaultMaxDigest = 3 << 20
+	// MaxNames caps the KV prefixes, nodes and services counted by name per
+	// snapshot; the rest are summed under OtherName.
+	MaxNames = 1 << 17
+	// OtherName is the row of names beyond MaxNames.
+	OtherName = "(other)"
 	// maxMessages caps the errors and warnings kept per snapshot.
 	maxMessages = 20
 )
@@ -42,6 +50,11 @@ type Options struct {
 	TopN int
 	// Decode is passed to decode.Open.
 	Decode decode.Options
+	// MaxDigest caps the records of one snapshot's digest; 0 means
+	// DefaultMaxDigest. A snapshot with more records is still counted, but
+	// the steps into and out of it do not compare records (Step.Compared
+	// is false), so memory stays bounded whatever the input.
+	MaxDigest int
 	// OnDigest, if set, is called with each snapshot's record count as its
 	// digest is complete (EntrySize bytes per record), in series order, so
 	// that a caller can size its memory limit.
@@ -75,10 +88,11 @@ type Snapshot struct {
 	Errors   []string `json:"errors,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 
-	hasMeta  bool
-	nodes    map[string]int64
-	services map[string]int64
-	digest   digest
+	hasMeta    bool
+	digestFull bool
+	nodes      map[string]int64
+	services   map[string]int64
+	digest     digest
 }
 
 // Intact reports whether the snapshot was read without damage.
@@ -104,12 +118,14 @@ type Change struct {
 
 // Step is what changed from Snapshots[From] to Snapshots[To] (To = From+1).
 // Partial is set when either side is not intact: the counts then come
-// from what could be read. Types and KV are sorted by Delta, largest
+// from what could be read. Compared is false when a side had more records
+// than Options.MaxDigest: then Added, Removed and Modified are 0 and unknown. Types and KV are sorted by Delta, largest
 // first, then Name.
 type Step struct {
 	From     int      `json:"from"`
 	To       int      `json:"to"`
 	Partial  bool     `json:"partial,omitempty"`
+	Compared bool     `json:"compared"`
 	Delta    int64    `json:"delta"`
 	Percent  *float64 `json:"percent"`
 	Added    int64    `json:"added"`
@@ -217,6 +233,9 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 	}
 	if o.TopN <= 0 {
 		o.TopN = DefaultTopN
+	}
+	if o.MaxDigest <= 0 {
+		o.MaxDigest = DefaultMaxDigest
 	}
 	if len(paths) == 0 {
 		return nil, errors.New("no snapshots given")

@@ -164,3 +164,19 @@ func TestSavedTime(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestBudget: a snapshot with more records than MaxDigest is still
+// counted, but the steps next to it compare no records.
+func TestDigestBudget(t *testing.T) {
+	r := runSeries(t, Options{MaxDigest: 100})
+	for _, st := range r.Steps {
+		a, b := r.Snapshots[st.From], r.Snapshots[st.To]
+		want := a.Records <= 100 && b.Records <= 100
+		if st.Compared != want || (!st.Compared && st.Added+st.Removed+st.Modified != 0) {
+			t.Errorf("%s (%d records) → %s (%d): compared %v, +%d -%d ~%d", a.File, a.Records, b.File, b.Records, st.Compared, st.Added, st.Removed, st.Modified)
+		}
+	}
+	if r.Snapshots[6].Bytes != 60680 {
+		t.Errorf("07.snap counted %d bytes with the budget exceeded, want 60680", r.Snapshots[6].Bytes)
+	}
+}

@@ -57,20 +57,31 @@ func scan(ctx context.Context, s *Snapshot, o Options, seed maphash.Seed) {
 				g := decode.KVGroup(key, o.KVDepth)
 				st := kv[string(g)] // no allocation for the lookup
 				if st == nil {
-					st = &Stat{Name: string(g)}
-					kv[st.Name] = st
+					name := string(g)
+					if len(kv) >= MaxNames {
+						name = OtherName
+					}
+					if st = kv[name]; st == nil {
+						st = &Stat{Name: name}
+						kv[name] = st
+					}
 				}
 				st.Count++
 				st.Bytes += rec.Size
 			}
 		case decode.TypeRegister:
 			node, svc := registerNames(rec)
-			s.nodes[string(node)] += rec.Size
+			addName(s.nodes, node, rec.Size)
 			if svc != nil {
-				s.services[string(svc)] += rec.Size
+				addName(s.services, svc, rec.Size)
 			}
 		}
-		s.digest = append(s.digest, entry{key: identityKey(&h, rec), sum: contentHash(seed, rec)})
+		if len(s.digest) < o.MaxDigest {
+			s.digest = append(s.digest, entry{key: identityKey(&h, rec), sum: contentHash(seed, rec)})
+		} else if !s.digestFull {
+			s.digestFull = true
+			s.digest = nil // over the budget: this snapshot's records are not compared
+		}
 	}
 	s.digest.sort()
 
@@ -118,6 +129,15 @@ func scan(ctx context.Context, s *Snapshot, o Options, seed maphash.Seed) {
 		s.KV = append(s.KV, *st)
 	}
 	sortStats(s.KV)
+}
+
+// addName adds size to m[name], or to OtherName once m holds MaxNames names.
+func addName(m map[string]int64, name []byte, size int64) {
+	if _, ok := m[string(name)]; ok || len(m) < MaxNames {
+		m[string(name)] += size
+		return
+	}
+	m[OtherName] += size
 }
 
 // registerNames reads a Register record's Node and, for a service

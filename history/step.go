@@ -11,7 +11,10 @@ func step(from int, a, b *Snapshot) *Step {
 	st := &Step{From: from, To: from + 1, Partial: !a.Intact() || !b.Intact()}
 	st.Delta = b.Bytes - a.Bytes
 	st.Percent = percent(a.Bytes, b.Bytes)
-	byType := compare(a.digest, b.digest)
+	var byType [256]counts
+	if st.Compared = !a.digestFull && !b.digestFull; st.Compared {
+		byType = compare(a.digest, b.digest)
+	}
 	types := map[string]*Change{}
 	get := func(m map[string]*Change, name string) *Change {
 		c := m[name]

@@ -38,9 +38,12 @@ func WriteHistoryTable(w io.Writer, r *history.Result) error {
 			}
 			row[6] = signedInt(st.Delta) + mark
 			row[7] = percentCell(st.Percent)
-			row[8] = strconv.FormatInt(st.Added, 10)
-			row[9] = strconv.FormatInt(st.Removed, 10)
-			row[10] = strconv.FormatInt(st.Modified, 10)
+			row[8], row[9], row[10] = "-", "-", "-"
+			if st.Compared {
+				row[8] = strconv.FormatInt(st.Added, 10)
+				row[9] = strconv.FormatInt(st.Removed, 10)
+				row[10] = strconv.FormatInt(st.Modified, 10)
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -138,7 +141,8 @@ func WriteHistoryJSON(w io.Writer, r *history.Result) error {
 // file,id,index,saved,verdict,kind,name,count,bytes,delta_bytes,
 // delta_percent,added,removed,modified. kind is total, type or kv; the
 // delta columns are the growth over the previous snapshot (empty for the
-// first; delta_percent empty when the previous had none). A type or
+// first; delta_percent empty when the previous had none; added, removed
+// and modified empty when the step did not compare records). A type or
 // prefix that vanished in a step gets a row with count and bytes 0. A cell that a
 // spreadsheet would run as a formula (= + - @ first) gets a leading '.
 func WriteHistoryCSV(w io.Writer, r *history.Result) error {
@@ -148,8 +152,10 @@ func WriteHistoryCSV(w io.Writer, r *history.Result) error {
 	}
 	for i, s := range r.Snapshots {
 		var st *history.Step
+		compared := false
 		if i > 0 {
 			st = r.Steps[i-1]
+			compared = st.Compared
 		}
 		saved := ""
 		if s.Saved != nil {
@@ -163,7 +169,7 @@ func WriteHistoryCSV(w io.Writer, r *history.Result) error {
 				if c.Percent != nil {
 					out[10] = strconv.FormatFloat(*c.Percent, 'f', 2, 64)
 				}
-				if kind != "kv" {
+				if kind != "kv" && compared {
 					out[11], out[12], out[13] = strconv.FormatInt(c.Added, 10), strconv.FormatInt(c.Removed, 10), strconv.FormatInt(c.Modified, 10)
 				}
 			}
@@ -309,8 +315,13 @@ func WriteHistoryPrometheus(w io.Writer, r *history.Result, now time.Time) error
 			for _, c := range st.Types {
 				sample("snaptool_backup_last_step_type_growth_bytes", float64(c.Delta), "type", c.Name)
 			}
-			gauge("snaptool_backup_last_step_records", "Records added, removed and modified per type in the last step.")
+			if st.Compared {
+				gauge("snaptool_backup_last_step_records", "Records added, removed and modified per type in the last step.")
+			}
 			for _, c := range sortedByName(st.Types) {
+				if !st.Compared {
+					break
+				}
 				for _, x := range []struct {
 					change string
 					n      int64
