@@ -131,7 +131,7 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	newest := res.Newest()
 	for _, s := range res.Snapshots {
 		if !s.Intact() && s != newest {
-			fmt.Fprintf(e.stderr, "%s: warning: %s is %s; the series goes on without it\n", programName, report.TermSafe(s.File), s.Verdict)
+			fmt.Fprintf(e.stderr, "%s: warning: %s is %s: it stays in the series with what could be read\n", programName, report.TermSafe(s.File), s.Verdict)
 		}
 	}
 	found := history.Check{MaxAge: o.maxAge, MaxGrowth: o.maxGrowth, Now: now}.Evaluate(res)
