@@ -13,7 +13,9 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/snaptool
 
-# The whole test suite: unit, golden, CLI (real binary), sweep, secrets audit, browser.
+# The whole test suite: unit, golden, CLI (real binary), sweep, secrets audit,
+# browser. `go test -short ./...` is the quick loop (seconds): it leaves out
+# the damage sweep, the browser test and most record mutants, which run here.
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
@@ -22,9 +24,14 @@ test:
 demo: build
 	@bash scripts/demo.sh
 
+# The packages whose tests compare with golden files: only their test
+# binaries define -update (internal/golden), so `go test ./... -update`
+# fails elsewhere. TestMakeGolden keeps this list complete.
+GOLDEN_PKGS := ./cmd/snaptool ./preflight ./report
+
 # Refresh golden files from the current code (review the diff!).
 golden:
-	$(GO) test ./... -update
+	$(GO) test -count=1 $(GOLDEN_PKGS) -update
 
 # Regenerate the real-Consul fixtures (builds each pinned Consul first, one at a time):
 # the before/after sets fixtures/consul-{1.13.9,1.14.11,1.12.9}/, the raft log

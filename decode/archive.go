@@ -92,15 +92,12 @@ type Snapshot struct {
 	closer io.Closer
 
 	// archive state
-	gz       *gzip.Reader
 	ahead    *readAhead // inflates in its own goroutine (pipeline.go)
 	gzTail   *truncationReader
 	tarCount *countReader
 	tr       *tar.Reader
 	seen     map[string]int
 	sumsRaw  []byte
-	metaRaw  []byte
-	stateSum []byte
 	metaSum  []byte
 
 	// raw/data-dir state
@@ -116,6 +113,9 @@ type Snapshot struct {
 	integrity Integrity
 	finished  bool
 	fatal     bool
+
+	// gzIn is the compressed input, bounded by MaxTrailing without output.
+	gzIn *gapReader
 }
 
 // Open opens path in whichever form it is: a gzip archive (sniffed by
@@ -144,18 +144,18 @@ func Open(path string, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Sniff the gzip magic without seeking: pipes, FIFOs and process
+	// substitution (/dev/fd/N) cannot seek, so the sniffed bytes are put
+	// back in front of the rest.
+	src := withProgress(f, opts)
 	var magic [2]byte
-	n, _ := io.ReadFull(f, magic[:])
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
+	n, _ := io.ReadFull(src, magic[:])
+	src = io.MultiReader(bytes.NewReader(magic[:n]), src)
 	isGzip := n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
 	if !isGzip && strings.EqualFold(filepath.Base(path), MemberState) {
-		f.Close()
-		return openStateBin(path, path, opts)
+		return newStateBinFile(f, src, path, path, opts)
 	}
-	s := NewArchive(withProgress(f, opts), opts)
+	s := NewArchive(src, opts)
 	s.Name = path
 	s.closer = f
 	return s, nil
@@ -217,16 +217,22 @@ func fileExists(p string) bool {
 }
 
 func openStateBin(statePath, name string, opts Options) (*Snapshot, error) {
-	metaPath := filepath.Join(filepath.Dir(statePath), MemberMeta)
-	metaRaw, err := os.ReadFile(metaPath)
-	if err != nil {
-		return nil, fmt.Errorf("reading meta.json beside state.bin: %w", err)
-	}
 	f, err := os.Open(statePath)
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewStateBin(withProgress(f, opts), metaRaw, opts)
+	return newStateBinFile(f, withProgress(f, opts), statePath, name, opts)
+}
+
+// newStateBinFile reads a raw state.bin from src, which reads the open file
+// f; meta.json is read from statePath's directory. f is closed on error.
+func newStateBinFile(f *os.File, src io.Reader, statePath, name string, opts Options) (*Snapshot, error) {
+	metaRaw, err := os.ReadFile(filepath.Join(filepath.Dir(statePath), MemberMeta))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("reading meta.json beside state.bin: %w", err)
+	}
+	s, err := NewStateBin(src, metaRaw, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -240,12 +246,13 @@ func openStateBin(statePath, name string, opts Options) (*Snapshot, error) {
 // that belongs to it. If that meta.json carries a CRC (data-dir form), the
 // CRC-64 of state.bin is checked at the end.
 func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) {
-	s := &Snapshot{Form: FormStateBin, opts: opts, metaRaw: metaJSON}
+	s := &Snapshot{Form: FormStateBin, opts: opts}
 	var m Meta
 	if err := json.Unmarshal(metaJSON, &m); err != nil {
-		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)}
+		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))}
 	}
 	s.meta = &m
+	s.checkMetaVersion()
 	var w io.Writer = io.Discard
 	if len(m.CRC) > 0 {
 		s.Form = FormDataDir
@@ -265,7 +272,7 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 
 // NewArchive reads a gzip archive from r.
 func NewArchive(r io.Reader, opts Options) *Snapshot {
-	return &Snapshot{Form: FormArchive, opts: opts, seen: map[string]int{}, closer: nil, gz: nil, tr: nil,
+	return &Snapshot{Form: FormArchive, opts: opts, seen: map[string]int{}, closer: nil, tr: nil,
 		stateHash: nil, tarCount: &countReader{r: bufio.NewReaderSize(r, 1<<16)}}
 }
 
@@ -285,9 +292,6 @@ func (s *Snapshot) Close() error {
 // Meta returns the snapshot metadata, or nil if it has not been read yet
 // (meta.json may follow state.bin in an archive) or could not be read.
 func (s *Snapshot) Meta() *Meta { return s.meta }
-
-// MetaRaw returns meta.json's bytes as stored.
-func (s *Snapshot) MetaRaw() []byte { return s.metaRaw }
 
 // Stream returns the state.bin stream, or nil before it is reached.
 func (s *Snapshot) Stream() *Stream { return s.stream }
@@ -355,7 +359,8 @@ func (s *Snapshot) reachState() error {
 	}
 	if s.tr == nil {
 		src := s.clearReservedGzipFlags(s.tarCount.r)
-		gz, err := gzip.NewReader(src)
+		s.gzIn = &gapReader{r: src}
+		gz, err := gzip.NewReader(s.gzIn)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("%w: %v", ErrNotGzip, err)
@@ -364,8 +369,8 @@ func (s *Snapshot) reachState() error {
 			s.fatal = true
 			return err
 		}
-		s.gz = gz
 		s.gzTail = &truncationReader{r: gz}
+		s.gzTail.in = s.gzIn
 		s.ahead = newReadAhead(s.gzTail)
 		s.tarCount = &countReader{r: s.ahead}
 		s.tr = tar.NewReader(s.tarCount)
@@ -388,6 +393,13 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 			return e
 		}
 		off := s.tarCount.n
+		if err := memberTypeErr(hdr); err != nil {
+			// Refused on its header alone: Next skips only the bytes the
+			// member stores, so a sparse hole is never expanded. Not
+			// counted as seen, so a refused state.bin is also missing.
+			s.addErr(&ArchiveError{Layer: "tar", Member: hdr.Name, Offset: off, Err: err})
+			continue
+		}
 		s.seen[hdr.Name]++
 		if s.seen[hdr.Name] > 1 {
 			s.addErr(&ArchiveError{Layer: "tar", Member: hdr.Name, Offset: off, Err: fmt.Errorf("%w: %q appears %d times", ErrDuplicateMember, hdr.Name, s.seen[hdr.Name])})
@@ -400,12 +412,12 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 				return s.memberReadErr(hdr.Name, err)
 			}
 			s.metaSum = h.Sum(nil)
-			s.metaRaw = b
 			var m Meta
 			if err := json.Unmarshal(b, &m); err != nil {
-				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %v", ErrMeta, err)})
+				s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))})
 			} else {
 				s.meta = &m
+				s.checkMetaVersion()
 			}
 		case MemberSums:
 			b, err := readLimited(s.tr, maxSumsSize)
@@ -436,6 +448,45 @@ func (s *Snapshot) readMembers(stopAtState bool) error {
 	}
 }
 
+// memberTypeErr refuses every member but a plain regular file. Consul
+// writes only those; a sparse member would make the tar reader expand its
+// holes (a 288 KB archive can claim a 1.1 TB state.bin), and links,
+// devices, FIFOs and directories carry no snapshot content.
+func memberTypeErr(hdr *tar.Header) error {
+	var what string
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA:
+		var sparse []string
+		for k := range hdr.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				sparse = append(sparse, k)
+			}
+		}
+		if len(sparse) == 0 {
+			return nil
+		}
+		sort.Strings(sparse)
+		return fmt.Errorf("%w: %q is a sparse file (PAX record %s)", ErrMemberType, hdr.Name, sparse[0])
+	case tar.TypeGNUSparse:
+		what = "a sparse file"
+	case tar.TypeLink:
+		what = "a hard link"
+	case tar.TypeSymlink:
+		what = "a symlink"
+	case tar.TypeChar:
+		what = "a character device"
+	case tar.TypeBlock:
+		what = "a block device"
+	case tar.TypeFifo:
+		what = "a FIFO"
+	case tar.TypeDir:
+		what = "a directory"
+	default:
+		what = fmt.Sprintf("of tar type %q", hdr.Typeflag)
+	}
+	return fmt.Errorf("%w: %q is %s", ErrMemberType, hdr.Name, what)
+}
+
 func (s *Snapshot) memberReadErr(member string, err error) error {
 	e := s.layerErr(err, "tar")
 	if ae, ok := e.(*ArchiveError); ok {
@@ -453,7 +504,7 @@ func (s *Snapshot) layerErr(err error, layer string) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) {
+	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) || errors.Is(err, errNoOutput) {
 		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: %v", ErrGzip, err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) && s.gzTail != nil && s.gzTail.truncated.Load() {
@@ -548,6 +599,18 @@ func (s *Snapshot) unverifiedNote() string {
 	return fmt.Sprintf("; the %d records already delivered are unverified", s.stream.Count())
 }
 
+// checkMetaVersion refuses a meta.json Version outside the range raft
+// supports: raft's restore (Raft.Restore, and a follower's InstallSnapshot)
+// fails with "unsupported snapshot version", and its FileSnapshotStore
+// skips such a snapshot, so the backup cannot be restored.
+func (s *Snapshot) checkMetaVersion() {
+	v := s.meta.Version
+	if v < raft.SnapshotVersionMin || v > raft.SnapshotVersionMax {
+		s.addErr(&ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: Version is %d, raft supports %d to %d: a restore would refuse this snapshot (unsupported snapshot version)",
+			ErrMetaVersion, v, raft.SnapshotVersionMin, raft.SnapshotVersionMax)})
+	}
+}
+
 func (s *Snapshot) checkSize() {
 	if s.meta == nil || s.stateLen == nil {
 		return
@@ -564,13 +627,23 @@ func (s *Snapshot) finishArchive() {
 	if err := s.readMembers(false); err != nil {
 		return
 	}
-	// After the end-of-archive blocks the decompressed stream must be exhausted.
-	n, err := io.Copy(io.Discard, s.tarCount)
-	if err != nil {
+	// After the end-of-archive blocks the decompressed stream must be
+	// exhausted, as Consul's reader requires: it reads gzip to EOF and
+	// fails on any uncompressed byte left (so this is an error, not a
+	// warning). Consul would read an endless stream forever; we read at
+	// most MaxTrailing uncompressed bytes (and gapReader stops compressed
+	// input that inflates to nothing), then report what we saw.
+	n, err := io.CopyN(io.Discard, s.tarCount, MaxTrailing+1)
+	switch {
+	case errors.Is(err, errNoOutput):
+		s.addErr(&ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: after the tar's end, %w", ErrTrailingData, err)})
+		return
+	case err != nil && err != io.EOF:
 		s.addErr(s.layerErr(err, "gzip"))
 		return
-	}
-	if n > 0 {
+	case n > MaxTrailing:
+		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: more than %d uncompressed bytes after the tar's end; not read further", ErrTrailingData, MaxTrailing)})
+	case n > 0:
 		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: %d unread uncompressed bytes remain", ErrTrailingData, n)})
 	}
 	for _, m := range []string{MemberMeta, MemberState, MemberSums} {
@@ -678,16 +751,54 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// MaxTrailing bounds what is read of a stream that goes nowhere: at most
+// that many uncompressed bytes after an archive's tar end-of-archive
+// blocks, and at most that many bytes of compressed input in a row that
+// inflate to nothing (a stream of empty gzip members, after the archive or
+// inside it). Past either bound reading stops and the input is reported.
+const MaxTrailing = 1 << 20
+
+// errNoOutput stops the decompressor when MaxTrailing bytes of compressed
+// input have gone by without a byte of output.
+var errNoOutput = fmt.Errorf("more than %d bytes of compressed input inflate to nothing (empty gzip members?); not read further", MaxTrailing)
+
+// gapReader is the compressed input. It fails once MaxTrailing bytes have
+// been read since the decompressor last produced output (truncationReader,
+// above the decompressor, records that). Go's multistream gzip reader
+// loops over empty members inside one Read, so the bound must sit below it.
+// Both run in the inflating goroutine.
+type gapReader struct {
+	r          io.Reader
+	n, lastOut int64
+}
+
+func (g *gapReader) Read(p []byte) (int, error) {
+	left := g.lastOut + MaxTrailing - g.n
+	if left <= 0 {
+		return 0, errNoOutput
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	return n, err
+}
+
 // truncationReader remembers whether the decompressor hit the end of the
 // compressed input mid-stream, so that a cut archive is reported as a gzip
 // problem rather than as a short tar member.
 type truncationReader struct {
 	r         io.Reader
 	truncated atomic.Bool
+	in        *gapReader // the compressed input, told when output appears
 }
 
 func (t *truncationReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
+	if n > 0 && t.in != nil {
+		t.in.lastOut = t.in.n
+	}
 	if err == io.ErrUnexpectedEOF {
 		t.truncated.Store(true)
 	}

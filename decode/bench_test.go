@@ -159,7 +159,8 @@ func BenchmarkArchiveScan(b *testing.B) {
 	})
 }
 
-// BenchmarkKVKey: the zero-allocation key walk inspect's KV details use.
+// BenchmarkKVKey: the zero-allocation KV field read (KVFields) that
+// inspect's KV details, dump's fast path and diff's KV pairs use.
 func BenchmarkKVKey(b *testing.B) {
 	in := loadBench(b)
 	recs := in.byType["KVS"]
@@ -167,8 +168,27 @@ func BenchmarkKVKey(b *testing.B) {
 	perRecord(b, len(recs), func() {
 		for _, raw := range recs {
 			rec := decode.Record{Type: decode.TypeKVS, Raw: raw}
-			if _, ok := decode.KVKeyBytes(&rec); !ok {
+			if e, ok := decode.KVFields(&rec); !ok || e.Key == nil {
 				b.Fatal("no key")
+			}
+		}
+	})
+}
+
+// BenchmarkIdentity: Identity of every distinct fixture record (dump's id).
+func BenchmarkIdentity(b *testing.B) {
+	in := loadBench(b)
+	var recs []decode.Record
+	for _, raws := range in.byType {
+		for _, raw := range raws {
+			recs = append(recs, decode.Record{Type: decode.MessageType(raw[0]), Raw: raw})
+		}
+	}
+	b.ReportAllocs()
+	perRecord(b, len(recs), func() {
+		for i := range recs {
+			if _, err := decode.Identity(&recs[i]); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
@@ -238,4 +258,22 @@ func BenchmarkCheckRecord(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkRaftIndexes: verify's index walk over every distinct fixture record.
+func BenchmarkRaftIndexes(b *testing.B) {
+	in := loadBench(b)
+	var recs []decode.Record
+	for _, raws := range in.byType {
+		for _, raw := range raws {
+			recs = append(recs, decode.Record{Type: decode.MessageType(raw[0]), Raw: raw})
+		}
+	}
+	b.ReportAllocs()
+	var sum uint64
+	perRecord(b, len(recs), func() {
+		for i := range recs {
+			decode.RaftIndexes(&recs[i], func(_ string, v uint64) { sum += v })
+		}
+	})
 }

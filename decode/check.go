@@ -74,75 +74,52 @@ type checker struct {
 	p int
 }
 
-// head reads the descriptor at p and classifies it: kind, the length or
-// count for str/bin/ext/array/map, and the integer for int families.
+// head reads the header at p and returns the kind, the length or count
+// for str/bin/ext/array/map, and the integer for the int families. It is
+// readHead (mpdesc.go) unrolled for the checker's hot loop: the same
+// descriptor table, the values read in place.
 func (c *checker) head() (k Kind, n uint64, i int64, ok bool) {
 	if c.p >= len(c.b) {
 		return 0, 0, 0, false
 	}
-	d := c.b[c.p]
+	d := descs[c.b[c.p]]
+	at := c.p
 	c.p++
-	switch {
-	case d <= 0x7f:
-		return Uint, uint64(d), 0, true
-	case d >= 0xe0:
-		return Int, 0, int64(int8(d)), true
-	case d <= 0x8f:
-		return Map, uint64(d & 0x0f), 0, true
-	case d <= 0x9f:
-		return Array, uint64(d & 0x0f), 0, true
-	case d <= 0xbf:
-		return Str, uint64(d & 0x1f), 0, true
-	}
-	u := func(w int) (uint64, bool) {
-		if c.p+w > len(c.b) {
-			return 0, false
+	n = uint64(d.n)
+	if d.lenw > 0 {
+		w := int(d.lenw)
+		if w > len(c.b)-c.p {
+			return 0, 0, 0, false
 		}
-		var x uint64
-		for _, y := range c.b[c.p : c.p+w] {
-			x = x<<8 | uint64(y)
-		}
+		n = beUint(c.b[c.p : c.p+w])
 		c.p += w
-		return x, true
 	}
-	switch d {
-	case 0xc0:
-		return Nil, 0, 0, true
-	case 0xc2, 0xc3:
-		return Bool, 0, 0, true
-	case 0xc4, 0xc5, 0xc6:
-		n, ok := u(1 << (d - 0xc4))
-		return Bin, n, 0, ok
-	case 0xd9, 0xda, 0xdb:
-		n, ok := u(1 << (d - 0xd9))
-		return Str, n, 0, ok
-	case 0xc7, 0xc8, 0xc9:
-		n, ok := u(1 << (d - 0xc7))
-		return Ext, n, 0, ok
-	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
-		return Ext, 1 << (d - 0xd4), 0, true
-	case 0xca:
-		_, ok := u(4)
-		return Float, 0, 0, ok
-	case 0xcb:
-		_, ok := u(8)
-		return Float, 0, 0, ok
-	case 0xcc, 0xcd, 0xce, 0xcf:
-		n, ok := u(1 << (d - 0xcc))
-		return Uint, n, 0, ok
-	case 0xd0, 0xd1, 0xd2, 0xd3:
-		w := 1 << (d - 0xd0)
-		x, ok := u(w)
-		shift := 64 - 8*w
-		return Int, 0, int64(x<<shift) >> shift, ok
-	case 0xdc, 0xdd:
-		n, ok := u(2 << (d - 0xdc))
-		return Array, n, 0, ok
-	case 0xde, 0xdf:
-		n, ok := u(2 << (d - 0xde))
-		return Map, n, 0, ok
+	switch d.kind {
+	case Uint, Int:
+		if n == 0 { // fixint
+			if d.kind == Uint {
+				return Uint, uint64(c.b[at]), 0, true
+			}
+			return Int, 0, int64(int8(c.b[at])), true
+		}
+		if n > uint64(len(c.b)-c.p) {
+			return 0, 0, 0, false
+		}
+		x := beUint(c.b[c.p : c.p+int(n)])
+		c.p += int(n)
+		if d.kind == Uint {
+			return Uint, x, 0, true
+		}
+		shift := 64 - 8*n
+		return Int, 0, int64(x<<shift) >> shift, true
+	case Float:
+		if n > uint64(len(c.b)-c.p) {
+			return 0, 0, 0, false
+		}
+		c.p += int(n)
+		return Float, 0, 0, true
 	}
-	return 0, 0, 0, false // 0xc1
+	return d.kind, n, 0, d.ok
 }
 
 // payload takes n bytes (str, bin, ext payloads; ext also its type byte first).
@@ -223,7 +200,7 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 	case reflect.Interface:
 		return c.generic(depth)
 	case reflect.Pointer:
-		if c.p < len(c.b) && c.b[c.p] == 0xc0 {
+		if isNilAt(c.b, c.p) {
 			c.p++
 			return true
 		}

@@ -68,7 +68,7 @@ func TestCorruptArchives(t *testing.T) {
 		{name: "empty SHA256SUMS", input: withSums(""), wantIs: []error{decode.ErrMissingHash}},
 		{name: "extra member ./meta.json", input: good(mMeta, mState, mSums, member{name: "./meta.json", data: meta}), wantIs: []error{decode.ErrUnexpectedMember}},
 		{name: "extra member SHA256SUMS.sealed", input: good(mMeta, mState, mSums, member{name: "SHA256SUMS.sealed", data: sums}), wantIs: []error{decode.ErrUnexpectedMember}},
-		{name: "directory member", input: good(member{name: "snap/", typeflag: '5'}, mMeta, mState, mSums), wantIs: []error{decode.ErrUnexpectedMember}},
+		{name: "directory member", input: good(member{name: "snap/", typeflag: '5'}, mMeta, mState, mSums), wantIs: []error{decode.ErrMemberType}},
 		{name: "duplicate meta.json", input: good(mMeta, mState, mSums, mMeta), wantIs: []error{decode.ErrDuplicateMember}},
 		{name: "duplicate state.bin", input: good(mMeta, mState, mState, mSums), wantIs: []error{decode.ErrDuplicateMember}},
 		{name: "state.bin digest mismatch", input: withSums(hm + "  meta.json\n" + strings.Repeat("ab", 32) + "  state.bin\n"), wantIs: []error{decode.ErrChecksumMismatch}},

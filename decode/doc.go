@@ -37,10 +37,31 @@
 //     payloads of peering and resource records. Keys a struct does not know
 //     are kept in its Extra map; unknown types decode generically. Nothing
 //     read is dropped.
-//   - Identity gives each record's identity string (identity.go), the key
-//     that dump prints and diff matches on. Tree gives an ordered,
-//     JSON-ready view of a typed record; MaskSecrets replaces secrets with
-//     a Fingerprint.
+//   - One msgpack reader: mpdesc.go classifies every descriptor byte; the
+//     scanner, the checker (CheckRecord), the generic decoder (DecodeValue),
+//     the field readers (fields.go) and the index reader all build on it,
+//     and no other package reads msgpack bytes.
+//   - Keys gives each record's identity (the name dump prints and diff
+//     matches on), its order key in Consul's write order and a KV record's
+//     key, in one pass over the bytes (keys.go; Identity is its first
+//     part, Rank the type's position). KVFields reads a KV record's fields
+//     without allocating. A field repeated in a map counts once, the last
+//     time, as in Consul's decoder, everywhere in this package. Record
+//     failures are *RecordError (record number, offset, type). Tree gives an ordered,
+//     JSON-ready view of a typed record. View is a record's content as
+//     every output shows it; Mask (secrets.go, the one secrets policy)
+//     replaces secrets with a Fingerprint. Label (label.go) is a record's
+//     human name read from its View (a token's description, a policy's
+//     name, a session's Name@Node, …), shown beside the identity, which
+//     stays the matching contract. Meta.SavedTime reads when a snapshot
+//     was taken from its ID.
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
+//     Inputs are never seeked (pipes, FIFOs, /dev/fd work). Only regular tar
+//     members are read; a meta.json Version raft does not support is an
+//     error; after the tar's end at most MaxTrailing bytes are read.
+//   - Terminal safety: SafeText is the one escaper of input strings for
+//     text output and error messages (ArchiveError and RecordError use it);
+//     AppendJSONString, AppendJSON, EscapeJSON and SafeJSONWriter write
+//     JSON with the same characters \u-escaped.
 package decode

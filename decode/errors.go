@@ -28,12 +28,16 @@ var (
 	ErrUnlistedHash     = errors.New("SHA256SUMS lists a file that is not in the snapshot")
 	ErrMeta             = errors.New("meta.json invalid")
 	ErrSizeMismatch     = errors.New("meta.json Size does not match state.bin length")
+	ErrMetaVersion      = errors.New("meta.json Version not supported by raft")
 	ErrCRCMismatch      = errors.New("CRC-64 mismatch")
 	ErrTooLarge         = errors.New("archive member too large")
+	ErrMemberType       = errors.New("tar member is not a regular file")
 )
 
 // RecordError locates a failure inside state.bin. N is the 1-based record
-// number (0 for the header).
+// number (0 with TypeKnown false for the header). The scanner, DecodeRecord,
+// Keys and Identity return it; callers find the position with errors.As
+// and add only what they know beyond the record (which input it was).
 type RecordError struct {
 	Member    string
 	Offset    int64
@@ -43,17 +47,37 @@ type RecordError struct {
 	Err       error
 }
 
+// Error is terminal-safe (SafeText): the member name and the wrapped
+// message may carry strings from the input.
 func (e *RecordError) Error() string {
-	if e.N == 0 {
-		return fmt.Sprintf("%s header at offset %d: %v", e.Member, e.Offset, e.Err)
+	if e.N == 0 && !e.TypeKnown {
+		return SafeText(fmt.Sprintf("%s header at offset %d: %v", e.Member, e.Offset, e.Err))
 	}
 	if e.TypeKnown {
-		return fmt.Sprintf("%s record %d (%s) at offset %d: %v", e.Member, e.N, e.Type, e.Offset, e.Err)
+		return SafeText(fmt.Sprintf("%s record %d (%s) at offset %d: %v", e.Member, e.N, e.Type, e.Offset, e.Err))
 	}
-	return fmt.Sprintf("%s record %d at offset %d: %v", e.Member, e.N, e.Offset, e.Err)
+	return SafeText(fmt.Sprintf("%s record %d at offset %d: %v", e.Member, e.N, e.Offset, e.Err))
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// recordErr locates err at rec.
+func recordErr(rec *Record, err error) error {
+	if rec == nil {
+		return err
+	}
+	return &RecordError{Member: MemberState, Offset: rec.Offset, N: rec.N, Type: rec.Type, TypeKnown: true, Err: err}
+}
+
+// typedErr is the error of a record value b that validValue rejects:
+// DecodeAll's, located at rec.
+func typedErr(rec *Record, b []byte) error {
+	_, err := DecodeAll(b)
+	if err == nil { // validValue and DecodeAll disagree (FuzzValidValue guards this)
+		err = ErrTruncated
+	}
+	return recordErr(rec, fmt.Errorf("%w: %s: %w", ErrTypedDecode, rec.Type, err))
+}
 
 // ArchiveError locates a failure in the archive layers (gzip, tar, members,
 // checksums, meta.json). Offset is a byte offset in the uncompressed tar
@@ -65,6 +89,8 @@ type ArchiveError struct {
 	Err    error
 }
 
+// Error is terminal-safe (SafeText): member names and meta.json fields
+// come from the input.
 func (e *ArchiveError) Error() string {
 	where := e.Layer
 	if e.Member != "" {
@@ -73,7 +99,7 @@ func (e *ArchiveError) Error() string {
 	if e.Offset >= 0 {
 		where += fmt.Sprintf(" at offset %d", e.Offset)
 	}
-	return where + ": " + e.Err.Error()
+	return SafeText(where + ": " + e.Err.Error())
 }
 
 func (e *ArchiveError) Unwrap() error { return e.Err }

@@ -51,6 +51,9 @@ func FuzzArchive(f *testing.F) {
 	kv := loadFixture(f, fixtureKV)
 	f.Add(archiveOf(f, kv.mtime, kv.meta, stateWithRecords([]byte{77, 0x81, 0xa1, 'k', 0xc0})))
 	f.Add(gz(f, kv.tar[:len(kv.tar)/2]))
+	for _, b := range hostileArchiveSeeds(f) { // membertype_test.go
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
 		if r.err != nil && !decode.IsDamage(r.err) {
@@ -127,8 +130,10 @@ func scanAll(r interface{ Read([]byte) (int, error) }) scanResult {
 }
 
 // FuzzTypedDecode decodes a type byte + value the way dump and diff do:
-// DecodeValueOf, Identity, IdentityOf, Tree, MaskSecrets. None may panic;
-// a typed-decode error must wrap ErrTypedDecode.
+// DecodeRecord, Keys, Identity, Tree, View (Mask). None may panic; a
+// failure must be a *RecordError at the record wrapping ErrTypedDecode; a
+// record that decodes has keys, and Identity is Keys' identity; masked, no
+// PEM private key is left anywhere (KV values are user data, not masked).
 func FuzzTypedDecode(f *testing.F) {
 	for _, st := range seedStates(f) {
 		s := decode.NewStream(bytes.NewReader(st), decode.Options{})
@@ -138,24 +143,40 @@ func FuzzTypedDecode(f *testing.F) {
 		}
 	}
 	f.Add(byte(200), []byte{0x81, 0xa1, 'k', 0xc0})
+	pem := "-----BEGIN EC PRIVATE KEY-----x"                                    // 31 bytes: a fixstr
+	f.Add(byte(99), append([]byte{0x81, 0xa1, 'c', 0x91, 0xbf}, pem...))        // {"c":[PEM]}
+	f.Add(byte(99), append(append([]byte{0x81, 0xbf}, pem...), 0xc0))           // {PEM: nil}
+	f.Add(byte(decode.TypeConfigEntry), append([]byte{0xd9, 32, 0xbf}, pem...)) // a wrapped kind, no request
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
 		id, idErr := decode.Identity(rec)
-		d, err := decode.DecodeValueOf(decode.MessageType(typ), b)
+		keys, keysErr := decode.Keys(rec)
+		if (idErr == nil) != (keysErr == nil) || id != keys.Identity {
+			t.Fatalf("Identity %q (%v), Keys %q (%v)", id, idErr, keys.Identity, keysErr)
+		}
+		for _, e := range []error{idErr, keysErr} {
+			var re *decode.RecordError
+			if e != nil && (!errors.As(e, &re) || re.N != 1 || re.Type != rec.Type || !errors.Is(e, decode.ErrTypedDecode)) {
+				t.Fatalf("keys error is not a RecordError at record 1 wrapping ErrTypedDecode: %v", e)
+			}
+		}
+		// The failure path too.
+		if tree, _ := decode.View(decode.MessageType(typ), b, false); tree != nil && typ != byte(decode.TypeKVS) && typ != byte(decode.TypeTombstone) {
+			if js, err := decode.AppendJSON(nil, tree); err == nil && bytes.Contains(js, []byte("PRIVATE KEY-----")) {
+				t.Fatalf("a PEM private key survives masking: %s", js)
+			}
+		}
+		d, err := decode.DecodeRecord(rec)
 		if err != nil {
-			if !errors.Is(err, decode.ErrTypedDecode) {
-				t.Fatalf("typed decode error does not wrap ErrTypedDecode: %v", err)
+			var re *decode.RecordError
+			if !errors.Is(err, decode.ErrTypedDecode) || !errors.As(err, &re) || re.N != 1 {
+				t.Fatalf("typed decode error is not a RecordError wrapping ErrTypedDecode: %v", err)
 			}
 			return
 		}
 		if idErr != nil {
 			t.Fatalf("record decodes but has no identity: %v", idErr)
 		}
-		if got := decode.IdentityOf(d); got != "" && got != id {
-			t.Fatalf("Identity %q and IdentityOf %q disagree", id, got)
-		}
-		_ = decode.Tree(d.Data)
-		decode.MaskSecrets(d)
-		_ = decode.Tree(d.Data)
+		_ = decode.Mask(d.Type, decode.Tree(d.Data))
 	})
 }

@@ -225,10 +225,8 @@ func drain(s *decode.Snapshot) *result {
 			r.typedErrs = append(r.typedErrs, err)
 			continue
 		}
-		_ = decode.Tree(d.Data)
-		_ = decode.IdentityOf(d)
-		decode.MaskSecrets(d)
-		_ = decode.Tree(d.Data)
+		_, _ = decode.Keys(rec)
+		_ = decode.Mask(d.Type, decode.Tree(d.Data))
 		r.decoded = append(r.decoded, d)
 	}
 	r.err = s.Err()

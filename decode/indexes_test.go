@@ -3,6 +3,7 @@ package decode_test
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/snaptool/snaptool/decode"
@@ -87,6 +88,10 @@ func TestRaftIndexes(t *testing.T) {
 	}
 }
 
+// FuzzRaftIndexes feeds hostile records: no panic, no allocation, at most
+// the seven indexes the contract names, each at most once; a ModifyIndex
+// appended at the end of a valid map is the one reported (the last wins);
+// and the walk gives what the rule gives on the generic decode.
 func FuzzRaftIndexes(f *testing.F) {
 	for _, raw := range fixtureRecords(f) {
 		f.Add(raw)
@@ -96,8 +101,35 @@ func FuzzRaftIndexes(f *testing.F) {
 			return
 		}
 		rec := &decode.Record{Type: decode.MessageType(raw[0]), Raw: raw}
-		if got, want := gotIndexes(rec), refIndexes(rec); !reflect.DeepEqual(got, want) {
+		got := gotIndexes(rec)
+		if want := refIndexes(rec); !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
+		}
+		seen := map[string]bool{}
+		for _, g := range got {
+			name := g[:strings.IndexByte(g, '=')]
+			if seen[name] || len(seen) >= 7 {
+				t.Fatalf("index %s reported twice or too many: %v", name, got)
+			}
+			seen[name] = true
+		}
+		if n := testing.AllocsPerRun(2, func() { decode.RaftIndexes(rec, func(string, uint64) {}) }); n != 0 {
+			t.Fatalf("%v allocations", n)
+		}
+		if len(got) == 0 || len(raw) < 2 || raw[1] < 0x80 || raw[1] > 0x8e {
+			return
+		}
+		// One more pair in the fixmap: ModifyIndex = 424242, last.
+		more := append([]byte{raw[0], raw[1] + 1}, raw[2:]...)
+		more = append(more, 0xab, 'M', 'o', 'd', 'i', 'f', 'y', 'I', 'n', 'd', 'e', 'x', 0xce, 0, 0x06, 0x79, 0x32)
+		found := false
+		decode.RaftIndexes(&decode.Record{Type: rec.Type, Raw: more}, func(f string, u uint64) {
+			if f == "ModifyIndex" {
+				found = u == 424242
+			}
+		})
+		if !found {
+			t.Fatalf("a ModifyIndex appended last is not the one reported: %v", gotIndexes(&decode.Record{Type: rec.Type, Raw: more}))
 		}
 	})
 }

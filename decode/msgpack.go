@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -60,12 +59,14 @@ type Pair struct {
 	Val Value
 }
 
-// Get returns the value of the map entry whose key is the string name.
+// Get returns the value of the map entry whose key is the string name
+// (str or bin). When the name appears more than once the last entry wins,
+// as in Consul's decoder.
 func (v *Value) Get(name string) (*Value, bool) {
 	if v == nil || v.Kind != Map {
 		return nil, false
 	}
-	for i := range v.Pairs {
+	for i := len(v.Pairs) - 1; i >= 0; i-- {
 		k := &v.Pairs[i].Key
 		if (k.Kind == Str || k.Kind == Bin) && string(k.Bytes) == name {
 			return &v.Pairs[i].Val, true
@@ -228,126 +229,62 @@ func (d *valueDecoder) take(n uint64) ([]byte, error) {
 	return s, nil
 }
 
-func (d *valueDecoder) uintN(n int) (uint64, error) {
-	s, err := d.take(uint64(n))
-	if err != nil {
-		return 0, err
-	}
-	switch n {
-	case 1:
-		return uint64(s[0]), nil
-	case 2:
-		return uint64(binary.BigEndian.Uint16(s)), nil
-	case 4:
-		return uint64(binary.BigEndian.Uint32(s)), nil
-	default:
-		return binary.BigEndian.Uint64(s), nil
-	}
-}
-
 func (d *valueDecoder) decode(v *Value, depth int) error {
 	if depth > MaxDepth {
 		return ErrTooDeep
 	}
-	if d.p >= len(d.b) {
+	k, hdr, n, ok := readHead(d.b, d.p) // mpdesc.go
+	if !ok {
+		if d.p < len(d.b) && !descs[d.b[d.p]].ok {
+			return fmt.Errorf("%w 0x%02x", ErrInvalidDescriptor, d.b[d.p])
+		}
 		return ErrTruncated
 	}
-	c := d.b[d.p]
-	d.p++
-	switch {
-	case c <= 0x7f:
-		*v = Value{Kind: Uint, Uint: uint64(c)}
-		return nil
-	case c >= 0xe0:
-		*v = Value{Kind: Int, Int: int64(int8(c))}
-		return nil
-	case c >= 0x80 && c <= 0x8f:
-		return d.decodeMap(v, uint64(c&0x0f), depth)
-	case c >= 0x90 && c <= 0x9f:
-		return d.decodeArray(v, uint64(c&0x0f), depth)
-	case c >= 0xa0 && c <= 0xbf:
-		s, err := d.take(uint64(c & 0x1f))
-		*v = Value{Kind: Str, Bytes: s}
-		return err
-	}
-	switch c {
-	case 0xc0:
+	at := d.p
+	d.p += hdr
+	switch k {
+	case Nil:
 		*v = Value{Kind: Nil}
-	case 0xc2, 0xc3:
-		*v = Value{Kind: Bool, Bool: c == 0xc3}
-	case 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb:
-		n, err := d.uintN(lenWidth(c))
+	case Bool:
+		*v = Value{Kind: Bool, Bool: boolAt(d.b[at])}
+	case Uint, Int:
+		u, i, ok := intAt(d.b, at, k, n)
+		if !ok {
+			return ErrTruncated
+		}
+		d.p += int(n)
+		*v = Value{Kind: k, Uint: u, Int: i}
+	case Float:
+		s, err := d.take(n)
 		if err != nil {
 			return err
 		}
-		s, err := d.take(n)
-		k := Str
-		if c <= 0xc6 {
-			k = Bin
+		if n == 4 {
+			*v = Value{Kind: Float, Float: float64(math.Float32frombits(uint32(beUint(s))))}
+		} else {
+			*v = Value{Kind: Float, Float: math.Float64frombits(beUint(s))}
 		}
+	case Str, Bin:
+		s, err := d.take(n)
 		*v = Value{Kind: k, Bytes: s}
 		return err
-	case 0xc7, 0xc8, 0xc9:
-		n, err := d.uintN(lenWidth(c))
-		if err != nil {
-			return err
-		}
+	case Ext:
 		return d.ext(v, n)
-	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
-		return d.ext(v, uint64(1)<<(c-0xd4))
-	case 0xca:
-		u, err := d.uintN(4)
-		*v = Value{Kind: Float, Float: float64(math.Float32frombits(uint32(u)))}
-		return err
-	case 0xcb:
-		u, err := d.uintN(8)
-		*v = Value{Kind: Float, Float: math.Float64frombits(u)}
-		return err
-	case 0xcc, 0xcd, 0xce, 0xcf:
-		u, err := d.uintN(1 << (c - 0xcc))
-		*v = Value{Kind: Uint, Uint: u}
-		return err
-	case 0xd0:
-		u, err := d.uintN(1)
-		*v = Value{Kind: Int, Int: int64(int8(u))}
-		return err
-	case 0xd1:
-		u, err := d.uintN(2)
-		*v = Value{Kind: Int, Int: int64(int16(u))}
-		return err
-	case 0xd2:
-		u, err := d.uintN(4)
-		*v = Value{Kind: Int, Int: int64(int32(u))}
-		return err
-	case 0xd3:
-		u, err := d.uintN(8)
-		*v = Value{Kind: Int, Int: int64(u)}
-		return err
-	case 0xdc, 0xdd:
-		n, err := d.uintN(2 << (c - 0xdc))
-		if err != nil {
-			return err
-		}
+	case Array:
 		return d.decodeArray(v, n, depth)
-	case 0xde, 0xdf:
-		n, err := d.uintN(2 << (c - 0xde))
-		if err != nil {
-			return err
-		}
+	case Map:
 		return d.decodeMap(v, n, depth)
-	default: // 0xc1
-		return fmt.Errorf("%w 0x%02x", ErrInvalidDescriptor, c)
 	}
 	return nil
 }
 
 func (d *valueDecoder) ext(v *Value, n uint64) error {
-	t, err := d.uintN(1)
+	t, err := d.take(1)
 	if err != nil {
 		return err
 	}
 	s, err := d.take(n)
-	*v = Value{Kind: Ext, ExtType: int8(t), Bytes: s}
+	*v = Value{Kind: Ext, ExtType: int8(t[0]), Bytes: s}
 	return err
 }
 
@@ -395,18 +332,4 @@ func (d *valueDecoder) decodeMap(v *Value, n uint64, depth int) error {
 	}
 	*v = Value{Kind: Map, Pairs: pairs}
 	return nil
-}
-
-// lenWidth is the width of the length field that follows descriptor c for
-// the bin, str and ext families (0 for other descriptors).
-func lenWidth(c byte) int {
-	switch c {
-	case 0xc4, 0xc7, 0xd9:
-		return 1
-	case 0xc5, 0xc8, 0xda:
-		return 2
-	case 0xc6, 0xc9, 0xdb:
-		return 4
-	}
-	return 0
 }

@@ -1,11 +1,18 @@
 package decode
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"reflect"
 	"strings"
 )
+
+// The secrets policy. This file is the one place that decides what is
+// secret; every output of a record's content (dump, diff in every format,
+// the HTML report, and their failure paths) renders a tree made by View,
+// which masks it with Mask unless secrets are to be shown. README's list
+// of what is masked is checked against the rules below by
+// TestREADMESecretsList.
 
 // Fingerprint replaces a secret in output: "sha256:" and the first 8 hex
 // digits of its SHA-256, so that a rotated secret shows as a change without
@@ -18,96 +25,303 @@ func Fingerprint(secret string) string {
 	return "<masked sha256:" + hex.EncodeToString(h[:4]) + ">"
 }
 
-// secretConfigKeys are auth-method and CA-provider config keys whose values
-// are secrets, matched case-insensitively on the key's suffix.
-var secretKeySuffixes = []string{
-	"secret", "secretid", "password", "privatekey", "private_key", "token", "jwt",
-	"serviceaccountjwt", "clientsecret", "key_pem", "keypem", "signingkey", "apikey", "credentials",
+// A key names a secret when, lower-cased and with everything but letters
+// and digits removed ("X-Consul-Token" → "xconsultoken", "secret_id" →
+// "secretid"), and a final "s" dropped, it contains one of
+// secretKeyContains or ends with one of secretKeySuffixes. Suffixes rather
+// than substrings for the words that also start ordinary field names:
+// TokenLocality, MaxTokenTTL, PrivateKeyType, SigningKeyID,
+// JWTValidationPubKeys are not secrets.
+var (
+	secretKeyContains = []string{"secret", "password", "passwd", "passphrase", "credential"}
+	secretKeySuffixes = []string{"token", "jwt", "privatekey", "signingkey", "apikey", "keypem", "authorization", "cookie"}
+)
+
+// pemPrivateKey is in the armour line of every PEM private key ("-----BEGIN
+// RSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----", EC, OPENSSH,
+// ENCRYPTED, …).
+const pemPrivateKey = "PRIVATE KEY-----"
+
+// fold maps a key's byte to its normalized form: letters lower-cased,
+// digits kept, anything else 0 (dropped). containsLetters and
+// suffixLetters hold the set of letters of each word of the two lists (bit
+// i for 'a'+i): a key lacking one of a word's letters cannot contain it,
+// which rules out nearly every field name before any comparison.
+var (
+	fold                           [256]byte
+	containsLetters, suffixLetters []uint32
+)
+
+func init() {
+	for c := 'a'; c <= 'z'; c++ {
+		fold[c], fold[c-'a'+'A'] = byte(c), byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		fold[c] = byte(c)
+	}
+	for _, w := range secretKeyContains {
+		containsLetters = append(containsLetters, lettersOf(w))
+	}
+	for _, w := range secretKeySuffixes {
+		suffixLetters = append(suffixLetters, lettersOf(w))
+	}
 }
 
-// isSecretKey reports whether a generic config key names a secret.
-func isSecretKey(k string) bool {
-	l := strings.ToLower(k)
-	for _, s := range secretKeySuffixes {
-		if strings.HasSuffix(l, s) {
+func lettersOf(s string) uint32 {
+	var m uint32
+	for i := 0; i < len(s); i++ {
+		if c := fold[s[i]]; c >= 'a' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
+}
+
+// IsSecretKey reports whether a map key or field name names a secret.
+func IsSecretKey(k string) bool {
+	have := lettersOf(k)
+	maybe := false
+	for _, m := range containsLetters {
+		maybe = maybe || m&^have == 0
+	}
+	for _, m := range suffixLetters {
+		maybe = maybe || m&^have == 0
+	}
+	if !maybe {
+		return false
+	}
+	n := make([]byte, 0, 64)
+	for i := 0; i < len(k); i++ {
+		if c := fold[k[i]]; c != 0 {
+			n = append(n, c)
+		}
+	}
+	if l := len(n); l > 1 && n[l-1] == 's' {
+		n = n[:l-1]
+	}
+	for _, w := range secretKeyContains {
+		if bytes.Contains(n, []byte(w)) {
+			return true
+		}
+	}
+	for _, w := range secretKeySuffixes {
+		if bytes.HasSuffix(n, []byte(w)) {
 			return true
 		}
 	}
 	return false
 }
 
-// MaskSecrets replaces every secret in a decoded record with its
-// Fingerprint, in place: ACL token SecretIDs, legacy ACL IDs, CA signing and
-// private keys, provider private keys and tokens in CA config, peering
-// secrets, and secret-looking keys of auth-method config.
-func MaskSecrets(d *Decoded) {
-	switch x := d.Data.(type) {
-	case *ACLToken:
-		x.SecretID = Fingerprint(x.SecretID)
-	case *LegacyACL:
-		x.ID = Fingerprint(x.ID)
-	case *CARoot:
-		x.SigningKey = Fingerprint(x.SigningKey)
-		maskMap(x.Extra)
-	case *CAConsulProviderState:
-		x.PrivateKey = Fingerprint(x.PrivateKey)
-	case *CAConfiguration:
-		maskMap(x.Config)
-		for k, v := range x.State {
-			if isSecretKey(k) {
-				x.State[k] = Fingerprint(v)
+// wrapsPayload reports whether records of type t carry their content
+// wrapped in a msgpack str (a config entry's own encoding, protobuf). A
+// []byte left in such a record's tree is a payload that could not be
+// opened, so it may hold anything and is masked whole.
+func (t MessageType) wrapsPayload() bool {
+	switch t {
+	case TypeConfigEntry, TypePeering, TypePeeringTrustBundle, TypePeeringSecret, TypeResource:
+		return true
+	}
+	return false
+}
+
+// Mask replaces every secret in tree, the content of a record of type t,
+// with its Fingerprint and returns the tree (in place where it can: a
+// masked top-level string comes back as a new value, so use the result).
+// tree is what View, Tree or Value.Interface produce: *Object,
+// map[string]any, []any, string, []byte and scalars, at any depth.
+//
+// Masked, at any depth, inside objects, maps and arrays (config-entry
+// bodies, check definitions and provider configs included):
+//
+//   - every string or []byte under a key that names a secret (IsSecretKey):
+//     ACL SecretIDs, CA SigningKey and PrivateKey, a Vault CA provider's
+//     Token, peering secret IDs, auth-method ClientSecret and
+//     ServiceAccountJWT, RegisterRequest and ConfigEntry tokens, an
+//     inline-certificate's PrivateKey, Meta.vault_token, an HTTP check's
+//     Header values for Authorization or X-Consul-Token; everything
+//     beneath such a key, so the strings of an array or object under it too;
+//   - the Value (and a header match's Exact, Prefix, Suffix, Regex:
+//     namedValueKeys) of an object whose Key or Name names a secret: the
+//     SystemMetadata record "server-management-token" (the servers'
+//     management SecretID, Consul 1.14+), name/value header lists, an
+//     intention's or a service-router's match on the Authorization header;
+//   - the ID of a legacy ACL (type 4), which is its secret;
+//   - any string or []byte holding a PEM private key, whatever its key,
+//     and a map key holding one (the key is replaced);
+//   - in records whose content is a wrapped payload (config entries,
+//     peering, trust bundles, peering secrets, resources), every []byte: a
+//     payload that could not be opened is masked whole.
+//
+// KVS and Tombstone records are user data and are returned as they are:
+// their values are what `consul kv get` and `kv export` show to anyone who
+// may read the KV store.
+func Mask(t MessageType, tree any) any {
+	if t == TypeKVS || t == TypeTombstone {
+		return tree
+	}
+	m := masker{opaque: t.wrapsPayload()}
+	tree = m.value(tree, false)
+	if t == TypeACL {
+		m.maskField(tree, "ID")
+	}
+	return tree
+}
+
+type masker struct {
+	opaque bool // []byte leaves are unopened payloads
+}
+
+// value masks v; secret says a key above it names a secret.
+func (m *masker) value(v any, secret bool) any {
+	switch x := v.(type) {
+	case string:
+		if x != "" && (secret || strings.Contains(x, pemPrivateKey)) {
+			return Fingerprint(x)
+		}
+	case []byte:
+		if len(x) > 0 && (secret || m.opaque || bytes.Contains(x, []byte(pemPrivateKey))) {
+			return Fingerprint(string(x))
+		}
+	case *Object:
+		for i, k := range x.Keys {
+			x.Values[i] = m.value(x.Values[i], secret || IsSecretKey(k))
+			if strings.Contains(k, pemPrivateKey) { // a key may hold one too
+				x.Keys[i] = Fingerprint(k)
 			}
 		}
-	case *ACLAuthMethod:
-		maskMap(x.Config)
-	case *PeeringSecrets:
-		x.EstablishmentSecretID = Fingerprint(x.EstablishmentSecretID)
-		x.ActiveSecretID = Fingerprint(x.ActiveSecretID)
-		x.PendingSecretID = Fingerprint(x.PendingSecretID)
-	case *RegisterRequest:
-		x.Token = Fingerprint(x.Token)
-	case *PreparedQuery:
-		x.Token = Fingerprint(x.Token)
-	case *ConfigEntry:
-		x.Token = Fingerprint(x.Token)
-	case *FederationStateRequest:
-		x.Token = Fingerprint(x.Token)
-	case *Unknown:
-		if m, ok := x.Value.(map[string]any); ok {
-			maskMap(m)
+		if !secret {
+			for i, k := range x.Keys {
+				if (k == "Key" || k == "Name") && secretName(x.Values[i]) {
+					m.maskField(x, namedValueKeys...)
+					break
+				}
+			}
+		}
+	case map[string]any:
+		var pemKeys []string
+		for k, e := range x {
+			x[k] = m.value(e, secret || IsSecretKey(k))
+			if strings.Contains(k, pemPrivateKey) {
+				pemKeys = append(pemKeys, k)
+			}
+		}
+		for _, k := range pemKeys {
+			x[Fingerprint(k)] = x[k]
+			delete(x, k)
+		}
+		if !secret && (secretName(x["Key"]) || secretName(x["Name"])) {
+			m.maskField(x, namedValueKeys...)
+		}
+	case []any:
+		for i := range x {
+			x[i] = m.value(x[i], secret)
 		}
 	}
-	// Keys a struct does not know (newer Consul versions) are masked when
-	// they look like secrets.
-	if rv := reflect.ValueOf(d.Data); rv.Kind() == reflect.Pointer && rv.Elem().Kind() == reflect.Struct {
-		if f := rv.Elem().FieldByName("Extra"); f.IsValid() {
-			if ex, ok := f.Interface().(Extra); ok {
-				maskMap(ex)
+	return v
+}
+
+// secretName reports whether the value of an object's Key or Name names a
+// secret (the object's Value is then the secret).
+func secretName(v any) bool {
+	s, ok := v.(string)
+	return ok && IsSecretKey(s)
+}
+
+// namedValueKeys are the members masked in an object whose Key or Name
+// names a secret: a key/value entry's Value (SystemMetadata), and the match
+// values of an HTTP header match ({Name: "Authorization", Exact: …}, in
+// intentions' permissions and service-router matches).
+var namedValueKeys = []string{"Value", "Exact", "Prefix", "Suffix", "Regex"}
+
+// maskField masks the members keys of an object (Object or map).
+func (m *masker) maskField(obj any, keys ...string) {
+	switch x := obj.(type) {
+	case *Object:
+		for i, k := range x.Keys {
+			for _, key := range keys {
+				if k == key {
+					x.Values[i] = m.value(x.Values[i], true)
+				}
+			}
+		}
+	case map[string]any:
+		for _, key := range keys {
+			if e, ok := x[key]; ok {
+				x[key] = m.value(e, true)
 			}
 		}
 	}
 }
 
-// maskMap masks secret-looking keys at any depth of a generic map.
-func maskMap(m map[string]any) {
-	for k, v := range m {
-		switch vv := v.(type) {
-		case string:
-			if isSecretKey(k) || strings.Contains(vv, "PRIVATE KEY-----") {
-				m[k] = Fingerprint(vv)
+// View is a record's content as every output shows it: the typed record
+// as a Tree, secrets masked by Mask unless show. When the typed decode
+// fails, err says why (it wraps ErrTypedDecode) and tree is the generic
+// value (genericTree), masked the same way, or nil when not even that
+// decodes; the record's bytes are never shown as they are.
+func View(t MessageType, value []byte, show bool) (tree any, err error) {
+	d, err := DecodeValueOf(t, value)
+	if err == nil {
+		tree = Tree(d.Data)
+	} else {
+		tree = genericTree(t, value)
+	}
+	if tree != nil && !show {
+		tree = Mask(t, tree)
+	}
+	return tree, err
+}
+
+// genericTree is the content of a record that did not decode to its type:
+// the generic msgpack value as a Tree. A wrapped payload (a str holding
+// protobuf or a config entry) is kept as []byte, so that Mask masks it
+// whole, except that a config entry's wrapper is opened as far as it goes:
+// {"Kind", "Request"} with the request's wrapped Entry opened too, so that
+// its fields can be shown and masked one by one. nil when the value is not
+// msgpack.
+func genericTree(t MessageType, value []byte) any {
+	v, err := DecodeAll(value)
+	if err != nil {
+		return nil
+	}
+	if t.wrapsPayload() && (v.Kind == Str || v.Kind == Bin) {
+		if t == TypeConfigEntry {
+			if o := openConfigEntry(v.Bytes); o != nil {
+				return o
 			}
-		case []byte:
-			if isSecretKey(k) {
-				m[k] = Fingerprint(string(vv))
+		}
+		return append([]byte{}, v.Bytes...)
+	}
+	return Tree(&Unknown{Value: v.Interface()})
+}
+
+// openConfigEntry opens a config entry's wrapper (its kind, then the
+// request) generically; nil when not even the kind decodes.
+func openConfigEntry(b []byte) *Object {
+	kind, n, err := DecodeValue(b)
+	if err != nil {
+		return nil
+	}
+	o := &Object{}
+	o.Set("Kind", Tree(&Unknown{Value: kind.Interface()}))
+	req, err := DecodeAll(b[n:])
+	if err != nil {
+		o.Set("Request", append([]byte{}, b[n:]...))
+		return o
+	}
+	rv := req.Interface()
+	if m, ok := rv.(map[string]any); ok {
+		if e, ok := m["Entry"].([]byte); ok {
+			if ev, err := DecodeAll(e); err == nil {
+				m["Entry"] = ev.Interface()
 			}
-		case map[string]any:
-			maskMap(vv)
-		case []any:
-			for _, e := range vv {
-				if em, ok := e.(map[string]any); ok {
-					maskMap(em)
-				}
+		} else if e, ok := m["Entry"].(string); ok {
+			if ev, err := DecodeAll([]byte(e)); err == nil {
+				m["Entry"] = ev.Interface()
+			} else {
+				m["Entry"] = []byte(e) // unopened: masked whole
 			}
 		}
 	}
+	o.Set("Request", Tree(&Unknown{Value: rv}))
+	return o
 }

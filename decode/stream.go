@@ -282,77 +282,50 @@ func (s *Stream) ensure(need int) error {
 }
 
 // scanValue walks one msgpack object starting at buf[start+p] and returns
-// the position just after it, relative to start. It is iterative: a counter
-// of values still to read replaces recursion, so nesting depth costs nothing.
+// the position just after it, relative to start. Lead bytes are classified
+// by mpdesc.go's table, as everywhere else; this loop only adds the
+// refilling. It is iterative: a counter of values still to read replaces
+// recursion, so nesting depth costs nothing.
 func (s *Stream) scanValue(p int) (int, error) {
 	rem := uint64(1)
 	for rem > 0 {
-		if err := s.ensure(p + 1); err != nil {
-			return p, err
+		if s.end-s.start <= p {
+			if err := s.ensure(p + 1); err != nil {
+				return p, err
+			}
 		}
 		c := s.buf[s.start+p]
+		d := descs[c]
+		if !d.ok {
+			return p, fmt.Errorf("%w 0x%02x", ErrInvalidDescriptor, c)
+		}
 		p++
 		rem--
-		var skip uint64
-		switch {
-		case c <= 0x7f || c >= 0xe0:
-		case c <= 0x8f:
-			rem += 2 * uint64(c&0x0f)
-		case c <= 0x9f:
-			rem += uint64(c & 0x0f)
-		case c <= 0xbf:
-			skip = uint64(c & 0x1f)
-		default:
-			switch c {
-			case 0xc0, 0xc2, 0xc3:
-			case 0xc1:
-				return p - 1, fmt.Errorf("%w 0x%02x", ErrInvalidDescriptor, c)
-			case 0xcc, 0xd0:
-				skip = 1
-			case 0xcd, 0xd1:
-				skip = 2
-			case 0xca, 0xce, 0xd2:
-				skip = 4
-			case 0xcb, 0xcf, 0xd3:
-				skip = 8
-			case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
-				skip = 1 + uint64(1)<<(c-0xd4)
-			default:
-				// Length-prefixed families: bin, str, ext, array16/32, map16/32.
-				var w int
-				switch c {
-				case 0xc4, 0xc7, 0xd9:
-					w = 1
-				case 0xc5, 0xc8, 0xda, 0xdc, 0xde:
-					w = 2
-				default: // 0xc6, 0xc9, 0xdb, 0xdd, 0xdf
-					w = 4
-				}
+		n := uint64(d.n)
+		if d.lenw > 0 {
+			w := int(d.lenw)
+			if s.end-s.start < p+w {
 				if err := s.ensure(p + w); err != nil {
 					return p, err
 				}
-				var n uint64
-				for _, b := range s.buf[s.start+p : s.start+p+w] {
-					n = n<<8 | uint64(b)
-				}
-				p += w
-				switch c {
-				case 0xdc, 0xdd:
-					rem += n
-				case 0xde, 0xdf:
-					rem += 2 * n
-				case 0xc7, 0xc8, 0xc9:
-					skip = n + 1 // ext type byte
-				default:
-					skip = n
-				}
 			}
+			n = beUint(s.buf[s.start+p : s.start+p+w])
+			p += w
 		}
-		if skip > 0 {
-			if uint64(p)+skip > uint64(s.maxRecord) {
+		switch d.kind {
+		case Map:
+			rem += 2 * n
+		case Array:
+			rem += n
+		case Ext:
+			n++ // the type byte
+			fallthrough
+		default:
+			if uint64(p)+n > uint64(s.maxRecord) {
 				return p, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.maxRecord)
 			}
-			p += int(skip)
+			p += int(n)
+			continue
 		}
 		if rem > uint64(s.maxRecord) {
 			return p, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.maxRecord)

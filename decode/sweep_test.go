@@ -41,6 +41,9 @@ var sweepFull = flag.Bool("sweep.full", false, "run the exhaustive hostile-input
 //
 // Every case runs under a hang guard and turns a panic into a failure.
 func TestSweep(t *testing.T) {
+	if testing.Short() && !*sweepFull {
+		t.Skip("the damage sweep (tens of seconds) runs in make test, without -short")
+	}
 	paths := []string{fixtureKV}
 	if fixtureExists(fixture113) {
 		paths = append(paths, fixture113)

@@ -9,7 +9,7 @@ import (
 
 // appendTreeJSON appends the JSON of a tree value (Object, []any, string,
 // []byte, int64, uint64, float64, bool, nil) to b, byte for byte what
-// encoding/json with SetEscapeHTML(false) writes, without reflection and
+// encoding/json with SetEscapeHTML(false) writes passed through EscapeJSON, without reflection and
 // without re-encoding nested objects (Object.MarshalJSON is on dump's hot
 // path). Values of other types go through encoding/json.
 func appendTreeJSON(b []byte, v any) ([]byte, error) {
@@ -68,22 +68,24 @@ func appendTreeJSON(b []byte, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(b, vb...), nil
+	return EscapeJSON(b, vb), nil
 }
 
-// jsonSafe marks the ASCII bytes encoding/json writes as they are (with
-// HTML escaping off): printable, not '"' or '\\'.
+// jsonSafe marks the ASCII bytes written as they are: printable, not DEL,
+// '"' or '\\'.
 var jsonSafe = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
+	for c := 0x20; c < 0x7f; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
 }()
 
-// AppendJSONString appends src as a JSON string exactly as encoding/json
-// with HTML escaping off writes a string: control
-// characters as \n, \t, … or \u00XX, invalid UTF-8 as \ufffd, U+2028 and
-// U+2029 escaped. KV values are mostly long runs of safe ASCII with quotes
+// AppendJSONString appends src as a JSON string as encoding/json with HTML
+// escaping off writes a string — control characters as \n, \t, … or
+// \u00XX, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped — and, for
+// terminal safety (safetext.go), DEL, the C1 controls and the bidirectional
+// characters as \u00XX / \u202X too, so that `jq -r` cannot emit them.
+// It equals EscapeJSON applied to encoding/json's output. KV values are mostly long runs of safe ASCII with quotes
 // in between (JSON documents), so safe runs are copied whole.
 func AppendJSONString(dst, src []byte) []byte {
 	const hex = "0123456789abcdef"
@@ -123,9 +125,9 @@ func AppendJSONString(dst, src []byte) []byte {
 			dst = append(dst, src[start:i]...)
 			dst = append(dst, `\ufffd`...)
 			start = i + size
-		case r == '\u2028' || r == '\u2029':
+		case unsafeRune(r):
 			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			dst = appendU4(dst, r)
 			start = i + size
 		}
 		i += size
@@ -140,8 +142,8 @@ func appendJSONString(dst []byte, src string) []byte {
 }
 
 // AppendJSON appends the JSON of a tree from Tree to b, exactly as
-// encoding/json with SetEscapeHTML(false) would write it, but without
-// reflection. A caller that builds JSON lines itself (dump) can use it to
+// encoding/json with SetEscapeHTML(false) would write it and EscapeJSON
+// would make it terminal-safe, but without reflection. A caller that builds JSON lines itself (dump) can use it to
 // skip encoding/json, which re-validates and compacts every Marshaler's
 // output.
 func AppendJSON(b []byte, tree any) ([]byte, error) { return appendTreeJSON(b, tree) }

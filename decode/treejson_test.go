@@ -46,14 +46,14 @@ func refJSON(t *testing.T, v any) []byte {
 	if err := enc.Encode(v); err != nil {
 		t.Fatal(err)
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return decode.EscapeJSON(nil, bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 func TestObjectJSONMatchesEncodingJSON(t *testing.T) {
 	odd := &decode.Object{
 		Keys: []string{"ctl", "html", "bad utf8", "seps", "unicode", "quote", "bytes", "nilbytes", "ints", "floats", "nested", "nil", "bools", "empty", "nilobj", "nilslice", "other"},
 		Values: []any{
-			"a\x00b\x01\x1f\b\f\n\r\t\x7f", "<masked sha256:1a2b> & more", "x\xff\xfey\xc3", "\u2028 \u2029", "héllo 世界 🎉", `"\`,
+			"a\x00b\x01\x1f\b\f\n\r\t\x7f", "<masked sha256:1a2b> & more", "x\xff\xfey\xc3", "\u2028 \u2029 \u009b\u009d \u202e\u2066\u061c", "héllo 世界 🎉", `"\`,
 			[]byte{0, 1, 2, 250, 251}, []byte(nil), []any{int64(-5), uint64(math.MaxUint64), int64(math.MinInt64)},
 			[]any{0.1, 1e21, 1e-7, -0.0, 3.0, math.MaxFloat64}, &decode.Object{Keys: []string{"k"}, Values: []any{[]any{&decode.Object{}}}},
 			nil, []any{true, false}, []any{}, (*decode.Object)(nil), []any(nil), map[string]any{"b": 1, "a": "<"},

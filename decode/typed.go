@@ -24,9 +24,18 @@ type Decoded struct {
 }
 
 // DecodeRecord decodes a record's value to its typed form. Unknown types
-// decode generically into *Unknown. The result does not alias rec.Raw.
+// decode generically into *Unknown. The result does not alias rec.Raw. A
+// failure is a *RecordError (the record's number, offset and type)
+// wrapping ErrTypedDecode.
 func DecodeRecord(rec *Record) (*Decoded, error) {
-	return DecodeValueOf(rec.Type, rec.Value())
+	if len(rec.Raw) < 1 {
+		return nil, recordErr(rec, fmt.Errorf("%w: %s: %w", ErrTypedDecode, rec.Type, ErrTruncated))
+	}
+	d, err := DecodeValueOf(rec.Type, rec.Value())
+	if err != nil {
+		return nil, recordErr(rec, err)
+	}
+	return d, nil
 }
 
 // DecodeValueOf decodes the msgpack value b of a record of type t.

@@ -397,19 +397,3 @@ func TestTimeEncodings(t *testing.T) {
 		t.Error("garbage time decoded without error")
 	}
 }
-
-// TestMaskSecretsExtra: a secret-looking key a struct does not know (a
-// newer Consul's field) is masked too.
-func TestMaskSecretsExtra(t *testing.T) {
-	d := &Decoded{Type: TypeACLToken, Data: &ACLToken{SecretID: "s3cr3t", Extra: Extra{"FutureSecret": "hidden", "Plain": "shown"}}}
-	MaskSecrets(d)
-	tok := d.Data.(*ACLToken)
-	if tok.SecretID != Fingerprint("s3cr3t") || tok.Extra["FutureSecret"] != Fingerprint("hidden") || tok.Extra["Plain"] != "shown" {
-		t.Errorf("masking: %+v", tok)
-	}
-	u := &Decoded{Type: 99, Data: &Unknown{Value: map[string]any{"PrivateKey": "-----BEGIN EC PRIVATE KEY-----x"}}}
-	MaskSecrets(u)
-	if u.Data.(*Unknown).Value.(map[string]any)["PrivateKey"] != Fingerprint("-----BEGIN EC PRIVATE KEY-----x") {
-		t.Errorf("unknown record secret not masked: %v", u.Data)
-	}
-}

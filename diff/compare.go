@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,29 +15,46 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// Absent is the Old or New text of a field that exists on one side only.
-const Absent = "(absent)"
-
 // bookkeeping are the raft index fields ignored at any depth unless
 // Options.IncludeRaftBookkeeping is set.
 var bookkeeping = map[string]bool{"CreateIndex": true, "ModifyIndex": true}
 
-// contentTree decodes a record value into the tree diff compares: typed
-// decode, secrets masked unless showSecrets, raft bookkeeping stripped
-// unless includeBookkeeping.
-func contentTree(t decode.MessageType, value []byte, o *Options) (any, error) {
-	d, err := decode.DecodeValueOf(t, value)
+// content is what diff keeps of a record's content: the tree it compares
+// and shows (decode.View: typed decode, secrets masked by decode's one
+// policy unless ShowSecrets; raft bookkeeping stripped unless
+// IncludeRaftBookkeeping), the record's label (decode.Label) and, for a
+// tombstone, the raft index of the deletion (its ModifyIndex, read before
+// bookkeeping is stripped).
+type content struct {
+	tree  any
+	label string
+	index uint64
+}
+
+// contentOf decodes a record value into its content. A record that fails
+// typed decode is an error (its content is not compared).
+func contentOf(t decode.MessageType, value []byte, o *Options) (content, error) {
+	tree, err := decode.View(t, value, o.ShowSecrets)
 	if err != nil {
-		return nil, err
+		return content{}, err
 	}
-	if !o.ShowSecrets {
-		decode.MaskSecrets(d)
+	c := content{label: decode.Label(t, tree)}
+	if t == decode.TypeTombstone {
+		if obj, ok := tree.(*decode.Object); ok {
+			if v, ok := obj.Get("ModifyIndex"); ok {
+				if n, ok := v.(uint64); ok {
+					c.index = n
+				} else if n, ok := v.(int64); ok && n >= 0 {
+					c.index = uint64(n)
+				}
+			}
+		}
 	}
-	tree := decode.Tree(d.Data)
 	if !o.IncludeRaftBookkeeping {
 		tree = strip(tree)
 	}
-	return tree, nil
+	c.tree = tree
+	return c, nil
 }
 
 // contentDigest is the SHA-256 of a content tree's JSON: equal digests mean
@@ -80,20 +98,29 @@ type comparer struct {
 	o      *Options
 	kv     bool // the record is a KVS record (for --values)
 	fields []FieldChange
-	more   int
+	more   int // field changes beyond maxFields
+	schema int // schema-only differences hidden
 }
 
-func (c *comparer) add(path string, a, b any, absentA, absentB bool) {
+// leaf records one differing leaf (or a whole value that cannot be split).
+func (c *comparer) leaf(path string, a, b any, absA, absB, schema bool) {
+	if schema && !c.o.IncludeSchemaChanges {
+		c.schema++
+		return
+	}
 	if len(c.fields) >= maxFields {
 		c.more++
 		return
 	}
-	fc := FieldChange{Path: path, Old: Absent, New: Absent}
-	if !absentA {
-		fc.Old = render(a, c.o.maxValueLen())
+	if path == "" {
+		path = "(value)"
 	}
-	if !absentB {
-		fc.New = render(b, c.o.maxValueLen())
+	fc := FieldChange{Path: path, OldAbsent: absA, NewAbsent: absB, SchemaOnly: schema}
+	if !absA {
+		fc.Old = plain(a)
+	}
+	if !absB {
+		fc.New = plain(b)
 	}
 	if c.o.Values && c.kv && path == "Value" {
 		ab, aok := a.([]byte)
@@ -105,6 +132,8 @@ func (c *comparer) add(path string, a, b any, absentA, absentB bool) {
 	c.fields = append(c.fields, fc)
 }
 
+func (c *comparer) emitted() int { return len(c.fields) + c.more }
+
 func join(path, key string) string {
 	if path == "" {
 		return key
@@ -112,56 +141,260 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// walk compares two trees and records every differing leaf path. Objects
-// are compared key by key; arrays of equal length element by element; an
-// array whose length changed is reported whole.
-func (c *comparer) walk(path string, a, b any) {
-	switch av := a.(type) {
-	case *decode.Object:
-		bv, ok := b.(*decode.Object)
-		if !ok {
-			c.add(path, a, b, false, false)
-			return
-		}
-		for i, k := range av.Keys {
-			if x, ok := bv.Get(k); ok {
-				c.walk(join(path, k), av.Values[i], x)
-			} else {
-				c.add(join(path, k), av.Values[i], nil, false, true)
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// walk compares a with b at path and records every differing leaf; hasA
+// and hasB say whether the value exists on each side. Objects are compared
+// key by key (important keys first, bookkeeping last: keyRank), arrays by
+// walkArrays. A value that exists on one side only, or is null on one side
+// and a non-empty object or array on the other, is reported at its leaves.
+// A leaf that is zero-valued on one side and absent or zero-valued on the
+// other is a schema-only difference. whole: the value is part of an array
+// element that exists on one side only, whose zero leaves are not listed.
+func (c *comparer) walk(path string, a, b any, hasA, hasB, whole bool) {
+	if hasA && hasB {
+		switch av := a.(type) {
+		case *decode.Object:
+			if bv, ok := b.(*decode.Object); ok {
+				c.walkObjects(path, av, bv)
+				return
+			}
+		case []any:
+			if bv, ok := b.([]any); ok {
+				c.walkArrays(path, av, bv)
+				return
 			}
 		}
-		for i, k := range bv.Keys {
-			if _, ok := av.Get(k); !ok {
-				c.add(join(path, k), nil, bv.Values[i], true, false)
-			}
+		switch {
+		case leafEqual(a, b):
+		case isZero(a) && isZero(b):
+			c.leaf(path, a, b, false, false, true)
+		case a == nil && !isZero(b) && isContainer(b):
+			c.walk(path, nil, b, false, true, whole)
+		case b == nil && !isZero(a) && isContainer(a):
+			c.walk(path, a, nil, true, false, whole)
+		default:
+			c.leaf(path, a, b, false, false, false)
 		}
-		return
-	case []any:
-		bv, ok := b.([]any)
-		if !ok {
-			c.add(path, a, b, false, false)
-			return
-		}
-		if len(av) == len(bv) {
-			for i := range av {
-				c.walk(path+"["+strconv.Itoa(i)+"]", av[i], bv[i])
-			}
-			return
-		}
-		c.walkArrays(path, av, bv)
 		return
 	}
-	if !leafEqual(a, b) {
-		c.add(path, a, b, false, false)
+	if !hasA && !hasB {
+		return
+	}
+	x := b
+	if hasA {
+		x = a
+	}
+	one := func(p string, v any) {
+		if hasA {
+			c.walk(p, v, nil, true, false, whole)
+		} else {
+			c.walk(p, nil, v, false, true, whole)
+		}
+	}
+	switch v := x.(type) {
+	case *decode.Object:
+		if len(v.Keys) > 0 {
+			for _, i := range orderKeys(v.Keys) {
+				one(join(path, v.Keys[i]), v.Values[i])
+			}
+			return
+		}
+	case []any:
+		if len(v) > 0 {
+			for i, e := range v {
+				one(index(path, i), e)
+			}
+			return
+		}
+	}
+	if isZero(x) {
+		if !whole {
+			c.leaf(path, a, b, !hasA, !hasB, true)
+		}
+		return
+	}
+	c.leaf(path, a, b, !hasA, !hasB, false)
+}
+
+// wholeElem reports an array element that exists on one side only (sideA:
+// in A) at its non-zero leaves, or whole when it has none.
+func (c *comparer) wholeElem(path string, x any, sideA bool) {
+	n := c.emitted()
+	if sideA {
+		c.walk(path, x, nil, true, false, true)
+	} else {
+		c.walk(path, nil, x, false, true, true)
+	}
+	if c.emitted() == n {
+		c.leaf(path, x, x, !sideA, sideA, false)
 	}
 }
 
-// walkArrays compares arrays of different lengths: elements are aligned by
-// a longest common subsequence of their JSON, so an inserted or removed
-// element shows as one field change at its index (A's index for removed,
-// B's for added); a removed element directly followed by an added one is
-// compared field by field.
+func (c *comparer) walkObjects(path string, av, bv *decode.Object) {
+	keys := append([]string(nil), av.Keys...)
+	for _, k := range bv.Keys {
+		if _, ok := av.Get(k); !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, i := range orderKeys(keys) {
+		k := keys[i]
+		x, okA := av.Get(k)
+		y, okB := bv.Get(k)
+		c.walk(join(path, k), x, y, okA, okB, false)
+	}
+}
+
+// keyRank orders an object's keys for reading: identifying and decisive
+// fields first, then the rest in the tree's order (struct wire order,
+// sorted map keys), then bookkeeping (Legacy*, hashes, raft indexes).
+func keyRank(k string) int {
+	if r, ok := firstKeys[k]; ok {
+		return r
+	}
+	switch {
+	case strings.HasPrefix(k, "Legacy"), k == "Hash", k == "CreateIndex", k == "ModifyIndex", k == "RaftIndex":
+		return 1000
+	}
+	return 100
+}
+
+var firstKeys = map[string]int{
+	"Kind": 1, "Name": 2, "ID": 3, "Key": 4, "Node": 5, "ServiceID": 6, "CheckID": 7,
+	"SourceName": 8, "DestinationName": 9, "Peer": 10, "Namespace": 11, "Partition": 12,
+	"Action": 13, "Status": 14, "Value": 15, "Rules": 16, "Description": 17,
+}
+
+// orderKeys returns the indexes of keys in keyRank order (stable).
+func orderKeys(keys []string) []int {
+	idx := make([]int, len(keys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return keyRank(keys[idx[i]]) < keyRank(keys[idx[j]]) })
+	return idx
+}
+
+// naturalKeys are the fields that identify an element of a list of
+// objects, by the list's field name; any other list of objects is matched
+// by Name, else by ID, when every element has a unique one.
+var naturalKeys = map[string][][]string{
+	"Sources":   {{"Name", "Peer", "Namespace", "Partition", "SamenessGroup"}},
+	"Checks":    {{"CheckID"}},
+	"Upstreams": {{"DestinationType", "DestinationName", "DestinationNamespace", "DestinationPartition", "DestinationPeer", "Datacenter"}},
+}
+
+var genericKeys = [][]string{{"Name"}, {"ID"}}
+
+// elemKey is an array element's natural key under fields: false when the
+// element is not an object or lacks the first field.
+func elemKey(x any, fields []string) (string, bool) {
+	o, ok := x.(*decode.Object)
+	if !ok {
+		return "", false
+	}
+	var b strings.Builder
+	for i, f := range fields {
+		v, ok := o.Get(f)
+		if !ok || v == nil {
+			if i == 0 {
+				return "", false
+			}
+			b.WriteByte(0)
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			if bb, isB := v.([]byte); isB {
+				s = string(bb)
+			} else {
+				s = fmt.Sprint(v)
+			}
+		}
+		if i == 0 && s == "" {
+			return "", false
+		}
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	return b.String(), true
+}
+
+// keyIndex maps each element's key to its index; false when an element
+// has no key or two share one.
+func keyIndex(list []any, fields []string) (map[string]int, bool) {
+	m := make(map[string]int, len(list))
+	for i, x := range list {
+		k, ok := elemKey(x, fields)
+		if !ok {
+			return nil, false
+		}
+		if _, dup := m[k]; dup {
+			return nil, false
+		}
+		m[k] = i
+	}
+	return m, true
+}
+
+// naturalKey finds the fields that match the elements of two lists of
+// objects at path (see naturalKeys), or nil.
+func naturalKey(path string, av, bv []any) (fields []string, ia, ib map[string]int) {
+	name := path
+	if i := strings.LastIndexAny(name, ".]"); i >= 0 {
+		name = name[i+1:]
+	}
+	cands := append(append([][]string(nil), naturalKeys[name]...), genericKeys...)
+	for _, f := range cands {
+		ma, okA := keyIndex(av, f)
+		if !okA {
+			continue
+		}
+		mb, okB := keyIndex(bv, f)
+		if okB {
+			return f, ma, mb
+		}
+	}
+	return nil, nil, nil
+}
+
+// walkArrays compares two arrays. Lists of objects with a natural key
+// (naturalKey) are matched by it: an element in one list only is one
+// change (at its leaves), wherever it is. Other arrays of equal length
+// compare element by element; otherwise elements are aligned by a longest
+// common subsequence of their JSON, so an inserted or removed element is
+// one change (A's index for removed, B's for added), and a removed
+// element directly followed by an added one is compared field by field.
 func (c *comparer) walkArrays(path string, av, bv []any) {
+	if len(av) == 0 && len(bv) == 0 {
+		return
+	}
+	if len(av) > 0 && len(bv) > 0 {
+		if f, ia, ib := naturalKey(path, av, bv); f != nil {
+			for i, x := range av {
+				k, _ := elemKey(x, f)
+				if _, ok := ib[k]; !ok {
+					c.wholeElem(index(path, i), x, true)
+				}
+			}
+			for j, y := range bv {
+				k, _ := elemKey(y, f)
+				if i, ok := ia[k]; ok {
+					c.walk(index(path, j), av[i], y, true, true, false)
+				} else {
+					c.wholeElem(index(path, j), y, false)
+				}
+			}
+			return
+		}
+	}
+	if len(av) == len(bv) {
+		for i := range av {
+			c.walk(index(path, i), av[i], bv[i], true, true, false)
+		}
+		return
+	}
 	as, bs := make([]string, len(av)), make([]string, len(bv))
 	for i, x := range av {
 		j, _ := json.Marshal(x)
@@ -172,7 +405,6 @@ func (c *comparer) walkArrays(path string, av, bv []any) {
 		bs[i] = string(j)
 	}
 	ops := lineOps(as, bs)
-	idx := func(i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 	for k := 0; k < len(ops); {
 		if ops[k].kind == ' ' {
 			k++
@@ -189,15 +421,49 @@ func (c *comparer) walkArrays(path string, av, bv []any) {
 		}
 		n := min(len(dels), len(adds))
 		for i := 0; i < n; i++ {
-			c.walk(idx(dels[i].ai), av[dels[i].ai], bv[adds[i].bi])
+			c.walk(index(path, adds[i].bi), av[dels[i].ai], bv[adds[i].bi], true, true, false)
 		}
 		for _, d := range dels[n:] {
-			c.add(idx(d.ai), av[d.ai], nil, false, true)
+			c.wholeElem(index(path, d.ai), av[d.ai], true)
 		}
 		for _, x := range adds[n:] {
-			c.add(idx(x.bi), nil, bv[x.bi], true, false)
+			c.wholeElem(index(path, x.bi), bv[x.bi], false)
 		}
 	}
+}
+
+// isZero reports whether x is a zero value: null, "", 0, false, empty
+// bytes, [] or {}.
+func isZero(x any) bool {
+	switch v := x.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case bool:
+		return !v
+	case int64:
+		return v == 0
+	case uint64:
+		return v == 0
+	case float64:
+		return v == 0
+	case []byte:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	case *decode.Object:
+		return len(v.Keys) == 0
+	}
+	return false
+}
+
+func isContainer(x any) bool {
+	switch x.(type) {
+	case *decode.Object, []any:
+		return true
+	}
+	return false
 }
 
 func leafEqual(a, b any) bool {
@@ -217,19 +483,21 @@ func leafEqual(a, b any) bool {
 	return bytes.Equal(ja, jb)
 }
 
-// compareTrees returns the field changes between two content trees.
-func compareTrees(a, b any, kv bool, o *Options) []FieldChange {
+// compareTrees compares two content trees: the changed leaves (at most
+// maxFields), how many more there were, and how many schema-only
+// differences were hidden.
+func compareTrees(a, b any, kv bool, o *Options) (fields []FieldChange, more, schema int) {
 	c := &comparer{o: o, kv: kv}
-	c.walk("", a, b)
-	if c.more > 0 {
-		c.fields = append(c.fields, FieldChange{Path: "…", Old: "", New: fmt.Sprintf("%d more changed fields not listed", c.more)})
-	}
-	for i := range c.fields {
-		if c.fields[i].Path == "" {
-			c.fields[i].Path = "(value)"
-		}
-	}
-	return c.fields
+	c.walk("", a, b, true, true, false)
+	return c.fields, c.more, c.schema
+}
+
+// contentFields lists the content of a record that exists on one side only
+// (sideA: in A) as leaves, for Options.Values.
+func contentFields(tree any, sideA, kv bool, o *Options) (fields []FieldChange, more int) {
+	c := &comparer{o: o, kv: kv}
+	c.wholeElem("", tree, sideA)
+	return c.fields, c.more
 }
 
 // isText reports whether b is valid UTF-8 without control characters other
@@ -246,52 +514,31 @@ func isText(b []byte) bool {
 	return true
 }
 
-// render formats a tree value for a FieldChange: JSON, with []byte shown as
-// a JSON string when it is text and as 0x-hex otherwise, truncated to max
-// bytes with the full length noted.
-func render(x any, max int) string {
-	var s string
+// plain is a tree value as FieldChange carries it: a copy in which byte
+// strings are strings when they are text and 0x-hex otherwise (nil stays
+// null), so that JSON shows them as Consul's users read them.
+func plain(x any) any {
 	switch v := x.(type) {
 	case []byte:
-		if isText(v) {
-			s = marshal(string(v))
-		} else {
-			s = "0x" + hex.EncodeToString(v)
-		}
 		if v == nil {
-			s = "null"
+			return nil
 		}
-		if len(s) > max {
-			return truncate(s, max) + fmt.Sprintf("… (%d bytes)", len(v))
+		if isText(v) {
+			return string(v)
 		}
-		return s
-	default:
-		s = marshal(x)
+		return "0x" + hex.EncodeToString(v)
+	case *decode.Object:
+		o := &decode.Object{Keys: v.Keys, Values: make([]any, len(v.Values))}
+		for i, e := range v.Values {
+			o.Values[i] = plain(e)
+		}
+		return o
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = plain(e)
+		}
+		return out
 	}
-	if len(s) > max {
-		return truncate(s, max) + fmt.Sprintf("… (%d chars)", utf8.RuneCountInString(s))
-	}
-	return s
-}
-
-// marshal is JSON without HTML escaping (fingerprints read <masked …>).
-func marshal(x any) string {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(x); err != nil {
-		return fmt.Sprint(x)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// truncate cuts s to at most max bytes on a rune boundary.
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	for max > 0 && !utf8.RuneStart(s[max]) {
-		max--
-	}
-	return s[:max]
+	return x
 }

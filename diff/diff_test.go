@@ -3,6 +3,7 @@ package diff
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -140,7 +141,7 @@ func TestRotatedSecret(t *testing.T) {
 		t.Fatalf("got %q, want %q", g, want)
 	}
 	f := got[0].Fields[0]
-	if f.Old != `"`+decode.Fingerprint("11111111-aaaa")+`"` || f.New != `"`+decode.Fingerprint("33333333-cccc")+`"` || f.Old == f.New {
+	if f.Old != decode.Fingerprint("11111111-aaaa") || f.New != decode.Fingerprint("33333333-cccc") || f.Old == f.New {
 		t.Errorf("fingerprints: old %s new %s", f.Old, f.New)
 	}
 	if s := jsonString(got); strings.Contains(s, "11111111") || strings.Contains(s, "33333333") {
@@ -153,7 +154,7 @@ func TestRotatedSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := got[0].Fields[0]; f.Old != `"11111111-aaaa"` || f.New != `"33333333-cccc"` {
+	if f := got[0].Fields[0]; f.Old != "11111111-aaaa" || f.New != "33333333-cccc" {
 		t.Errorf("--show-secrets: old %s new %s", f.Old, f.New)
 	}
 }
@@ -238,17 +239,26 @@ func TestUnifiedDiff(t *testing.T) {
 	}
 }
 
-func TestTruncation(t *testing.T) {
+// Values are carried whole (eliding is the text renderer's business), and
+// JSON carries them as JSON values, not as strings of JSON.
+func TestWholeValues(t *testing.T) {
 	long := strings.Repeat("x", 500)
 	a := stateBin(kvRec("k", long, 1), chunking())
 	b := stateBin(kvRec("k", long+"y", 1), chunking())
-	got, _, err := runDiff(t, a, b, Options{MaxValueLen: 20})
+	got, _, err := runDiff(t, a, b, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := got[0].Fields[0]
-	if f.Old != `"xxxxxxxxxxxxxxxxxxx… (500 bytes)` || f.New != `"xxxxxxxxxxxxxxxxxxx… (501 bytes)` {
-		t.Errorf("truncated: %q -> %q", f.Old, f.New)
+	if f.Old != long || f.New != long+"y" {
+		t.Errorf("values not whole: %q -> %q", f.Old, f.New)
+	}
+	j, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"path":"Value","old":"` + long + `","new":"` + long + `y"}`; string(j) != want {
+		t.Errorf("JSON %s", j)
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snaptool/snaptool/internal/golden"
-
 	"github.com/snaptool/snaptool/decode"
 )
 
@@ -269,42 +267,5 @@ func TestFixtureSelfDiff(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// Golden outputs of the fixture pair, in both formats.
-func TestFixtureGolden(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		json bool
-		o    Options
-	}{
-		{"pair.txt", false, Options{}},
-		{"pair.values.txt", false, Options{Values: true}},
-		{"pair.bookkeeping.txt", false, Options{IncludeRaftBookkeeping: true}},
-		{"pair.jsonl", true, Options{}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			tp, jp := &TextPrinter{W: &buf}, &JSONPrinter{W: &buf}
-			emit := tp.Change
-			if tc.json {
-				emit = jp.Change
-			}
-			sum, err := Run(context.Background(), openFixture(t, filepath.Join(fx, "before.snap")), openFixture(t, filepath.Join(fx, "after.snap")), tc.o, emit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum.MetaA.Name, sum.MetaB.Name = "before.snap", "after.snap"
-			if tc.json {
-				err = jp.Summary(sum)
-			} else {
-				err = tp.Summary(sum, true)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, tc.name, buf.Bytes())
-		})
 	}
 }

@@ -21,7 +21,9 @@
 //     hands it to WriteArchive.
 //   - Tar is Go's archive/tar (USTAR, mode 0600, no record padding), members
 //     in Consul's order, SHA256SUMS lines "%x  name\n"; gzip is written once
-//     with nothing after its trailer.
+//     with nothing after its trailer. ArchiveOptions.Parallel compresses on
+//     several cores with klauspost/pgzip: still one gzip member, read by any
+//     gzip reader.
 //
 // encode imports decode for MessageType and member names; decode never
 // imports encode: reading must not depend on writing.

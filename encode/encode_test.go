@@ -213,6 +213,34 @@ func TestWriteRaw(t *testing.T) {
 	}
 }
 
+// archiveMember returns the bytes of member name in the archive at path.
+func archiveMember(t *testing.T, path, name string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s: no %s (%v)", path, name, err)
+		}
+		if hdr.Name == name {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+}
+
 // TestCopyFixtureByteExact rewrites a real archive's state.bin record by
 // record with WriteRaw and checks state.bin and meta.json come out identical
 // and the archive is accepted by decode with verified checksums.
@@ -256,8 +284,8 @@ func TestCopyFixtureByteExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			mj, _ := MetaJSON(meta)
-			if !bytes.Equal(mj, s.MetaRaw()) {
-				t.Errorf("meta.json differs:\n got %s\nwant %s", mj, s.MetaRaw())
+			if want := archiveMember(t, path, decode.MemberMeta); !bytes.Equal(mj, want) {
+				t.Errorf("meta.json differs:\n got %s\nwant %s", mj, want)
 			}
 			checkArchive(t, arch.Bytes(), state.Len(), time.Unix(1700000000, 0))
 		})
@@ -410,6 +438,107 @@ func TestStringMap(t *testing.T) {
 				if back[tt.m[i]] != tt.m[i+1] {
 					t.Errorf("decoded %v, want %v", back, tt.m)
 				}
+			}
+		})
+	}
+}
+
+// TestParallelArchive: with ArchiveOptions.Parallel the archive is written
+// by pgzip in 1 MiB blocks. It must still be exactly one gzip member that
+// Go's compress/gzip reads (without multistream), with Consul's header,
+// holding the same tar as the single-threaded writer, and decode must
+// verify it.
+func TestParallelArchive(t *testing.T) {
+	var state bytes.Buffer
+	sw, _ := NewStateWriter(&state, 7)
+	for i := 0; i < 6000; i++ { // about 6 MiB: several pgzip blocks
+		e := &DirEntry{Key: fmt.Sprintf("p/%05d", i), Value: bytes.Repeat([]byte(fmt.Sprintf("v%d,", i)), 150), CreateIndex: 1, ModifyIndex: 1}
+		if err := sw.WriteRecord(decode.TypeKVS, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	meta := raft.SnapshotMeta{Version: 1, ID: "2-7-1", Index: 7, Term: 2, Size: int64(state.Len())}
+	inflate := func(b []byte) []byte {
+		br := bytes.NewReader(b) // an io.ByteReader: gzip reads no further than the member
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr.Multistream(false)
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Exactly one member: nothing may follow its trailer.
+		if br.Len() != 0 {
+			t.Fatalf("%d bytes after the first gzip member", br.Len())
+		}
+		return raw
+	}
+	var single bytes.Buffer
+	if err := WriteArchive(&single, meta, bytes.NewReader(state.Bytes()), ArchiveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := inflate(single.Bytes())
+	for _, par := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(par), func(t *testing.T) {
+			var arch bytes.Buffer
+			if err := WriteArchive(&arch, meta, bytes.NewReader(state.Bytes()), ArchiveOptions{Parallel: par}); err != nil {
+				t.Fatal(err)
+			}
+			checkArchive(t, arch.Bytes(), state.Len(), time.Unix(0, 0))
+			// Count members by reading with multistream on: still one tar.
+			zr, err := gzip.NewReader(bytes.NewReader(arch.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inflate(arch.Bytes()); !bytes.Equal(got, want) || !bytes.Equal(all, want) {
+				t.Fatalf("parallel archive inflates to %d bytes (%d multistream), want the single-threaded %d", len(got), len(all), len(want))
+			}
+			if arch.Len() > single.Len()*11/10 {
+				t.Errorf("parallel archive %d bytes, single-threaded %d: more than 10%% larger", arch.Len(), single.Len())
+			}
+		})
+	}
+}
+
+func TestNewStateWriterRaw(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  []byte
+		wantErr bool
+	}{
+		{"consul's header", append(append([]byte{0x81, 0xa9}, "LastIndex"...), 0x0d), false},
+		{"uint64 LastIndex kept as is", append(append([]byte{0x81, 0xa9}, "LastIndex"...), 0xcf, 0, 0, 0, 0, 0, 0, 0, 0x0d), false},
+		{"not a map", []byte{0x0d}, true},
+		{"trailing byte", []byte{0x80, 0x00}, true},
+		{"truncated", []byte{0x81, 0xa9, 'L'}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			sw, err := NewStateWriterRaw(&buf, tt.header)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if err := sw.WriteRaw([]byte{0x10, 0x80}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sw.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if want := append(append([]byte{}, tt.header...), 0x10, 0x80); !bytes.Equal(buf.Bytes(), want) || sw.Size() != int64(len(want)) {
+				t.Errorf("wrote % x (Size %d), want % x", buf.Bytes(), sw.Size(), want)
 			}
 		})
 	}

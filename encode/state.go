@@ -49,6 +49,23 @@ func NewStateWriter(w io.Writer, lastIndex uint64) (*StateWriter, error) {
 	return s, nil
 }
 
+// NewStateWriterRaw is NewStateWriter for a rewriter: header is an FSM
+// header exactly as read (decode.Header.Raw), written byte for byte, so a
+// rewrite that keeps every record reproduces state.bin exactly. It must be
+// one msgpack map.
+func NewStateWriterRaw(w io.Writer, header []byte) (*StateWriter, error) {
+	if !decode.IsMap(header, 0) || decode.ValueEnd(header, 0) != len(header) {
+		return nil, fmt.Errorf("encode: state.bin header: %w", ErrBadRecord)
+	}
+	cw := &countWriter{w: w}
+	bw := bufio.NewWriterSize(cw, 256<<10)
+	s := &StateWriter{bw: bw, cw: cw, enc: codec.NewEncoder(bw, NewHandle())}
+	if _, err := bw.Write(header); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // WriteRecord writes one record: the type byte, then v encoded as one
 // msgpack object.
 func (s *StateWriter) WriteRecord(t decode.MessageType, v any) error {
@@ -72,8 +89,8 @@ var ErrBadRecord = errors.New("not exactly one record (type byte + one msgpack v
 
 // WriteRaw writes a record that is already encoded: the type byte followed
 // by exactly one msgpack value, e.g. decode.Record.Raw. The bytes are
-// checked to hold exactly one value, so a rewriter can never desynchronise
-// the stream.
+// checked to hold exactly one value (by walking its msgpack headers, without
+// building it), so a rewriter can never desynchronise the stream.
 func (s *StateWriter) WriteRaw(raw []byte) error {
 	if s.err != nil {
 		return s.err
@@ -81,8 +98,11 @@ func (s *StateWriter) WriteRaw(raw []byte) error {
 	if len(raw) < 2 {
 		return fmt.Errorf("encode: record %d: %w", s.count+1, ErrBadRecord)
 	}
-	if _, err := decode.DecodeAll(raw[1:]); err != nil {
-		return fmt.Errorf("encode: record %d: %w: %w", s.count+1, ErrBadRecord, err)
+	if end := decode.ValueEnd(raw, 1); end != len(raw) {
+		if end < 0 {
+			return fmt.Errorf("encode: record %d: %w: malformed or truncated msgpack value", s.count+1, ErrBadRecord)
+		}
+		return fmt.Errorf("encode: record %d: %w: %d bytes after the value", s.count+1, ErrBadRecord, len(raw)-end)
 	}
 	if _, err := s.bw.Write(raw); err != nil {
 		s.err = err

@@ -1,4 +1,4 @@
-package history
+package history_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/snaptool/snaptool/history"
+	"github.com/snaptool/snaptool/report"
 )
 
 // BenchmarkRun reads the series in $SNAPTOOL_HISTORY_BENCH (a directory,
@@ -18,14 +21,14 @@ func BenchmarkRun(b *testing.B) {
 		paths, _ = filepath.Glob(filepath.Join(dir, "h-135-*.snap"))
 	} else {
 		var err error
-		if paths, err = Expand([]string{seriesDir()}); err != nil {
+		if paths, err = history.Expand([]string{seriesDir()}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for _, w := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := Run(context.Background(), paths, Options{Workers: w}); err != nil {
+				if _, err := report.History(context.Background(), paths, history.Options{Workers: w}, report.VerifyOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -22,16 +22,19 @@
 //     and the counts of what could be read; the steps into and out of it
 //     are marked Partial. A file that cannot be opened at all is
 //     "unreadable". Neither stops the series.
-//   - Verdict: decode's checks (gzip, tar, SHA-256 or CRC-64, meta.json,
-//     record stream) plus decode.CheckRecord on every record, the checks
-//     of verify's gzip, tar, checksums, meta.json and records layers. Not
-//     included: verify's ordering and unknown-type layers (warnings or
-//     errors about ChunkingState placement and indexes beyond meta.json).
+//   - Verdict: Options.Verifier reads each file in the same single pass
+//     and judges it; report.HistoryVerifier is verify's layered verdict
+//     (report.VerifyAccumulator next to history's accumulator in one
+//     report.Scan), so a file's verdict here is `snaptool verify`'s: gzip,
+//     tar, checksums, meta.json, every record's typed check, ordering and
+//     unknown types. An older damaged file only warns; the cron check
+//     looks at the newest.
 //   - Record changes come from a digest, not from diff's field-level
 //     engine (which would read every inner snapshot twice). Each record
 //     contributes one 16-byte entry: a 64-bit key (the record type in the
-//     top 8 bits, 56 bits of a hash of its identity, decode.Identity) and
-//     a 64-bit content hash of its raw bytes (content.go: map entries count
+//     top 8 bits, 56 bits of a hash of its identity, decode.Keys; for KV
+//     records the same identity from decode.KVFields, which also gives the
+//     key) and decode.ContentHash of the record (map entries count
 //     regardless of their order, everything else byte for byte; nothing is
 //     re-encoded). The entries are sorted once the file is read and the
 //     digests of two consecutive snapshots are merge-joined: a key only in
@@ -40,7 +43,7 @@
 //     (up to 20 while the slice grows); at most three digests are alive:
 //     the previous snapshot's, and one per worker (Workers = 2).
 //   - Bounded memory on hostile input: a digest holds at most
-//     Options.MaxDigest records (3 Mi, 48 MiB); a snapshot with more is
+//     Options.MaxDigest records (2 Mi, 32 MiB); a snapshot with more is
 //     still counted but the steps next to it compare no records
 //     (Step.Compared false). KV prefixes, nodes and services are counted
 //     by name up to MaxNames (131072) per snapshot, the rest under

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,9 +17,12 @@ const (
 	DefaultKVDepth = 2
 	DefaultWorkers = 2
 	DefaultTopN    = 5
-	// DefaultMaxDigest is the default Options.MaxDigest: 3 million records,
-	// 48 MiB of digest (a Consul snapshot of about 1.5 GB).
-	DefaultMaxDigest = 3 << 20
+	// DefaultMaxDigest is the default Options.MaxDigest: 2 Mi records, a
+	// 32 MiB digest (a Consul snapshot of about 1 GB), so that the three
+	// digests alive at once (96 MiB) and two decode pipelines stay under
+	// the command's soft memory limit (2 × 64 MiB + 16 MiB, derived from
+	// the record cap in cmd/snaptool/gctune.go).
+	DefaultMaxDigest = 2 << 20
 	// MaxNames caps the KV prefixes, nodes and services counted by name per
 	// snapshot; the rest are summed under OtherName.
 	MaxNames = 1 << 17
@@ -55,10 +55,9 @@ type Options struct {
 	// the steps into and out of it do not compare records (Step.Compared
 	// is false), so memory stays bounded whatever the input.
 	MaxDigest int
-	// OnDigest, if set, is called with each snapshot's record count as its
-	// digest is complete (EntrySize bytes per record), in series order, so
-	// that a caller can size its memory limit.
-	OnDigest func(records int)
+	// Verifier gives each file's verdict in the pass that reads it
+	// (required; report.HistoryVerifier is verify's).
+	Verifier Verifier
 }
 
 // Stat is the records of one type or KV prefix in one snapshot.
@@ -203,27 +202,10 @@ func (r *Result) LastGrowth() (from, to int, delta int64, percent float64, ok bo
 	return from, to, b - a, float64(b-a) * 100 / float64(a), true
 }
 
-// SavedTime parses the time out of a raft snapshot ID (term-index-milliseconds).
-func SavedTime(id string) (time.Time, bool) {
-	parts := strings.Split(id, "-")
-	if len(parts) != 3 {
-		return time.Time{}, false
-	}
-	for _, x := range parts[:2] {
-		if _, err := strconv.ParseUint(x, 10, 64); err != nil {
-			return time.Time{}, false
-		}
-	}
-	ms, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil || ms <= 0 || ms > math.MaxInt64/int64(time.Millisecond) {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(ms).UTC(), true
-}
-
 // Run reads every input (any form decode.Open takes, except "-") once and
 // returns the series. Damaged and unreadable inputs are part of the
-// result; the error is only for a cancelled context or an empty input list.
+// result; the error is only for a cancelled context, an empty input list
+// or a missing Options.Verifier.
 func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 	if o.KVDepth <= 0 {
 		o.KVDepth = DefaultKVDepth
@@ -239,6 +221,9 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 	}
 	if len(paths) == 0 {
 		return nil, errors.New("no snapshots given")
+	}
+	if o.Verifier == nil {
+		return nil, errors.New("history: Options.Verifier is not set")
 	}
 	series := order(paths, o.Decode)
 	res := &Result{KVDepth: o.KVDepth, Snapshots: series, Steps: []*Step{}}
@@ -260,7 +245,7 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				scan(ctx, series[i], o, seed)
+				_ = scan(ctx, series[i], o, seed) // its only error is ctx's, checked below
 				close(results[i])
 			}
 		}()
@@ -289,9 +274,6 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 		case <-results[i]:
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		}
-		if o.OnDigest != nil {
-			o.OnDigest(len(s.digest))
 		}
 		if prev != nil {
 			res.Steps = append(res.Steps, step(i-1, prev, s))
@@ -325,7 +307,7 @@ func order(paths []string, opts decode.Options) []*Snapshot {
 		if m := snap.Meta(); m != nil {
 			s.hasMeta = true
 			s.ID, s.Index, s.Term = m.ID, m.Index, m.Term
-			if t, ok := SavedTime(m.ID); ok {
+			if t, ok := m.SavedTime(); ok {
 				s.Saved = &t
 			}
 		}

@@ -1,4 +1,4 @@
-package history
+package history_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
+	. "github.com/snaptool/snaptool/history"
+	"github.com/snaptool/snaptool/report"
 )
 
 func seriesDir() string { return filepath.Join("..", "fixtures", "consul-1.13.9", "series") }
@@ -23,7 +25,7 @@ func runSeries(t *testing.T, o Options) *Result {
 	if len(paths) != 7 {
 		t.Fatalf("Expand found %d snapshots in the series, want 7: %v", len(paths), paths)
 	}
-	r, err := Run(context.Background(), paths, o)
+	r, err := report.History(context.Background(), paths, o, report.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,36 +134,6 @@ func TestStepsEqualDiff(t *testing.T) {
 	}
 	if st := r.Steps[len(r.Steps)-1]; st.Added+st.Removed+st.Modified != 0 || st.Delta != 0 {
 		t.Errorf("06→07 (no change): %+v", st)
-	}
-}
-
-func TestCompareDigest(t *testing.T) {
-	k := func(typ byte, id uint64) uint64 { return uint64(typ)<<56 | id }
-	a := digest{{k(3, 1), 10}, {k(3, 2), 20}, {k(3, 3), 30}, {k(0, 9), 1}}
-	b := digest{{k(3, 2), 20}, {k(3, 3), 31}, {k(3, 4), 40}, {k(0, 9), 1}, {k(0, 10), 5}}
-	a.sort()
-	b.sort()
-	c := compare(a, b)
-	if c[3] != (counts{added: 1, removed: 1, modified: 1}) || c[0] != (counts{added: 1}) {
-		t.Errorf("compare: type 3 %+v, type 0 %+v", c[3], c[0])
-	}
-}
-
-func TestSavedTime(t *testing.T) {
-	for _, tc := range []struct {
-		id   string
-		want string
-		ok   bool
-	}{
-		{"2-162-1795548439390", "2026-11-24T19:27:19.39Z", true},
-		{"2-162-x", "", false},
-		{"nodash", "", false},
-		{"2-1--5", "", false},
-	} {
-		got, ok := SavedTime(tc.id)
-		if ok != tc.ok || (ok && got.Format(time.RFC3339Nano) != tc.want) {
-			t.Errorf("SavedTime(%q) = %v, %v; want %s, %v", tc.id, got, ok, tc.want, tc.ok)
-		}
 	}
 }
 

@@ -8,127 +8,186 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// scan reads one snapshot once: counts and sizes per type and KV prefix,
-// the verdict, the node and service tables and the digest.
-func scan(ctx context.Context, s *Snapshot, o Options, seed maphash.Seed) {
-	snap, err := decode.Open(s.File, o.Decode)
-	if err != nil {
-		s.Verdict = VerdictUnreadable
-		if decode.IsDamage(err) {
-			s.Verdict = VerdictDamaged
-		}
-		s.Errors = []string{err.Error()}
-		s.Types, s.KV = []Stat{}, []Stat{}
-		return
-	}
-	defer snap.Close()
-	s.Form = snap.Form.String()
+// Verdict is one file's integrity verdict, as Options.Verifier gives it:
+// one of the Verdict… names, the checksum's state (decode.Integrity's
+// String, "" while pending), and the error and warning messages found.
+type Verdict struct {
+	Verdict   string
+	Integrity string
+	Errors    []string
+	Warnings  []string
+}
 
-	var byType [256]Stat
-	var seen [256]bool
-	kv := map[string]*Stat{}
+// Recorder is what history hands a Verifier: it takes each record of the
+// pass (report.Accumulator has the same shape).
+type Recorder interface {
+	Add(rec *decode.Record)
+}
+
+// A Verifier gives each file's verdict in the one pass that history reads
+// the file in. report.HistoryVerifier is verify's layered verdict
+// (report.VerifyAccumulator fed by report.Scan next to history's own
+// accumulator), so history and verify judge a file the same way.
+type Verifier interface {
+	// Read reads every record of s once, handing each to rec (history's
+	// counts and digest) next to its own checks, and returns the verdict.
+	// The error is only ctx's, when it was cancelled.
+	Read(ctx context.Context, s *decode.Snapshot, rec Recorder) (Verdict, error)
+	// OpenFailed is the verdict on a file decode.Open refused with err.
+	OpenFailed(path string, err error) Verdict
+}
+
+// fileAcc is history's accumulator for one snapshot: counts and sizes per
+// type and KV prefix, the node and service tables and the digest.
+type fileAcc struct {
+	s      *Snapshot
+	o      Options
+	h      maphash.Hash // the identity hash, seeded once per Run
+	byType [256]Stat
+	seen   [256]bool
+	kv     map[string]*Stat
+	id     []byte // identity buffer, reused
+}
+
+func newFileAcc(s *Snapshot, o Options, seed maphash.Seed) *fileAcc {
+	a := &fileAcc{s: s, o: o, kv: map[string]*Stat{}}
+	a.h.SetSeed(seed)
 	s.nodes = map[string]int64{}
 	s.services = map[string]int64{}
-	var recErrs int
-	var h maphash.Hash
-	h.SetSeed(seed)
-	for snap.Next() {
-		if s.Records&0xfff == 0 && ctx.Err() != nil {
-			break
-		}
-		rec := snap.Record()
-		t := rec.Type
-		if !seen[t] {
-			seen[t] = true
-			byType[t].Name = t.String()
-		}
-		byType[t].Count++
-		byType[t].Bytes += rec.Size
-		s.Records++
-		s.Bytes += rec.Size
+	return a
+}
 
-		if err := decode.CheckRecord(rec); err != nil {
-			recErrs++
-			s.Errors = keep(s.Errors, (&decode.RecordError{Member: decode.MemberState, Offset: rec.Offset, N: rec.N, Type: t, TypeKnown: true, Err: err}).Error(), recErrs)
-		}
-		switch t {
-		case decode.TypeKVS:
-			if key, ok := decode.KVKeyBytes(rec); ok {
-				g := decode.KVGroup(key, o.KVDepth)
-				st := kv[string(g)] // no allocation for the lookup
-				if st == nil {
-					name := string(g)
-					if len(kv) >= MaxNames {
-						name = OtherName
-					}
-					if st = kv[name]; st == nil {
-						st = &Stat{Name: name}
-						kv[name] = st
-					}
-				}
-				st.Count++
-				st.Bytes += rec.Size
+// Add accounts one record.
+func (a *fileAcc) Add(rec *decode.Record) {
+	s := a.s
+	t := rec.Type
+	if !a.seen[t] {
+		a.seen[t] = true
+		a.byType[t].Name = t.String()
+	}
+	a.byType[t].Count++
+	a.byType[t].Bytes += rec.Size
+	s.Records++
+	s.Bytes += rec.Size
+
+	// The identity: decode.Keys (for KV records, the same fields through
+	// decode.KVFields, which also give the key to group by, in one pass).
+	a.h.Reset()
+	switch t {
+	case decode.TypeKVS, decode.TypeTombstone:
+		if e, ok := decode.KVFields(rec); ok {
+			a.id = e.AppendIdentity(a.id[:0])
+			a.h.Write(a.id)
+			if t == decode.TypeKVS && e.Key != nil { // as inspect groups keys
+				a.addKV(decode.KVGroup(e.Key, a.o.KVDepth), rec.Size)
 			}
-		case decode.TypeRegister:
-			node, svc := registerNames(rec)
+		} else {
+			a.unkeyed(rec)
+		}
+	default:
+		if k, err := decode.Keys(rec); err == nil {
+			a.h.WriteString(k.Identity)
+		} else {
+			a.unkeyed(rec)
+		}
+		if t == decode.TypeRegister {
+			node, svc := decode.RegisterNames(rec)
 			addName(s.nodes, node, rec.Size)
 			if svc != nil {
 				addName(s.services, svc, rec.Size)
 			}
 		}
-		if len(s.digest) < o.MaxDigest {
-			s.digest = append(s.digest, entry{key: identityKey(&h, rec), sum: contentHash(seed, rec)})
-		} else if !s.digestFull {
-			s.digestFull = true
-			s.digest = nil // over the budget: this snapshot's records are not compared
+	}
+	key := uint64(t)<<56 | a.h.Sum64()>>8
+	if len(s.digest) < a.o.MaxDigest {
+		s.digest = append(s.digest, entry{key: key, sum: decode.ContentHash(rec)})
+	} else if !s.digestFull {
+		s.digestFull = true
+		s.digest = nil // over the budget: this snapshot's records are not compared
+	}
+}
+
+// unkeyed keys a record whose identity cannot be computed (it does not
+// decode) by its bytes.
+func (a *fileAcc) unkeyed(rec *decode.Record) {
+	a.h.WriteByte(0xff)
+	a.h.Write(rec.Raw)
+}
+
+func (a *fileAcc) addKV(g []byte, size int64) {
+	st := a.kv[string(g)] // no allocation for the lookup
+	if st == nil {
+		name := string(g)
+		if len(a.kv) >= MaxNames {
+			name = OtherName
+		}
+		if st = a.kv[name]; st == nil {
+			st = &Stat{Name: name}
+			a.kv[name] = st
 		}
 	}
+	st.Count++
+	st.Bytes += size
+}
+
+// finish sorts the digest and the tables once the pass is over.
+func (a *fileAcc) finish() {
+	s := a.s
 	s.digest.sort()
-
-	if m := snap.Meta(); m != nil {
-		s.ID, s.Index, s.Term = m.ID, m.Index, m.Term
-		s.Saved = nil
-		if t, ok := SavedTime(m.ID); ok {
-			s.Saved = &t
-		}
-	}
-	if in := snap.Integrity(); in != decode.Pending {
-		s.Integrity = in.String()
-	}
-	errs := snap.Errors()
-	for i, e := range errs {
-		s.Errors = keep(s.Errors, e.Error(), recErrs+i+1)
-	}
-	for i, w := range snap.Warnings() {
-		s.Warnings = keep(s.Warnings, w.Error(), i+1)
-	}
-	switch {
-	case ctx.Err() != nil:
-		s.Verdict = VerdictUnreadable
-		s.Errors = append(s.Errors, ctx.Err().Error())
-	case len(errs) > 0 || recErrs > 0:
-		s.Verdict = VerdictDamaged
-		if len(errs) > 0 && !decode.IsDamage(snap.Err()) {
-			s.Verdict = VerdictUnreadable // an I/O error, not damage
-		}
-	case len(s.Warnings) > 0:
-		s.Verdict = VerdictWarnings
-	default:
-		s.Verdict = VerdictOK
-	}
-
 	s.Types = []Stat{}
-	for t := range seen {
-		if seen[t] {
-			s.Types = append(s.Types, byType[t])
+	for t := range a.seen {
+		if a.seen[t] {
+			s.Types = append(s.Types, a.byType[t])
 		}
 	}
 	sortStats(s.Types)
-	s.KV = make([]Stat, 0, len(kv))
-	for _, st := range kv {
+	s.KV = make([]Stat, 0, len(a.kv))
+	for _, st := range a.kv {
 		s.KV = append(s.KV, *st)
 	}
 	sortStats(s.KV)
+}
+
+// scan reads one snapshot once through o.Verifier: counts and sizes per
+// type and KV prefix, the verdict, the node and service tables and the
+// digest. The error is ctx's.
+func scan(ctx context.Context, s *Snapshot, o Options, seed maphash.Seed) error {
+	snap, err := decode.Open(s.File, o.Decode)
+	if err != nil {
+		s.setVerdict(o.Verifier.OpenFailed(s.File, err))
+		s.Types, s.KV = []Stat{}, []Stat{}
+		return nil
+	}
+	defer snap.Close()
+	s.Form = snap.Form.String()
+	acc := newFileAcc(s, o, seed)
+	v, err := o.Verifier.Read(ctx, snap, acc)
+	if err != nil {
+		s.digest = nil
+		return err
+	}
+	acc.finish()
+	s.setVerdict(v)
+	if m := snap.Meta(); m != nil {
+		s.ID, s.Index, s.Term = m.ID, m.Index, m.Term
+		s.Saved = nil
+		if t, ok := m.SavedTime(); ok {
+			s.Saved = &t
+		}
+	}
+	return nil
+}
+
+// setVerdict keeps the verdict with its messages capped.
+func (s *Snapshot) setVerdict(v Verdict) {
+	s.Verdict, s.Integrity = v.Verdict, v.Integrity
+	s.Errors, s.Warnings = nil, nil
+	for i, e := range v.Errors {
+		s.Errors = keep(s.Errors, e, i+1)
+	}
+	for i, w := range v.Warnings {
+		s.Warnings = keep(s.Warnings, w, i+1)
+	}
 }
 
 // addName adds size to m[name], or to OtherName once m holds MaxNames names.
@@ -138,43 +197,6 @@ func addName(m map[string]int64, name []byte, size int64) {
 		return
 	}
 	m[OtherName] += size
-}
-
-// registerNames reads a Register record's Node and, for a service
-// registration, the service name (Service.Service), without decoding the rest.
-func registerNames(rec *decode.Record) (node, service []byte) {
-	if len(rec.Raw) < 2 {
-		return nil, nil
-	}
-	b := rec.Raw[1:]
-	if p, ok := decode.MapField(b, 0, "Node"); ok {
-		node, _, _ = decode.StrAt(b, p)
-	}
-	if p, ok := decode.MapField(b, 0, "Service"); ok && decode.IsMapAt(b, p) {
-		if q, ok := decode.MapField(b, p, "Service"); ok {
-			if v, _, isStr := decode.StrAt(b, q); isStr {
-				service = v
-				if service == nil {
-					service = []byte{}
-				}
-			}
-		}
-	}
-	return node, service
-}
-
-// identityKey is the digest key of a record: its type in the top 8 bits and
-// 56 bits of a hash of its identity. A record whose identity cannot be
-// computed (it does not decode) is keyed by its content.
-func identityKey(h *maphash.Hash, rec *decode.Record) uint64 {
-	h.Reset()
-	if id, err := decode.Identity(rec); err == nil {
-		h.WriteString(id)
-	} else {
-		h.WriteByte(0xff)
-		h.Write(rec.Raw)
-	}
-	return uint64(rec.Type)<<56 | h.Sum64()>>8
 }
 
 // sortStats orders rows like Consul's inspect: Bytes descending, then Name.

@@ -196,8 +196,9 @@ func NewChecker(target Version, ed Edition, opts Options) (*Checker, error) {
 	return &Checker{line: l, target: v, edition: ed, opts: opts}, nil
 }
 
-// Observe counts one record.
-func (c *Checker) Observe(r *decode.Record) {
+// Add counts one record (a report.Accumulator, so a caller can feed it
+// from the same pass as verify).
+func (c *Checker) Add(r *decode.Record) {
 	st := &c.stats[r.Type]
 	if st.count == 0 {
 		st.firstN, st.firstOff = r.N, r.Offset
@@ -215,7 +216,7 @@ func Check(s *decode.Snapshot, target Version, ed Edition, opts Options) (*Resul
 		return nil, err
 	}
 	for s.Next() {
-		c.Observe(s.Record())
+		c.Add(s.Record())
 	}
 	return c.Finish(s.Name, s.Meta(), minimalIntegrity(s)), nil
 }
@@ -235,16 +236,23 @@ func CheckFile(path string, target Version, ed Edition, opts Options) (*Result, 
 }
 
 // minimalIntegrity is the verdict used when the caller gives none: decode's
-// errors make it damaged, its warnings make it "warnings".
+// errors make it damaged, its warnings make it "warnings". An unsupported
+// meta.json Version is not damage: the meta-version check reports it as a
+// restore problem of its own.
 func minimalIntegrity(s *decode.Snapshot) IntegrityVerdict {
 	v := IntegrityVerdict{Verdict: "ok", Source: "decode"}
+	damaged := 0
 	for _, e := range s.Errors() {
+		if errors.Is(e, decode.ErrMetaVersion) {
+			continue
+		}
+		damaged++
 		if len(v.Errors) < maxIntegrityErrors {
 			v.Errors = append(v.Errors, e.Error())
 		}
 	}
 	switch {
-	case len(s.Errors()) > 0 || s.Integrity() == decode.Failed:
+	case damaged > 0 || (s.Integrity() == decode.Failed && len(s.Errors()) == 0):
 		v.Verdict = "damaged"
 	case len(s.Warnings()) > 0:
 		v.Verdict = "warnings"

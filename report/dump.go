@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -54,15 +55,19 @@ var ErrDumpDecode = fmt.Errorf("some records could not be decoded: %w", decode.E
 //	        the next record's offset
 //	type    Consul's display name of the type, Unknown(N) when it has none
 //	id      the record's identity (decode.Identity), "" when it cannot be read
+//	label   the record's human name (decode.Label: a token's description,
+//	        a policy's name, a session's Name@Node, …), left out when it has
+//	        none (KV records never have one)
 //	data    the typed record with Consul's field names (decode.Tree), fields
 //	        the decoder did not know included; []byte as standard base64;
 //	        times RFC 3339 with nanoseconds; secrets masked unless asked.
 //	        KVS and Tombstone records get "ValueText" after "Value" when the
 //	        value is valid UTF-8.
 //	error   present when the record could not be typed-decoded; data is
-//	        then the generic msgpack value (secret-looking keys masked)
-//	raw     base64 of the record's bytes, present only when not even the
-//	        generic value could be decoded
+//	        then the generic msgpack value (decode.View: a config entry's
+//	        wrapper opened, secrets masked by the same policy, an unopened
+//	        wrapped payload masked whole), null when not even that decodes.
+//	        The record's bytes are never written as they are.
 //
 // The first line describes the snapshot: {"type":"SnapshotHeader",
 // "form", "size" (header bytes), "data":{"LastIndex", "Meta"}}, Meta being
@@ -74,9 +79,9 @@ type DumpLine struct {
 	Size   int64  `json:"size"`
 	Type   string `json:"type"`
 	ID     string `json:"id"`
+	Label  string `json:"label,omitempty"`
 	Data   any    `json:"data"`
 	Error  string `json:"error,omitempty"`
-	Raw    []byte `json:"raw,omitempty"`
 }
 
 type dumpHeader struct {
@@ -93,7 +98,8 @@ type dumpHeaderData struct {
 
 // Dump writes s as JSON lines to w, one record at a time. It returns the
 // stream's errors (joined) and ErrDumpDecode when some records could not
-// be typed-decoded; a write error stops it at once.
+// be typed-decoded; a write error stops it at once, and so does ctx's
+// cancellation (checked every ctxCheckEvery records; its error is returned).
 //
 // The scan (and the --type and --kv-prefix filters) runs in the caller's
 // goroutine; typed decode, identity, masking and JSON rendering run in a
@@ -101,7 +107,7 @@ type dumpHeaderData struct {
 // written in record order. Memory is bounded: at most dumpInFlight batches
 // of about dumpBatchBytes of records each (a single larger record makes a
 // batch of its own) and their rendered lines.
-func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
+func Dump(ctx context.Context, s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	var st DumpStats
 	bw := bufio.NewWriterSize(w, 64<<10)
 
@@ -115,7 +121,7 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 			if sm := s.Stream(); sm != nil {
 				size = sm.HeaderLen()
 			}
-			enc := json.NewEncoder(bw)
+			enc := json.NewEncoder(decode.SafeJSONWriter(bw)) // meta.json's strings come from the input
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(dumpHeader{Type: "SnapshotHeader", Form: s.Form.String(), Size: size,
 				Data: dumpHeaderData{LastIndex: h.LastIndex, Meta: s.Meta()}}); err != nil {
@@ -128,7 +134,9 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	cur := p.get()
 	for p.err == nil && s.Next() {
 		rec := s.Record()
-		st.Records++
+		if st.Records++; st.Records%ctxCheckEvery == 0 && ctx.Err() != nil {
+			break
+		}
 		if len(o.Types) > 0 && !types[rec.Type] {
 			continue
 		}
@@ -136,7 +144,7 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 			if rec.Type != decode.TypeKVS && rec.Type != decode.TypeTombstone {
 				continue
 			}
-			if key, ok := kvKey(rec.Value()); !ok || !strings.HasPrefix(key, o.KVPrefix) {
+			if key, ok := kvKey(rec); !ok || !strings.HasPrefix(string(key), o.KVPrefix) {
 				continue
 			}
 		}
@@ -156,6 +164,9 @@ func Dump(s *decode.Snapshot, w io.Writer, o DumpOptions) (DumpStats, error) {
 	}
 	if err := bw.Flush(); err != nil {
 		return st, fmt.Errorf("writing: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
 	}
 	var errs []error
 	errs = append(errs, s.Errors()...)
@@ -319,15 +330,13 @@ func (p *dumpPipeline) finish() {
 // kept is false when the --id filter drops the record; failed when it could
 // not be typed-decoded.
 func appendDumpLine(b []byte, rec *decode.Record, o *DumpOptions) (out []byte, kept, failed bool, err error) {
-	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-		var e dumpKV
-		if e.parse(rec.Value()) {
-			id := e.identity(rec)
-			if o.IDGlob != "" && !globMatch(o.IDGlob, id) {
-				return b, false, false, nil
-			}
-			return e.appendLine(b, rec, id), true, false, nil
+	if e, ok := decode.KVFields(rec); ok && e.Plain {
+		var buf [128]byte
+		id := string(e.AppendIdentity(buf[:0])) // decode.Identity's answer, from the same fields
+		if o.IDGlob != "" && !globMatch(o.IDGlob, id) {
+			return b, false, false, nil
 		}
+		return appendKVLine(b, rec, id, &e), true, false, nil
 	}
 	id, idErr := decode.Identity(rec)
 	if o.IDGlob != "" && (idErr != nil || !globMatch(o.IDGlob, id)) {
@@ -336,32 +345,18 @@ func appendDumpLine(b []byte, rec *decode.Record, o *DumpOptions) (out []byte, k
 	return appendDumpLineTyped(b, rec, id, o)
 }
 
-// appendDumpLineTyped renders any record through the typed decode and
-// decode.Tree: the reference path, which the KV fast path must match.
+// appendDumpLineTyped renders any record through decode.View (the typed
+// record as a tree, or the generic value when the typed decode fails,
+// secrets masked by decode's one policy): the reference path, which the KV
+// fast path must match.
 func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions) (out []byte, kept, failed bool, err error) {
-	var (
-		data   any
-		errMsg string
-		raw    []byte
-	)
-	d, derr := decode.DecodeRecord(rec)
+	var errMsg string
+	data, derr := decode.View(rec.Type, rec.Value(), o.ShowSecrets)
 	if derr != nil {
 		failed = true
 		errMsg = derr.Error()
-		v, gerr := decode.DecodeAll(rec.Value())
-		if gerr != nil {
-			raw = rec.Raw
-		} else {
-			data = genericData(rec.Type, v.Interface(), o.ShowSecrets)
-		}
-	} else {
-		if !o.ShowSecrets {
-			decode.MaskSecrets(d)
-		}
-		data = decode.Tree(d.Data)
-		if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-			addValueText(data)
-		}
+	} else if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		addValueText(data)
 	}
 	b = append(b, `{"n":`...)
 	b = strconv.AppendInt(b, rec.N, 10)
@@ -373,6 +368,10 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 	b, _ = decode.AppendJSON(b, rec.Type.String())
 	b = append(b, `,"id":`...)
 	b, _ = decode.AppendJSON(b, id)
+	if label := decode.Label(rec.Type, data); label != "" && derr == nil {
+		b = append(b, `,"label":`...)
+		b, _ = decode.AppendJSON(b, label)
+	}
 	b = append(b, `,"data":`...)
 	if b, err = decode.AppendJSON(b, data); err != nil {
 		return b, false, failed, err
@@ -380,11 +379,6 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 	if errMsg != "" {
 		b = append(b, `,"error":`...)
 		b, _ = decode.AppendJSON(b, errMsg)
-	}
-	if len(raw) > 0 {
-		b = append(b, `,"raw":"`...)
-		b = base64.StdEncoding.AppendEncode(b, raw)
-		b = append(b, '"')
 	}
 	b = append(b, "}\n"...)
 	return b, true, failed, nil
@@ -408,82 +402,6 @@ func addValueText(data any) {
 		o.Values = append(o.Values[:i+1], append([]any{string(b)}, o.Values[i+1:]...)...)
 		return
 	}
-}
-
-// genericData is the fallback data of a record that did not decode to its
-// type. Secrets cannot be found by field type there, so secret-looking keys
-// are masked, and the opaque payloads of types that carry secrets inside
-// are masked whole.
-func genericData(t decode.MessageType, v any, show bool) any {
-	if show {
-		return v
-	}
-	switch t {
-	case decode.TypePeeringSecret:
-		return maskOpaque(v)
-	case decode.TypeACL:
-		if m, ok := v.(map[string]any); ok {
-			if id, ok := m["ID"].(string); ok {
-				m["ID"] = decode.Fingerprint(id)
-			}
-		}
-	}
-	return maskGeneric(v)
-}
-
-func maskOpaque(v any) any {
-	switch x := v.(type) {
-	case string:
-		return decode.Fingerprint(x)
-	case []byte:
-		return decode.Fingerprint(string(x))
-	case nil:
-		return nil
-	}
-	b, _ := json.Marshal(v)
-	return decode.Fingerprint(string(b))
-}
-
-var secretSuffixes = []string{"secret", "secretid", "password", "privatekey", "private_key", "signingkey",
-	"token", "jwt", "apikey", "credentials", "key_pem", "keypem"}
-
-func maskGeneric(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			l := strings.ToLower(k)
-			secret := false
-			for _, s := range secretSuffixes {
-				if strings.HasSuffix(l, s) {
-					secret = true
-					break
-				}
-			}
-			switch ev := e.(type) {
-			case string:
-				if secret || strings.Contains(ev, "PRIVATE KEY") {
-					x[k] = decode.Fingerprint(ev)
-				}
-			case []byte:
-				if secret {
-					x[k] = decode.Fingerprint(string(ev))
-				}
-			default:
-				x[k] = maskGeneric(e)
-			}
-		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = maskGeneric(x[i])
-		}
-		return x
-	case string:
-		if strings.Contains(x, "PRIVATE KEY") {
-			return decode.Fingerprint(x)
-		}
-	}
-	return v
 }
 
 // globMatch reports whether s matches pattern: "*" matches any run of
@@ -515,92 +433,17 @@ func globMatch(pattern, s string) bool {
 	return p == len(pr)
 }
 
-// dumpKV is a KVS or Tombstone value read straight from its msgpack bytes:
-// dump's fast path for the record type that makes up most snapshots. parse
-// accepts only the plain shape Consul writes (a map of known DirEntry field
-// names with str keys, unsigned integers, str/bin/nil values, nothing
-// after it), for which DecodeRecord certainly succeeds and decode.Tree
-// gives exactly the fields appendLine writes; anything else (unknown keys,
-// which go to Extra, negative or float numbers, nested values) declines and
-// takes the typed path. TestDumpKVFastPathMatchesTyped holds the two equal.
-type dumpKV struct {
-	createIndex, flags, lockIndex, modifyIndex uint64
-	key, session, namespace, partition         []byte
-	value                                      []byte
-	valueSet                                   bool // Value is non-nil ([]byte{} for an empty str/bin)
-	dup                                        bool // a field name appeared twice (the last one wins)
-}
+// The KV fast path: KVS and Tombstone records make up most snapshots, and
+// decode.KVFields reads their fields straight from the bytes. It is taken
+// only for the plain shape Consul writes (KVEntry.Plain), for which
+// DecodeRecord certainly succeeds and decode.Tree gives exactly the fields
+// appendKVLine writes; anything else takes the typed path.
+// TestDumpKVFastPathMatchesTyped holds the two equal.
 
-// identity is decode.Identity of the record: the key alone in the common
-// case (no namespace or partition, no repeated field, where decode's
-// identity would read the first occurrence), else decode's own answer.
-func (e *dumpKV) identity(rec *decode.Record) string {
-	if !e.dup && len(e.namespace) == 0 && len(e.partition) == 0 {
-		return string(e.key)
-	}
-	id, _ := decode.Identity(rec) // the value parsed: it cannot fail
-	return id
-}
-
-func (e *dumpKV) parse(b []byte) bool {
-	p := 0
-	n, ok := mpMapLen(b, &p)
-	if !ok {
-		return false
-	}
-	var seen uint16
-	for i := 0; i < n; i++ {
-		k, ok := mpStr(b, &p)
-		if !ok || k == nil {
-			return false // non-str key (or nil): Extra or an error
-		}
-		f := kvFieldBit(k)
-		e.dup = e.dup || seen&f != 0
-		seen |= f
-		switch string(k) {
-		case "CreateIndex":
-			ok = mpUint(b, &p, &e.createIndex)
-		case "Flags":
-			ok = mpUint(b, &p, &e.flags)
-		case "LockIndex":
-			ok = mpUint(b, &p, &e.lockIndex)
-		case "ModifyIndex":
-			ok = mpUint(b, &p, &e.modifyIndex)
-		case "Key":
-			e.key, ok = mpStr(b, &p)
-		case "Session":
-			e.session, ok = mpStr(b, &p)
-		case "Namespace":
-			e.namespace, ok = mpStr(b, &p)
-		case "Partition":
-			e.partition, ok = mpStr(b, &p)
-		case "Value":
-			e.value, ok = mpStr(b, &p)
-			e.valueSet = e.value != nil
-		default:
-			return false // an unknown field goes to Extra: typed path
-		}
-		if !ok {
-			return false
-		}
-	}
-	return p == len(b)
-}
-
-// kvFieldBit gives each DirEntry field name its own bit (0 for others).
-func kvFieldBit(k []byte) uint16 {
-	for i, name := range [...]string{"CreateIndex", "Flags", "Key", "LockIndex", "ModifyIndex", "Session", "Value", "Namespace", "Partition"} {
-		if string(k) == name {
-			return 1 << i
-		}
-	}
-	return 0
-}
-
-// appendLine writes the record's line as appendDumpLineTyped would: the
+// appendKVLine writes the record's line as appendDumpLineTyped would: the
 // fields in DirEntry order, Namespace and Partition only when set,
 // ValueText after Value when the value is valid UTF-8.
-func (e *dumpKV) appendLine(b []byte, rec *decode.Record, id string) []byte {
+func appendKVLine(b []byte, rec *decode.Record, id string, e *decode.KVEntry) []byte {
 	b = append(b, `{"n":`...)
 	b = strconv.AppendInt(b, rec.N, 10)
 	b = append(b, `,"offset":`...)
@@ -612,123 +455,36 @@ func (e *dumpKV) appendLine(b []byte, rec *decode.Record, id string) []byte {
 	b = append(b, `,"id":`...)
 	b, _ = decode.AppendJSON(b, id)
 	b = append(b, `,"data":{"CreateIndex":`...)
-	b = strconv.AppendUint(b, e.createIndex, 10)
+	b = strconv.AppendUint(b, e.CreateIndex, 10)
 	b = append(b, `,"Flags":`...)
-	b = strconv.AppendUint(b, e.flags, 10)
+	b = strconv.AppendUint(b, e.Flags, 10)
 	b = append(b, `,"Key":`...)
-	b = decode.AppendJSONString(b, e.key)
+	b = decode.AppendJSONString(b, e.Key)
 	b = append(b, `,"LockIndex":`...)
-	b = strconv.AppendUint(b, e.lockIndex, 10)
+	b = strconv.AppendUint(b, e.LockIndex, 10)
 	b = append(b, `,"ModifyIndex":`...)
-	b = strconv.AppendUint(b, e.modifyIndex, 10)
+	b = strconv.AppendUint(b, e.ModifyIndex, 10)
 	b = append(b, `,"Session":`...)
-	b = decode.AppendJSONString(b, e.session)
+	b = decode.AppendJSONString(b, e.Session)
 	b = append(b, `,"Value":`...)
-	if !e.valueSet {
+	if !e.ValueSet {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, '"')
-		b = base64.StdEncoding.AppendEncode(b, e.value)
+		b = base64.StdEncoding.AppendEncode(b, e.Value)
 		b = append(b, '"')
-		if utf8.Valid(e.value) {
+		if utf8.Valid(e.Value) {
 			b = append(b, `,"ValueText":`...)
-			b = decode.AppendJSONString(b, e.value)
+			b = decode.AppendJSONString(b, e.Value)
 		}
 	}
-	if len(e.namespace) > 0 {
+	if len(e.Namespace) > 0 {
 		b = append(b, `,"Namespace":`...)
-		b = decode.AppendJSONString(b, e.namespace)
+		b = decode.AppendJSONString(b, e.Namespace)
 	}
-	if len(e.partition) > 0 {
+	if len(e.Partition) > 0 {
 		b = append(b, `,"Partition":`...)
-		b = decode.AppendJSONString(b, e.partition)
+		b = decode.AppendJSONString(b, e.Partition)
 	}
 	return append(b, "}}\n"...)
-}
-
-// mpMapLen reads a msgpack map header at b[*p].
-func mpMapLen(b []byte, p *int) (int, bool) {
-	if *p >= len(b) {
-		return 0, false
-	}
-	c := b[*p]
-	switch {
-	case c >= 0x80 && c <= 0x8f:
-		*p++
-		return int(c & 0x0f), true
-	case c == 0xde && *p+3 <= len(b):
-		n := int(b[*p+1])<<8 | int(b[*p+2])
-		*p += 3
-		return n, true
-	}
-	return 0, false // map32 or not a map: typed path
-}
-
-// mpStr reads a str or bin at b[*p] (a non-nil slice, empty for length 0)
-// or nil (a nil slice). Other kinds fail.
-func mpStr(b []byte, p *int) ([]byte, bool) {
-	if *p >= len(b) {
-		return nil, false
-	}
-	c := b[*p]
-	q := *p + 1
-	var n int
-	switch {
-	case c >= 0xa0 && c <= 0xbf:
-		n = int(c & 0x1f)
-	case c == 0xc0:
-		*p = q
-		return nil, true
-	case c == 0xd9 || c == 0xc4:
-		if q+1 > len(b) {
-			return nil, false
-		}
-		n, q = int(b[q]), q+1
-	case c == 0xda || c == 0xc5:
-		if q+2 > len(b) {
-			return nil, false
-		}
-		n, q = int(b[q])<<8|int(b[q+1]), q+2
-	case c == 0xdb || c == 0xc6:
-		if q+4 > len(b) {
-			return nil, false
-		}
-		n, q = int(b[q])<<24|int(b[q+1])<<16|int(b[q+2])<<8|int(b[q+3]), q+4
-	default:
-		return nil, false
-	}
-	if n > len(b)-q {
-		return nil, false
-	}
-	*p = q + n
-	return b[q : q+n : q+n], true
-}
-
-// mpUint reads a non-negative integer (positive fixint, uint 8-64) or nil
-// (zero) at b[*p]. Other kinds fail.
-func mpUint(b []byte, p *int, out *uint64) bool {
-	if *p >= len(b) {
-		return false
-	}
-	c := b[*p]
-	switch {
-	case c <= 0x7f:
-		*out, *p = uint64(c), *p+1
-		return true
-	case c == 0xc0:
-		*out, *p = 0, *p+1
-		return true
-	case c >= 0xcc && c <= 0xcf:
-		w := 1 << (c - 0xcc)
-		if *p+1+w > len(b) {
-			return false
-		}
-		var x uint64
-		for _, y := range b[*p+1 : *p+1+w] {
-			x = x<<8 | uint64(y)
-		}
-		*out, *p = x, *p+1+w
-		return true
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -26,7 +28,7 @@ func dumpPath(t *testing.T, path string, o DumpOptions) ([]map[string]any, strin
 	}
 	defer s.Close()
 	var b bytes.Buffer
-	_, derr := Dump(s, &b, o)
+	_, derr := Dump(context.Background(), s, &b, o)
 	return parseLines(t, b.Bytes()), b.String(), derr
 }
 
@@ -278,7 +280,7 @@ func TestDumpTypedDecodeFailure(t *testing.T) {
 	state := append(append(append([]byte{}, header...), tok...), 0x1d, 0x81, 0xa8, 'C', 'h', 'u', 'n', 'k', 'M', 'a', 'p', 0x80)
 	s := stateBinSnapshot(t, state)
 	var b bytes.Buffer
-	st, err := Dump(s, &b, DumpOptions{})
+	st, err := Dump(context.Background(), s, &b, DumpOptions{})
 	if err == nil || !errors.Is(err, ErrDumpDecode) || !decode.IsDamage(err) {
 		t.Fatalf("err = %v, want ErrDumpDecode (damage)", err)
 	}
@@ -300,7 +302,7 @@ func TestDumpTypedDecodeFailure(t *testing.T) {
 // header before the first record.
 func TestDumpEmptyStateBin(t *testing.T) {
 	var b bytes.Buffer
-	st, err := Dump(stateBinSnapshot(t, nil), &b, DumpOptions{})
+	st, err := Dump(context.Background(), stateBinSnapshot(t, nil), &b, DumpOptions{})
 	if err == nil || !decode.IsDamage(err) || st.Written != 0 {
 		t.Errorf("empty state.bin: err %v, written %d", err, st.Written)
 	}
@@ -381,8 +383,8 @@ func checkKVFastPath(t *testing.T, name string, v []byte, show bool) (fast bool)
 			t.Errorf("%s (%s): dump line differs from the typed path:\ngot  %q kept=%v failed=%v err=%v\nwant %q kept=%v failed=%v err=%v",
 				name, typ, got, gotKept, gotFailed, gotErr, want, wantKept, wantFailed, wantErr)
 		}
-		var e dumpKV
-		fast = e.parse(v)
+		e, ok := decode.KVFields(rec)
+		fast = ok && e.Plain
 		if fast && wantFailed {
 			t.Errorf("%s: fast path accepts a value the typed decode rejects", name)
 		}
@@ -436,6 +438,29 @@ func FuzzDumpKVFastPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
 		checkKVFastPath(t, "fuzz", v, false)
+		// Whatever the bytes, the line is one JSON object whose id is the
+		// record's identity and whose Key is the one decode.Keys reads.
+		rec := &decode.Record{N: 1, Type: decode.TypeKVS, Raw: append([]byte{byte(decode.TypeKVS)}, v...)}
+		line, kept, _, err := appendDumpLine(nil, rec, &DumpOptions{})
+		if err != nil || !kept {
+			return
+		}
+		var got struct {
+			ID   string
+			Data any
+		}
+		if err := json.Unmarshal(line, &got); err != nil || !bytes.HasSuffix(line, []byte("\n")) || bytes.Count(line, []byte("\n")) != 1 {
+			t.Fatalf("dump line is not one JSON line (%v): %q", err, line)
+		}
+		if k, err := decode.Keys(rec); err == nil {
+			if got.ID != k.Identity && utf8.ValidString(k.Identity) {
+				t.Fatalf("dump id %q, identity %q", got.ID, k.Identity)
+			}
+			data, _ := got.Data.(map[string]any)
+			if key, isStr := data["Key"].(string); isStr && key != k.KV && utf8.ValidString(k.KV) {
+				t.Fatalf("dump Key %q, decode.Keys %q", key, k.KV)
+			}
+		}
 	})
 }
 
@@ -486,7 +511,7 @@ func TestDumpPipelineOrder(t *testing.T) {
 	state := pipelineStateBin(n)
 	for _, o := range []DumpOptions{{NoHeader: true}, {NoHeader: true, IDGlob: "app/0*5"}, {NoHeader: true, Types: []decode.MessageType{decode.TypeSession}}} {
 		var got bytes.Buffer
-		st, err := Dump(pipelineSnapshot(t, state), &got, o)
+		st, err := Dump(context.Background(), pipelineSnapshot(t, state), &got, o)
 		if err != nil {
 			t.Fatalf("Dump: %v", err)
 		}
@@ -551,7 +576,7 @@ func TestDumpWriteError(t *testing.T) {
 	state := pipelineStateBin(20000)
 	for _, after := range []int{0, 100, 1 << 20} {
 		errDiskFull := errors.New("disk full")
-		st, err := Dump(pipelineSnapshot(t, state), &failAfter{n: after, err: errDiskFull}, DumpOptions{})
+		st, err := Dump(context.Background(), pipelineSnapshot(t, state), &failAfter{n: after, err: errDiskFull}, DumpOptions{})
 		if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "writing") {
 			t.Errorf("after %d bytes: err = %v, want the write error", after, err)
 		}
@@ -574,7 +599,7 @@ func BenchmarkDump(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Dump(s, io.Discard, DumpOptions{}); err != nil {
+		if _, err := Dump(context.Background(), s, io.Discard, DumpOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -582,8 +607,8 @@ func BenchmarkDump(b *testing.B) {
 }
 
 // The hand-written lines are what encoding/json writes for DumpLine (the
-// documented shape), for typed, fallback ("error" + generic data) and raw
-// records alike.
+// documented shape), for typed and fallback ("error" + generic data or
+// null) records alike.
 func TestDumpLineMatchesEncodingJSON(t *testing.T) {
 	var recs []decode.Record
 	keep := func(s *decode.Snapshot) {
@@ -617,25 +642,19 @@ func TestDumpLineMatchesEncodingJSON(t *testing.T) {
 			// The reference: the old encoding/json rendering of DumpLine.
 			line := DumpLine{N: rec.N, Offset: rec.Offset, Size: int64(len(rec.Raw)), Type: rec.Type.String()}
 			line.ID, _ = decode.Identity(rec)
-			if d, derr := decode.DecodeRecord(rec); derr != nil {
+			data, derr := decode.View(rec.Type, rec.Value(), show)
+			line.Data = data
+			if derr == nil {
+				line.Label = decode.Label(rec.Type, data)
+			}
+			if derr != nil {
 				failed++
 				line.Error = derr.Error()
-				if v, gerr := decode.DecodeAll(rec.Value()); gerr != nil {
-					line.Raw = rec.Raw
-				} else {
-					line.Data = genericData(rec.Type, v.Interface(), show)
-				}
-			} else {
-				if !show {
-					decode.MaskSecrets(d)
-				}
-				line.Data = decode.Tree(d.Data)
-				if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
-					addValueText(line.Data)
-				}
+			} else if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+				addValueText(line.Data)
 			}
 			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
+			enc := json.NewEncoder(decode.SafeJSONWriter(&want)) // encoding/json plus the terminal-safe escapes
 			enc.SetEscapeHTML(false)
 			if err := enc.Encode(&line); err != nil {
 				t.Fatal(err)

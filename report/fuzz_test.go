@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func FuzzReports(f *testing.F) {
 			},
 		}
 		for _, o := range open {
-			r, ierr := Inspect(o(), InspectOptions{KVDetails: true, KVDepth: 2})
+			r, ierr := Inspect(context.Background(), o(), InspectOptions{KVDetails: true, KVDepth: 2})
 			var sum, kv int64
 			for _, s := range r.Stats {
 				sum += s.Sum
@@ -53,12 +54,12 @@ func FuzzReports(f *testing.F) {
 			if _, err := FormatPretty(r); err != nil {
 				t.Fatal(err)
 			}
-			v := Verify(o(), VerifyOptions{})
+			v, _ := Verify(context.Background(), o(), VerifyOptions{})
 			if v.Pass && ierr != nil {
 				t.Fatalf("verify passes but inspect failed: %v", ierr)
 			}
 			var b bytes.Buffer
-			if _, err := Dump(o(), &b, DumpOptions{}); err == nil && ierr != nil {
+			if _, err := Dump(context.Background(), o(), &b, DumpOptions{}); err == nil && ierr != nil {
 				t.Fatalf("dump succeeds but inspect failed: %v", ierr)
 			}
 			sc := bufio.NewScanner(&b)

@@ -1,8 +1,8 @@
 package report
 
 import (
+	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -12,23 +12,69 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/history"
 )
 
-// Renderers of a history.Result: text table, JSON, CSV, Prometheus text
-// exposition and HTML (history_html.go).
+// HistoryVerifier is history's Verifier with verify's rules: each file's
+// records go through one Scan to history's accumulator and a
+// VerifyAccumulator side by side, so a file is read once and judged as
+// `snaptool verify` judges it (every layer: gzip, tar, checksums,
+// meta.json, records, ordering, unknown types).
+type HistoryVerifier struct {
+	Options VerifyOptions
+}
 
-// WriteHistoryTable writes one row per snapshot (saved time in UTC, Index,
-// verdict, records, bytes, growth over the previous snapshot and the
-// records added, removed and modified), then the attribution: what grew
-// most from the first to the last intact snapshot.
-func WriteHistoryTable(w io.Writer, r *history.Result) error {
+var _ history.Verifier = HistoryVerifier{}
+
+// Read implements history.Verifier.
+func (v HistoryVerifier) Read(ctx context.Context, s *decode.Snapshot, rec history.Recorder) (history.Verdict, error) {
+	va := NewVerify(v.Options)
+	if err := Scan(ctx, s, rec, va); err != nil {
+		return history.Verdict{}, err
+	}
+	return historyVerdict(va.Finish(s)), nil
+}
+
+// OpenFailed implements history.Verifier (VerifyOpenError).
+func (v HistoryVerifier) OpenFailed(path string, err error) history.Verdict {
+	return historyVerdict(VerifyOpenError(path, err, v.Options))
+}
+
+func historyVerdict(r *VerifyResult) history.Verdict {
+	out := history.Verdict{Verdict: r.Verdict, Integrity: r.Integrity}
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError {
+			out.Errors = append(out.Errors, f.Message)
+		} else {
+			out.Warnings = append(out.Warnings, f.Message)
+		}
+	}
+	return out
+}
+
+// History reads the series with verify's verdicts (HistoryVerifier with
+// vo): history.Run with o.Verifier set.
+func History(ctx context.Context, paths []string, o history.Options, vo VerifyOptions) (*history.Result, error) {
+	o.Verifier = HistoryVerifier{Options: vo}
+	return history.Run(ctx, paths, o)
+}
+
+// Renderers of a history.Result: the table and JSON printers' History,
+// CSV, Prometheus text exposition and HTML (history_html.go).
+
+// History writes one row per snapshot (saved time in UTC, Index, verdict,
+// records, bytes, growth over the previous snapshot and the records added,
+// removed and modified), then the attribution: what grew most from the
+// first to the last intact snapshot.
+func (p *tablePrinter) History(r *history.Result) error {
+	w := p.w
 	t := newTable(w, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight,
 		tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight)
 	t.Header("Snapshot", "Saved (UTC)", "Index", "Verdict", "Records", "Bytes", "Growth", "%", "Added", "Removed", "Modified")
 	var rows [][]string
 	for i, s := range r.Snapshots {
-		row := []string{oneLine(baseName(s.File)), savedText(s.Saved), strconv.FormatUint(s.Index, 10), s.Verdict,
+		row := []string{oneLine(baseName(s.File)), savedUTC(s.Saved), strconv.FormatUint(s.Index, 10), s.Verdict,
 			strconv.FormatInt(s.Records, 10), strconv.FormatInt(s.Bytes, 10), "", "", "", "", ""}
 		if i > 0 {
 			st := r.Steps[i-1]
@@ -47,11 +93,8 @@ func WriteHistoryTable(w io.Writer, r *history.Result) error {
 		}
 		rows = append(rows, row)
 	}
-	if err := appendRows(t, rows); err != nil {
+	if err := renderTable(t, rows); err != nil {
 		return err
-	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("rendering table: %w", err)
 	}
 	partial := false
 	for _, st := range r.Steps {
@@ -81,13 +124,7 @@ func WriteHistoryTable(w io.Writer, r *history.Result) error {
 			rows = append(rows, []string{l.kind, strconv.Itoa(i + 1), oneLine(x.Name), strconv.FormatInt(x.From, 10), strconv.FormatInt(x.To, 10), signedInt(x.Delta)})
 		}
 	}
-	if err := appendRows(g, rows); err != nil {
-		return err
-	}
-	if err := g.Render(); err != nil {
-		return fmt.Errorf("rendering table: %w", err)
-	}
-	return nil
+	return renderTable(g, rows)
 }
 
 type attributionList struct {
@@ -99,7 +136,7 @@ func attributionLists(a history.Attribution) []attributionList {
 	return []attributionList{{"type", a.Types}, {"kv prefix", a.KV}, {"node", a.Nodes}, {"service", a.Services}}
 }
 
-func savedText(t *time.Time) string {
+func savedUTC(t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
@@ -120,7 +157,7 @@ func percentCell(p *float64) string {
 	return strconv.FormatFloat(*p, 'f', 1, 64) + "%"
 }
 
-// WriteHistoryJSON writes the Result as indented JSON: {kv_depth,
+// History writes the Result as indented JSON: {kv_depth,
 // snapshots:[{file, form, id, index, term, saved, verdict, integrity,
 // records, bytes, types:[{name,count,bytes}], kv_prefixes, errors,
 // warnings}], steps:[{from, to, partial, delta, percent, added, removed,
@@ -128,14 +165,7 @@ func percentCell(p *float64) string {
 // count_from, count_to, added, removed, modified}], kv_prefixes}],
 // attribution:{from, to, types, kv_prefixes, nodes, services:[{name,
 // bytes_from, bytes_to, delta}]}}. from/to are positions in snapshots.
-func WriteHistoryJSON(w io.Writer, r *history.Result) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func (p *jsonPrinter) History(r *history.Result) error { return p.encode(r, true) }
 
 // WriteHistoryCSV writes one row per snapshot and total, type or KV prefix:
 // file,id,index,saved,verdict,kind,name,count,bytes,delta_bytes,

@@ -149,7 +149,7 @@ func xPos(i, n int, p Rect, center bool) float64 {
 }
 
 // yScale returns a rounded maximum and its ticks, at round numbers of the
-// binary unit humanSize prints (so labels read 200KB, not 195.3KB).
+// binary unit ByteSize prints (so labels read 200KB, not 195.3KB).
 func yScale(max int64, p Rect) (int64, []Tick) {
 	if max <= 0 {
 		max = 1
@@ -165,7 +165,7 @@ func yScale(max int64, p Rect) (int64, []Tick) {
 	}
 	var t []Tick
 	for v := int64(0); v <= top; v += step {
-		t = append(t, Tick{Pos: round2(p.Y + p.H - p.H*float64(v)/float64(top)), Label: humanSize(v)})
+		t = append(t, Tick{Pos: round2(p.Y + p.H - p.H*float64(v)/float64(top)), Label: ByteSize(v)})
 	}
 	return top, t
 }
@@ -220,7 +220,7 @@ func historyTypeLines(r *history.Result) *LineChart {
 				l.Points += " "
 			}
 			l.Points += strconv.FormatFloat(x, 'f', -1, 64) + "," + strconv.FormatFloat(y, 'f', -1, 64)
-			l.Dots = append(l.Dots, Dot{X: x, Y: y, Title: strconv.Itoa(i+1) + " " + baseName(r.Snapshots[i].File) + ": " + name + " " + bytesText(vals[i][j])})
+			l.Dots = append(l.Dots, Dot{X: x, Y: y, Title: strconv.Itoa(i+1) + " " + baseName(r.Snapshots[i].File) + ": " + name + " " + ExactBytes(vals[i][j], false)})
 		}
 		c.Lines = append(c.Lines, l)
 	}
@@ -273,7 +273,7 @@ func historyKVStack(r *history.Result) *StackChart {
 			y -= h
 			bar.Segments = append(bar.Segments, Segment{Name: name, Color: c.Legend[j].Color,
 				X: round2(p.X + slot*float64(i) + (slot-bw)/2), Y: round2(y), W: round2(bw), H: round2(h),
-				Title: strconv.Itoa(i+1) + " " + baseName(r.Snapshots[i].File) + ": " + name + " " + bytesText(v)})
+				Title: strconv.Itoa(i+1) + " " + baseName(r.Snapshots[i].File) + ": " + name + " " + ExactBytes(v, false)})
 		}
 		c.Bars = append(c.Bars, bar)
 	}
@@ -294,13 +294,10 @@ func WriteHistoryHTML(w io.Writer, r *history.Result, title string) error {
 	if err != nil {
 		return err
 	}
-	t, err := template.New("history").Funcs(template.FuncMap{
-		"bytes":  bytesText,
-		"human":  humanSize,
-		"signed": signedBytes,
+	t, err := template.New("history").Funcs(htmlFormatters()).Funcs(template.FuncMap{
 		"sign":   signClass,
 		"pct":    percentCell,
-		"saved":  savedText,
+		"saved":  savedUTC,
 		"base":   baseName,
 		"inc":    func(i int) int { return i + 1 },
 		"kinds":  attributionLists,

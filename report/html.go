@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -77,40 +78,70 @@ type HTMLCompare struct {
 	Diff *HTMLDiff
 }
 
-// BuildHTMLReport reads each path (one or two snapshots, any input form
-// except "-": every snapshot is read more than once) and gathers what the
-// report shows. Damage does not stop it: a damaged snapshot is reported
-// with what could be read, and HTMLSnapshot.Damaged is set. The error is
-// for inputs that cannot be opened at all.
-func BuildHTMLReport(paths []string, o HTMLOptions) (*HTMLReport, error) {
+// BuildHTMLReport reads each path (one or two snapshots, any input form,
+// "-" for an archive on standard input, at most once) exactly once and
+// gathers what the report shows: verify, inspect and top are accumulators
+// fed by that one pass, and with two snapshots the pass is diff's own
+// merge (diff.Options.OnRecord), so the sections and the comparison all
+// describe the same bytes. Damage does not stop it: a damaged snapshot is
+// reported with what could be read, and HTMLSnapshot.Damaged is set. The
+// error is for inputs that cannot be opened at all, and for ctx's
+// cancellation.
+func BuildHTMLReport(ctx context.Context, paths []string, o HTMLOptions) (*HTMLReport, error) {
 	o.defaults()
 	if len(paths) < 1 || len(paths) > 2 {
 		return nil, fmt.Errorf("the report takes one or two snapshots, got %d", len(paths))
 	}
+	if len(paths) == 2 && paths[0] == "-" && paths[1] == "-" {
+		return nil, fmt.Errorf("only one of the two snapshots can be - (standard input)")
+	}
 	r := &HTMLReport{TreeDepth: o.TreeDepth, ShowSecrets: o.ShowSecrets}
+	var snaps []*decode.Snapshot
+	defer func() {
+		for _, s := range snaps {
+			s.Close()
+		}
+	}()
+	var passes []*snapshotPass
 	for i, p := range paths {
-		if p == "-" {
-			return nil, fmt.Errorf("the report reads each snapshot more than once: give a file, not -")
-		}
-		sn, err := buildSnapshotSection(p, string(rune('A'+i)), o)
-		if err != nil {
-			return nil, err
-		}
+		sn := &HTMLSnapshot{Label: string(rune('A' + i)), File: p, TreeDepth: o.TreeDepth}
 		r.Snapshots = append(r.Snapshots, sn)
+		s, err := decode.Open(p, o.Decode)
+		if err != nil {
+			if !decode.IsDamage(err) {
+				return nil, fmt.Errorf("opening %s: %w", p, err)
+			}
+			sn.Damaged = true
+			sn.Verify = VerifyOpenError(p, err, VerifyOptions{})
+			sn.Inspect = &InspectResult{Stats: []Stat{}}
+			sn.Top = NewTop(TopOptions{N: o.TopN, KVDepth: o.KVDepth, TreeDepth: o.TreeDepth}).Finish(nil)
+			if len(paths) == 2 {
+				return nil, fmt.Errorf("opening %s: %w", p, err)
+			}
+			continue
+		}
+		snaps = append(snaps, s)
+		passes = append(passes, newSnapshotPass(sn, s, o))
 	}
 	if len(paths) == 1 {
 		r.Title = "Snapshot report: " + baseName(paths[0])
+		if len(passes) == 1 {
+			if err := Scan(ctx, passes[0].s, passes[0]); err != nil {
+				return nil, err
+			}
+			passes[0].finish()
+		}
 		return r, nil
 	}
 	r.Title = "Snapshot report: " + baseName(paths[0]) + " → " + baseName(paths[1])
-	a, b := r.Snapshots[0], r.Snapshots[1]
-	c := &HTMLCompare{A: a.File, B: b.File}
-	d, err := buildHTMLDiff(paths[0], paths[1], o)
+	d, err := buildHTMLDiff(ctx, passes[0], passes[1], o)
 	if err != nil {
 		return nil, err
 	}
-	c.Diff = d
-	r.Compare = c
+	for _, p := range passes {
+		p.finish()
+	}
+	r.Compare = &HTMLCompare{A: paths[0], B: paths[1], Diff: d}
 	return r, nil
 }
 
@@ -122,48 +153,44 @@ func baseName(p string) string {
 	return p
 }
 
-// buildSnapshotSection reads path three times: inspect, verify, top. Each
-// pass streams with bounded memory.
-func buildSnapshotSection(path, label string, o HTMLOptions) (*HTMLSnapshot, error) {
-	sn := &HTMLSnapshot{Label: label, File: path, TreeDepth: o.TreeDepth}
-	v, err := VerifyFile(path, VerifyOptions{Decode: o.Decode})
-	if err != nil {
-		return nil, err
-	}
-	sn.Verify = v
-	sn.Damaged = v.Verdict == VerdictDamaged
+// snapshotPass is one snapshot's section of the report while its records
+// stream: the verify, inspect and top accumulators fed by the same pass.
+type snapshotPass struct {
+	sn      *HTMLSnapshot
+	s       *decode.Snapshot
+	verify  *VerifyAccumulator
+	inspect *InspectAccumulator
+	top     *TopAccumulator
+}
 
-	s, err := decode.Open(path, o.Decode)
-	if err != nil {
-		if !decode.IsDamage(err) {
-			return nil, fmt.Errorf("opening %s: %w", path, err)
-		}
-		sn.Damaged = true
-		sn.Inspect = &InspectResult{Stats: []Stat{}}
-		sn.Top = NewTop(TopOptions{N: o.TopN, KVDepth: o.KVDepth, TreeDepth: o.TreeDepth}).Result()
-		return sn, nil
+func newSnapshotPass(sn *HTMLSnapshot, s *decode.Snapshot, o HTMLOptions) *snapshotPass {
+	p := &snapshotPass{sn: sn, s: s,
+		verify:  NewVerify(VerifyOptions{}),
+		inspect: NewInspect(InspectOptions{KVDetails: true, KVDepth: o.KVDepth}),
+		top:     NewTop(TopOptions{N: o.TopN, KVDepth: o.KVDepth, TreeDepth: o.TreeDepth}),
 	}
-	in, err := Inspect(s, InspectOptions{KVDetails: true, KVDepth: o.KVDepth})
-	s.Close()
-	if in == nil {
-		return nil, fmt.Errorf("inspecting %s: %w", path, err)
-	}
-	if err != nil {
-		sn.Damaged = true
-	}
-	sn.Inspect = in
+	p.verify.bind(s)
+	return p
+}
 
-	s, err = decode.Open(path, o.Decode)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+// Add feeds one record to the three accumulators.
+func (p *snapshotPass) Add(rec *decode.Record) {
+	p.verify.Add(rec)
+	p.inspect.Add(rec)
+	p.top.Add(rec)
+}
+
+// finish reads what is left of the snapshot (nothing, unless a pass
+// stopped early) and fills the section.
+func (p *snapshotPass) finish() {
+	for p.s.Next() {
+		p.Add(p.s.Record())
 	}
-	top, errs := Top(s, TopOptions{N: o.TopN, KVDepth: o.KVDepth, TreeDepth: o.TreeDepth})
-	s.Close()
-	if len(errs) > 0 {
-		sn.Damaged = true
-	}
-	sn.Top = top
-	return sn, nil
+	sn := p.sn
+	sn.Verify = p.verify.Finish(p.s)
+	sn.Inspect = p.inspect.Finish(p.s)
+	sn.Top = p.top.Finish(p.s)
+	sn.Damaged = sn.Verify.Verdict == VerdictDamaged || p.s.Err() != nil || p.top.Err() != nil
 }
 
 // WriteHTML renders r as one self-contained HTML document: inline CSS,
@@ -191,56 +218,37 @@ func WriteHTML(w io.Writer, r *HTMLReport) error {
 }
 
 func htmlTemplate() (*template.Template, error) {
-	return template.New("report.tmpl").Funcs(template.FuncMap{
-		"bytes":     bytesText,
-		"human":     humanSize,
-		"percent":   percentText,
-		"pctw":      pctWidth,
-		"signed":    signedBytes,
-		"signClass": signClass,
-		"upper":     strings.ToUpper,
+	return template.New("report.tmpl").Funcs(htmlFormatters()).Funcs(template.FuncMap{
+		"percent": percentText,
+		"pctw":    pctWidth,
+		"upper":   strings.ToUpper,
+		// fieldValue renders a diff field value as the text diff does,
+		// elided beyond the default length (html/template escapes it).
+		"fieldValue": func(x any, absent bool) string {
+			return (&DiffTextPrinter{MaxValueLen: DefaultDiffValueLen}).value(x, absent)
+		},
 		"kvArgs": func(n *PrefixNode, total int64) kvArgs {
 			return kvArgs{Node: n, Total: total, Open: false}
 		},
 	}).ParseFS(htmlFiles, "html/report.tmpl", "html/diff.tmpl")
 }
 
+// htmlFormatters are the cell formatters of every HTML page (the report's
+// and history's): exact and signed byte counts, Consul's short size, the
+// class of a growth's sign.
+func htmlFormatters() template.FuncMap {
+	return template.FuncMap{
+		"bytes":     func(n int64) string { return ExactBytes(n, false) },
+		"human":     ByteSize,
+		"signed":    func(n int64) string { return ExactBytes(n, true) },
+		"signClass": signClass,
+	}
+}
+
 type kvArgs struct {
 	Node  *PrefixNode
 	Total int64
 	Open  bool
-}
-
-// bytesText prints exact bytes with thousands separators.
-func bytesText(n int64) string {
-	return groupDigits(n) + " B"
-}
-
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func signedBytes(n int64) string {
-	switch {
-	case n > 0:
-		return "+" + groupDigits(n) + " B"
-	case n < 0:
-		return "−" + groupDigits(-n) + " B"
-	}
-	return "0 B"
 }
 
 func signClass(n int64) string {

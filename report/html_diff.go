@@ -22,21 +22,14 @@ type HTMLDiff struct {
 }
 
 // buildHTMLDiff runs the diff of a and b (one streaming pass over both),
-// keeping at most o.MaxChanges changes. Secrets are masked unless
-// o.ShowSecrets.
-func buildHTMLDiff(a, b string, o HTMLOptions) (*HTMLDiff, error) {
-	sa, err := decode.Open(a, o.Decode)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", a, err)
-	}
-	defer sa.Close()
-	sb, err := decode.Open(b, o.Decode)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", b, err)
-	}
-	defer sb.Close()
+// keeping at most o.MaxChanges changes, and feeds every record it reads to
+// the snapshot's pass, so that each input is read once. Secrets are masked
+// unless o.ShowSecrets.
+func buildHTMLDiff(ctx context.Context, a, b *snapshotPass, o HTMLOptions) (*HTMLDiff, error) {
 	d := &HTMLDiff{}
-	sum, err := diff.Run(context.Background(), sa, sb, diff.Options{KVDepth: o.KVDepth, ShowSecrets: o.ShowSecrets},
+	passes := [2]*snapshotPass{a, b}
+	sum, err := diff.Run(ctx, a.s, b.s, diff.Options{KVDepth: o.KVDepth, ShowSecrets: o.ShowSecrets,
+		OnRecord: func(side int, rec *decode.Record) { passes[side].Add(rec) }},
 		func(c *diff.Change) error {
 			if len(d.Changes) >= o.MaxChanges {
 				d.Omitted++
@@ -47,8 +40,11 @@ func buildHTMLDiff(a, b string, o HTMLOptions) (*HTMLDiff, error) {
 			d.Changes = append(d.Changes, &cc)
 			return nil
 		})
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, ctxErr
+	}
 	if sum == nil {
-		return nil, fmt.Errorf("comparing %s with %s: %w", a, b, err)
+		return nil, fmt.Errorf("comparing %s with %s: %w", a.s.Name, b.s.Name, err)
 	}
 	d.Summary = sum
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 
 func renderHTML(t *testing.T, paths []string, o HTMLOptions) string {
 	t.Helper()
-	r, err := BuildHTMLReport(paths, o)
+	r, err := BuildHTMLReport(context.Background(), paths, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +127,13 @@ func TestGrowthOrder(t *testing.T) {
 
 func TestBytesText(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1,000 B", 105989: "105,989 B", 1234567: "1,234,567 B", -2414: "-2,414 B"} {
-		if got := bytesText(n); got != want {
-			t.Errorf("bytesText(%d) = %q, want %q", n, got, want)
+		if got := ExactBytes(n, false); got != want {
+			t.Errorf("ExactBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
-	if signedBytes(-2414) != "−2,414 B" || signedBytes(191) != "+191 B" || signedBytes(0) != "0 B" {
-		t.Error("signedBytes")
+	for n, want := range map[int64]string{-2414: "−2,414 B", 191: "+191 B", 0: "0 B"} {
+		if got := ExactBytes(n, true); got != want {
+			t.Errorf("ExactBytes(%d, signed) = %q, want %q", n, got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -36,7 +37,7 @@ func inspectPath(t *testing.T, path string, o InspectOptions) *InspectResult {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	defer s.Close()
-	r, err := Inspect(s, o)
+	r, err := Inspect(context.Background(), s, o)
 	if err != nil {
 		t.Fatalf("inspect %s: %v", path, err)
 	}
@@ -52,10 +53,10 @@ func consulOnly(r *InspectResult) *InspectResult {
 
 func TestByteSize(t *testing.T) {
 	tests := []struct {
-		in   uint64
+		in   int64
 		want string
 	}{
-		{0, "0"}, {1, "1B"}, {344, "344B"}, {1023, "1023B"}, {1024, "1KB"}, {1280, "1.2KB"},
+		{-5, "0"}, {0, "0"}, {1, "1B"}, {344, "344B"}, {1023, "1023B"}, {1024, "1KB"}, {1280, "1.2KB"},
 		{1750, "1.7KB"}, {1792, "1.8KB"}, {2039, "2KB"}, {5141, "5KB"}, {17228, "16.8KB"},
 		{1048575, "1024KB"}, {1 << 20, "1MB"}, {3 << 30, "3GB"}, {5 << 40, "5TB"},
 	}
@@ -94,15 +95,16 @@ func TestKVKey(t *testing.T) {
 		{"last Key wins", []byte("\x82\xa3Key\xa1x\xa3Key\xa1y"), "y", true},
 		{"no Key", []byte("\x81\xa5Value\xa2hi"), "", false},
 		{"Key not a string", []byte("\x81\xa3Key\x05"), "", false},
-		{"Key is bin", []byte("\x81\xa3Key\xc4\x01k"), "", false},
+		{"Key is bin", []byte("\x81\xa3Key\xc4\x01k"), "k", true},
 		{"not a map", []byte("\x91\xa1k"), "", false},
 		{"empty", nil, "", false},
 		{"truncated", []byte("\x82\xa3Key\xa3a/"), "", false},
-		{"map32 count beyond bytes", []byte("\xdf\xff\xff\xff\xff\xa3Key\xa1k"), "k", true},
+		{"map32 count beyond bytes", []byte("\xdf\xff\xff\xff\xff\xa3Key\xa1k"), "", false},
+		{"two Keys: the last wins", []byte("\x83\xa3Key\xa8mp/first\xa5Value\xa1v\xa3Key\xa7mp/last"), "mp/last", true},
 	}
 	for _, tt := range tests {
-		key, ok := kvKey(tt.in)
-		if key != tt.key || ok != tt.ok {
+		key, ok := kvKey(&decode.Record{Type: decode.TypeKVS, Raw: append([]byte{byte(decode.TypeKVS)}, tt.in...)})
+		if string(key) != tt.key || ok != tt.ok {
 			t.Errorf("%s: kvKey = %q, %v; want %q, %v", tt.name, key, ok, tt.key, tt.ok)
 		}
 	}
@@ -313,7 +315,7 @@ func intString(n int) string { b, _ := json.Marshal(n); return string(b) }
 func TestInspectEdgeCases(t *testing.T) {
 	header := []byte("\x81\xa9LastIndex\x0d")
 	t.Run("header only", func(t *testing.T) {
-		r, err := Inspect(stateBinSnapshot(t, header), InspectOptions{KVDetails: true, KVDepth: 2})
+		r, err := Inspect(context.Background(), stateBinSnapshot(t, header), InspectOptions{KVDetails: true, KVDepth: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,13 +328,13 @@ func TestInspectEdgeCases(t *testing.T) {
 		}
 	})
 	t.Run("negative depth", func(t *testing.T) {
-		if _, err := Inspect(stateBinSnapshot(t, header), InspectOptions{KVDetails: true, KVDepth: -1}); err == nil {
+		if _, err := Inspect(context.Background(), stateBinSnapshot(t, header), InspectOptions{KVDetails: true, KVDepth: -1}); err == nil {
 			t.Error("negative depth: no error")
 		}
 	})
 	t.Run("unknown type and header counted in first record", func(t *testing.T) {
 		state := append(append([]byte{}, header...), 100, 0xc0, 44, 0xc0, 44, 0x01)
-		r, err := Inspect(stateBinSnapshot(t, state), InspectOptions{})
+		r, err := Inspect(context.Background(), stateBinSnapshot(t, state), InspectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +346,7 @@ func TestInspectEdgeCases(t *testing.T) {
 	t.Run("ties sort by name", func(t *testing.T) {
 		// The first record absorbs the header; the other three tie at 2 bytes.
 		state := append(append([]byte{}, header...), 7, 0xc0, 44, 0xc0, 100, 0xc0, 45, 0xc0)
-		r, err := Inspect(stateBinSnapshot(t, state), InspectOptions{})
+		r, err := Inspect(context.Background(), stateBinSnapshot(t, state), InspectOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +360,7 @@ func TestInspectEdgeCases(t *testing.T) {
 	})
 	t.Run("truncated record is damage, counts kept", func(t *testing.T) {
 		state := append(append([]byte{}, header...), 16, 0x82, 0xa3, 'K', 'e', 'y')
-		r, err := Inspect(stateBinSnapshot(t, state), InspectOptions{})
+		r, err := Inspect(context.Background(), stateBinSnapshot(t, state), InspectOptions{})
 		if err == nil || !decode.IsDamage(err) {
 			t.Fatalf("err = %v, want damage", err)
 		}
@@ -382,14 +384,14 @@ func TestInspectTableGolden(t *testing.T) {
 	} {
 		r := inspectPath(t, filepath.Join(consulTestdata, tc.input), tc.opts)
 		var b bytes.Buffer
-		if err := WriteTable(&b, r); err != nil {
+		if err := (&tablePrinter{w: &b}).Inspect(r); err != nil {
 			t.Fatal(err)
 		}
 		golden.Check(t, tc.golden, []byte(b.String()))
 		// The table shows Consul's size strings and the exact byte counts.
 		for _, st := range r.Stats {
-			if !strings.Contains(b.String(), " "+ByteSize(uint64(st.Sum))+" ") {
-				t.Errorf("%s: table lacks size %s for %s", tc.input, ByteSize(uint64(st.Sum)), st.Name)
+			if !strings.Contains(b.String(), " "+ByteSize(st.Sum)+" ") {
+				t.Errorf("%s: table lacks size %s for %s", tc.input, ByteSize(st.Sum), st.Name)
 			}
 		}
 	}

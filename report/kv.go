@@ -3,8 +3,10 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -39,14 +41,16 @@ func NormalizeKVKey(key string) string {
 // KVExport streams every KVS record of s whose key starts with prefix to w,
 // byte for byte in the format `consul kv export` writes (a JSON array
 // indented with tabs, HTML-escaped like Go's json.MarshalIndent, then a
-// newline), so that `consul kv import` reads it. Entries are written in
+// newline), so that `consul kv import` reads it; C1 controls and bidi
+// characters in keys are \u-escaped (decode.EscapeJSON), the same JSON. Entries are written in
 // snapshot order, which is Consul's key order. Tombstones are not exported.
-// Memory is bounded by the largest record. The returned errors are the
-// snapshot's (damage, checksum) and any record that failed to decode; the
-// JSON written is complete and valid even then.
-func KVExport(s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, []error) {
+// Memory is bounded by the largest record. The error joins the
+// snapshot's (damage, checksum) and those of records that failed to decode
+// (the first maxKeptErrors, then a count); the JSON written is complete
+// and valid even then. A write error or ctx's cancellation stops it.
+func KVExport(ctx context.Context, s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, error) {
 	var res KVExportResult
-	var errs []error
+	var errs recordErrors
 	prefix = NormalizeKVKey(prefix)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var werr error
@@ -55,14 +59,18 @@ func KVExport(s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, [
 			_, werr = bw.Write(b)
 		}
 	}
+	nrec := 0
 	for s.Next() {
+		if nrec++; nrec%ctxCheckEvery == 0 && ctx.Err() != nil {
+			break
+		}
 		rec := s.Record()
 		if rec.Type != decode.TypeKVS {
 			continue
 		}
 		e, n, err := kvEntry(rec, prefix)
 		if err != nil {
-			errs = append(errs, err)
+			errs.add(err)
 			continue
 		}
 		if e == nil {
@@ -70,9 +78,10 @@ func KVExport(s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, [
 		}
 		b, err := json.MarshalIndent(e, "\t", "\t")
 		if err != nil {
-			errs = append(errs, err)
+			errs.add(recordError(rec, err))
 			continue
 		}
+		b = decode.EscapeJSON(b[:0:0], b) // C1 and bidi in keys as \u escapes: the same JSON to consul kv import
 		if res.Entries == 0 {
 			write([]byte("[\n\t"))
 		} else {
@@ -94,20 +103,23 @@ func KVExport(s *decode.Snapshot, prefix string, w io.Writer) (KVExportResult, [
 		werr = bw.Flush()
 	}
 	if werr != nil {
-		return res, append([]error{fmt.Errorf("writing KV export: %w", werr)}, errs...)
+		return res, errors.Join(fmt.Errorf("writing KV export: %w", werr), errs.err())
 	}
-	return res, append(append([]error(nil), s.Errors()...), errs...)
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	return res, errors.Join(s.Err(), errs.err())
 }
 
 // kvEntry converts a KVS record if its key starts with prefix (nil otherwise).
 func kvEntry(rec *decode.Record, prefix string) (*KVEntry, int64, error) {
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
-		return nil, 0, fmt.Errorf("record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err)
+		return nil, 0, recordError(rec, err)
 	}
 	x, ok := d.Data.(*decode.DirEntry)
 	if !ok {
-		return nil, 0, fmt.Errorf("record %d (%s) at offset %d: decoded as %T", rec.N, rec.Type, rec.Offset, d.Data)
+		return nil, 0, recordError(rec, fmt.Errorf("decoded as %T", d.Data))
 	}
 	if !strings.HasPrefix(x.Key, prefix) {
 		return nil, 0, nil
@@ -133,15 +145,21 @@ type KVValue struct {
 
 // KVGet reads s to the end (so that its checksums are checked) and returns
 // the value stored under key (exact match, leading "/" ignored; in the
-// default namespace and partition). Only the
-// matching value is kept in memory. Errors are the snapshot's and a
-// failure to decode the matching record.
-func KVGet(s *decode.Snapshot, key string) (*KVValue, []error) {
+// default namespace and partition). Only the matching value is kept in
+// memory. The error joins the snapshot's and the failures to decode a
+// candidate record (capped); ctx's cancellation stops it.
+func KVGet(ctx context.Context, s *decode.Snapshot, key string) (*KVValue, error) {
 	key = NormalizeKVKey(key)
 	kb := []byte(key)
 	res := &KVValue{Key: key}
-	var errs []error
+	var errs recordErrors
+	n := 0
 	for s.Next() {
+		if n++; n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
 		rec := s.Record()
 		if rec.Type != decode.TypeKVS {
 			continue
@@ -153,7 +171,7 @@ func KVGet(s *decode.Snapshot, key string) (*KVValue, []error) {
 		}
 		d, err := decode.DecodeRecord(rec)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err))
+			errs.add(recordError(rec, err))
 			continue
 		}
 		if x, ok := d.Data.(*decode.DirEntry); ok && x.Key == key && isDefault(x.Namespace) && isDefault(x.Partition) {
@@ -162,7 +180,7 @@ func KVGet(s *decode.Snapshot, key string) (*KVValue, []error) {
 			res.Value = append([]byte{}, x.Value...)
 		}
 	}
-	return res, append(append([]error(nil), s.Errors()...), errs...)
+	return res, errors.Join(s.Err(), errs.err())
 }
 
 // isDefault reports whether a namespace or partition is the default one.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -44,8 +45,8 @@ func kvOracle(t *testing.T, path string) []*decode.DirEntry {
 func export(t *testing.T, path, prefix string) ([]byte, KVExportResult) {
 	t.Helper()
 	var buf bytes.Buffer
-	res, errs := KVExport(openFixture(t, path), prefix, &buf)
-	if len(errs) > 0 {
+	res, errs := KVExport(context.Background(), openFixture(t, path), prefix, &buf)
+	if errs != nil {
 		t.Fatalf("KVExport(%s): %v", path, errs)
 	}
 	return buf.Bytes(), res
@@ -135,19 +136,19 @@ func TestKVGet(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			for _, w := range kvOracle(t, f) {
 				for _, key := range []string{w.Key, "/" + w.Key} {
-					got, errs := KVGet(openFixture(t, f), key)
-					if len(errs) > 0 {
+					got, errs := KVGet(context.Background(), openFixture(t, f), key)
+					if errs != nil {
 						t.Fatal(errs)
 					}
 					if !got.Found || got.Key != w.Key || got.Flags != w.Flags || !bytes.Equal(got.Value, w.Value) {
-						t.Errorf("KVGet(%q) = found %v flags %d %d B, want flags %d %d B", key, got.Found, got.Flags, len(got.Value), w.Flags, len(w.Value))
+						t.Errorf("KVGet(context.Background(), %q) = found %v flags %d %d B, want flags %d %d B", key, got.Found, got.Flags, len(got.Value), w.Flags, len(w.Value))
 					}
 				}
 			}
 			for _, missing := range []string{"no/such/key", "app", "app/config/db/"} {
-				got, _ := KVGet(openFixture(t, f), missing)
+				got, _ := KVGet(context.Background(), openFixture(t, f), missing)
 				if got.Found {
-					t.Errorf("KVGet(%q) found a value", missing)
+					t.Errorf("KVGet(context.Background(), %q) found a value", missing)
 				}
 			}
 		})
@@ -166,16 +167,12 @@ func TestKVExportDamaged(t *testing.T) {
 	for name, in := range map[string][]byte{"truncated": b[:len(b)*2/3], "flipped": flipped, "empty": nil} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
-			_, errs := KVExport(decode.NewArchive(bytes.NewReader(in), decode.Options{}), "", &buf)
-			if len(errs) == 0 {
+			_, err := KVExport(context.Background(), decode.NewArchive(bytes.NewReader(in), decode.Options{}), "", &buf)
+			if err == nil {
 				t.Fatal("no error")
 			}
-			damaged := false
-			for _, e := range errs {
-				damaged = damaged || decode.IsDamage(e)
-			}
-			if !damaged {
-				t.Errorf("errors %v: none is damage", errs)
+			if !decode.IsDamage(err) {
+				t.Errorf("error %v: not damage", err)
 			}
 			var got []KVEntry
 			if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
@@ -195,8 +192,8 @@ func (w *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestKVExportWriteError(t *testing.T) {
-	_, errs := KVExport(openFixture(t, "../fixtures/consul-1.13.9/before.snap"), "", &failWriter{n: 10})
-	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "writing KV export") {
-		t.Errorf("errs = %v, want a write error first", errs)
+	_, err := KVExport(context.Background(), openFixture(t, "../fixtures/consul-1.13.9/before.snap"), "", &failWriter{n: 10})
+	if err == nil || !strings.HasPrefix(err.Error(), "writing KV export") {
+		t.Errorf("err = %v, want a write error first", err)
 	}
 }

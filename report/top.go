@@ -2,14 +2,10 @@ package report
 
 import (
 	"container/heap"
-	"encoding/json"
-	"fmt"
-	"io"
+	"context"
+	"errors"
 	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"unicode"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -144,7 +140,7 @@ type TopAccumulator struct {
 	sess    map[string]int64
 	tree    *PrefixNode
 	nTree   int
-	errs    []error
+	errs    recordErrors // capped: the first maxKeptErrors, then a count
 }
 
 // NewTop returns an accumulator for opts.
@@ -175,7 +171,8 @@ func NewTop(opts TopOptions) *TopAccumulator {
 }
 
 // Add accounts one record. A record whose value cannot be decoded still
-// counts in the sizes; the decode error is kept for Errors.
+// counts in the sizes; its error is kept (the first maxKeptErrors) or
+// counted, for Finish.
 func (t *TopAccumulator) Add(rec *decode.Record) {
 	t.res.Records++
 	t.res.TotalSize += rec.Size
@@ -189,7 +186,7 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 	}
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
-		t.errs = append(t.errs, fmt.Errorf("record %d (%s) at offset %d: %w", rec.N, rec.Type, rec.Offset, err))
+		t.errs.add(recordError(rec, err))
 		return
 	}
 	switch x := d.Data.(type) {
@@ -305,11 +302,15 @@ func (t *TopAccumulator) addTree(key string, size int64) {
 	}
 }
 
-// Errors returns the records that could not be decoded (their sizes still count).
-func (t *TopAccumulator) Errors() []error { return t.errs }
+// Err returns the decode errors of the records fed so far, joined: the
+// first maxKeptErrors, then how many more there were (nil when none).
+func (t *TopAccumulator) Err() error { return t.errs.err() }
 
-// Result returns the lists, sorted. It may be called once, after the last Add.
-func (t *TopAccumulator) Result() *TopResult {
+// Finish returns the lists, sorted. Call it once, after the last Add. s
+// is the snapshot the records came from; Top needs nothing of it beyond
+// the records, it is there for the shape every accumulator shares (nil is
+// allowed).
+func (t *TopAccumulator) Finish(s *decode.Snapshot) *TopResult {
 	r := t.res
 	r.N, r.KVDepth = t.opts.N, t.opts.KVDepth
 	r.Types = []string{}
@@ -379,16 +380,17 @@ func sortTree(n *PrefixNode) {
 	}
 }
 
-// Top reads every record of s and returns the top lists. s must not have
-// been read yet. Records that fail to decode are counted by size and
-// reported in the returned error together with the snapshot's own errors.
-func Top(s *decode.Snapshot, opts TopOptions) (*TopResult, []error) {
+// Top reads every record of s once (Scan with a TopAccumulator) and
+// returns the top lists. s must not have been read yet. Records that fail
+// to decode are counted by size; the error joins the snapshot's errors and
+// the decode errors (capped, see TopAccumulator.Err). When ctx is
+// cancelled it returns no result and ctx's error.
+func Top(ctx context.Context, s *decode.Snapshot, opts TopOptions) (*TopResult, error) {
 	t := NewTop(opts)
-	for s.Next() {
-		t.Add(s.Record())
+	if err := Scan(ctx, s, t); err != nil {
+		return nil, err
 	}
-	errs := append([]error(nil), s.Errors()...)
-	return t.Result(), append(errs, t.Errors()...)
+	return t.Finish(s), errors.Join(s.Err(), t.Err())
 }
 
 // groups sums sizes per prefix, up to maxGroups distinct prefixes.
@@ -450,110 +452,4 @@ func (h *recHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
-}
-
-// WriteTopJSON writes r as indented JSON followed by a newline.
-func WriteTopJSON(w io.Writer, r *TopResult) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
-// WriteTopTable writes r as plain aligned tables, one section per list.
-func WriteTopTable(w io.Writer, r *TopResult) error {
-	tw := tabwriter.NewWriter(w, 4, 8, 2, ' ', 0)
-	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
-
-	title := "Largest records"
-	if len(r.Types) > 0 {
-		title += " (" + strings.Join(r.Types, ", ") + ")"
-	}
-	p("%s\n", title)
-	p("#\tType\tID\tOffset\tSize\n")
-	for _, x := range r.Largest {
-		p("%d\t%s\t%s\t%d\t%s\n", x.N, x.Type, oneLine(x.ID), x.Offset, sizeCell(x.Size))
-	}
-	if len(r.Largest) == 0 {
-		p("(none)\n")
-	}
-
-	p("\nLargest KV prefixes (depth %d)\n", r.KVDepth)
-	p("Prefix\tKeys\tSize\n")
-	for _, x := range r.KVPrefixes {
-		p("%s\t%d\t%s\n", oneLine(x.Prefix), x.Count, sizeCell(x.Size))
-	}
-	p("Total\t%d\t%s\n", r.KVTotal.Count, sizeCell(r.KVTotal.Size))
-
-	p("\nNodes with the most services and checks\n")
-	p("Node\tServices\tChecks\tSize\n")
-	for _, x := range r.Nodes {
-		p("%s\t%d\t%d\t%s\n", oneLine(x.Node), x.Services, x.Checks, sizeCell(x.Size))
-	}
-	if len(r.Nodes) == 0 {
-		p("(none)\n")
-	}
-
-	p("\nSessions per node (%d in all)\n", r.Sessions)
-	p("Node\tSessions\n")
-	for _, x := range r.SessionsPerNode {
-		p("%s\t%d\n", oneLine(x.Node), x.Count)
-	}
-	if len(r.SessionsPerNode) == 0 {
-		p("(none)\n")
-	}
-
-	ts := r.Tombstones
-	p("\nTombstones: %d, %s", ts.Count, sizeCell(ts.Size))
-	if ts.Count > 0 {
-		p(", ModifyIndex %d..%d", ts.OldestModifyIndex, ts.NewestModifyIndex)
-	}
-	p("\n")
-	if len(ts.Prefixes) > 0 {
-		p("Prefix\tTombstones\tSize\n")
-		for _, x := range ts.Prefixes {
-			p("%s\t%d\t%s\n", oneLine(x.Prefix), x.Count, sizeCell(x.Size))
-		}
-	}
-	return tw.Flush()
-}
-
-// sizeCell prints exact bytes and, from 1 KiB up, Consul's short form.
-func sizeCell(n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	return strconv.FormatInt(n, 10) + " (" + humanSize(n) + ")"
-}
-
-// oneLine keeps table rows on one line whatever a key contains.
-func oneLine(s string) string {
-	if s == "" {
-		return `""`
-	}
-	if strings.ContainsAny(s, "\t\n\r") || !isPrintable(s) {
-		return strconv.Quote(s)
-	}
-	return s
-}
-
-func isPrintable(s string) bool {
-	for _, r := range s {
-		if !unicode.IsPrint(r) || r == '\uFFFD' { // controls, and format characters such as bidi overrides
-			return false
-		}
-	}
-	return true
-}
-
-// TermSafe is oneLine for a command's messages: a string from the input
-// is quoted (escaped) when it holds control, format (bidi) or invalid
-// characters, so it cannot act on a terminal.
-func TermSafe(s string) string { return oneLine(s) }
-
-// humanSize is ByteSize (Consul's short form) for a signed count.
-func humanSize(n int64) string {
-	if n < 0 {
-		n = 0
-	}
-	return ByteSize(uint64(n))
 }

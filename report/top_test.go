@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -34,8 +35,8 @@ func openFixture(t *testing.T, path string) *decode.Snapshot {
 
 func runTop(t *testing.T, path string, opts TopOptions) *TopResult {
 	t.Helper()
-	r, errs := Top(openFixture(t, path), opts)
-	if len(errs) > 0 {
+	r, errs := Top(context.Background(), openFixture(t, path), opts)
+	if errs != nil {
 		t.Fatalf("Top(%s): %v", path, errs)
 	}
 	return r
@@ -294,13 +295,13 @@ func TestTopDamaged(t *testing.T) {
 	}
 	for _, cut := range []int{10, len(b) / 2, len(b) - 9} {
 		s := decode.NewArchive(bytes.NewReader(b[:cut]), decode.Options{})
-		r, errs := Top(s, TopOptions{})
-		if len(errs) == 0 {
+		r, errs := Top(context.Background(), s, TopOptions{})
+		if errs == nil {
 			t.Errorf("cut at %d: no error", cut)
 			continue
 		}
-		if !decode.IsDamage(errs[0]) {
-			t.Errorf("cut at %d: %v is not damage", cut, errs[0])
+		if !decode.IsDamage(errs) {
+			t.Errorf("cut at %d: %v is not damage", cut, errs)
 		}
 		if r == nil {
 			t.Errorf("cut at %d: nil result", cut)
@@ -311,7 +312,7 @@ func TestTopDamaged(t *testing.T) {
 func TestTopTableGolden(t *testing.T) {
 	for _, f := range topFixtures[2:] { // Consul's own fixtures never change
 		var buf bytes.Buffer
-		if err := WriteTopTable(&buf, runTop(t, f, TopOptions{N: 5})); err != nil {
+		if err := (&tablePrinter{w: &buf}).Top(runTop(t, f, TopOptions{N: 5})); err != nil {
 			t.Fatal(err)
 		}
 		golden.Check(t, "top_"+strings.TrimSuffix(filepath.Base(f), ".snap")+".golden", []byte(buf.String()))
@@ -341,8 +342,8 @@ func TestPrefixOfLikeConsul(t *testing.T) {
 func TestHumanSize(t *testing.T) {
 	// docs/FORMAT.md §11.3 examples.
 	for n, want := range map[int64]string{0: "0", 344: "344B", 1750: "1.7KB", 5141: "5KB", 17228: "16.8KB", 1048575: "1024KB", 1280: "1.2KB", 1792: "1.8KB"} {
-		if got := humanSize(n); got != want {
-			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
+		if got := ByteSize(n); got != want {
+			t.Errorf("ByteSize(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
@@ -390,7 +391,7 @@ func TestTopGroupCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	r, _ := Top(s, TopOptions{N: 100, KVDepth: 1, TreeDepth: 3})
+	r, _ := Top(context.Background(), s, TopOptions{N: 100, KVDepth: 1, TreeDepth: 3})
 	if len(r.KVPrefixes) != 6 {
 		t.Fatalf("%d prefixes, want the cap (5) plus %s", len(r.KVPrefixes), OtherGroup)
 	}
@@ -445,13 +446,13 @@ func FuzzTopKV(f *testing.F) {
 			}
 			return s
 		}
-		Top(open(), TopOptions{N: 3, TreeDepth: 3})
+		Top(context.Background(), open(), TopOptions{N: 3, TreeDepth: 3})
 		var buf bytes.Buffer
-		KVExport(open(), "", &buf)
+		KVExport(context.Background(), open(), "", &buf)
 		var v []KVEntry
 		if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
 			t.Fatalf("export not JSON: %v\n%q", err, buf.Bytes())
 		}
-		KVGet(open(), "a")
+		KVGet(context.Background(), open(), "a")
 	})
 }

@@ -1,10 +1,9 @@
 package report
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
@@ -127,97 +126,153 @@ type VerifyOptions struct {
 }
 
 // VerifyFile opens path in any input form, verifies it and closes it. The
-// result is always returned. The error is non-nil only when the input could
-// not be opened for a reason other than damage (a missing file, a
-// permission problem): then the verdict is "unreadable".
-func VerifyFile(path string, o VerifyOptions) (*VerifyResult, error) {
+// result is always returned. The error is non-nil when the input could not
+// be opened for a reason other than damage (a missing file, a permission
+// problem): then the verdict is "unreadable"; or when ctx was cancelled.
+func VerifyFile(ctx context.Context, path string, o VerifyOptions) (*VerifyResult, error) {
 	s, err := decode.Open(path, o.Decode)
 	if err != nil {
-		r := &VerifyResult{File: path, Strict: o.Strict, Findings: []Finding{}}
-		if decode.IsDamage(err) {
-			r.Findings = append(r.Findings, findingOf(err, SeverityError))
-			r.finish(nil)
-			return r, nil
+		r := VerifyOpenError(path, err, o)
+		if r.Verdict == VerdictUnreadable {
+			return r, err
 		}
-		r.Verdict = VerdictUnreadable
-		r.Findings = append(r.Findings, Finding{Layer: LayerInput, Severity: SeverityError, Offset: -1, Message: err.Error()})
-		r.Errors = 1
-		r.Layers = []LayerStatus{}
-		return r, err
+		return r, nil
 	}
 	defer s.Close()
-	return Verify(s, o), nil
+	return Verify(ctx, s, o)
 }
 
-// Verify reads s once and gives the layered verdict. It keeps reading past
-// failures where later layers still tell something: every record is
-// checked against its type even when the checksum will not match, and the
-// checksum is still computed after a record fails (decode.Snapshot drains
-// the stream). The per-record checks walk the bytes without building
-// values (decode.CheckRecord gives DecodeRecord's exact verdict and error,
-// decode.RaftIndexes the indexes), so verify runs at scanning speed and its
-// memory does not grow with the snapshot.
-func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
-	r := &VerifyResult{File: s.Name, Form: s.Form.String(), Strict: o.Strict, Findings: []Finding{}}
-	v := verifier{r: r, capped: map[string]int{}}
+// VerifyOpenError is the verdict on an input that decode.Open refused:
+// "damaged" with the finding when err is damage, "unreadable" otherwise.
+// Callers that open the input themselves (the HTML report) use it so that
+// the verdict is the same as VerifyFile's.
+func VerifyOpenError(path string, err error, o VerifyOptions) *VerifyResult {
+	r := &VerifyResult{File: path, Strict: o.Strict, Findings: []Finding{}}
+	if decode.IsDamage(err) {
+		r.Findings = append(r.Findings, findingOf(err, SeverityError))
+		r.finish(nil)
+		return r
+	}
+	r.Verdict = VerdictUnreadable
+	r.Findings = append(r.Findings, Finding{Layer: LayerInput, Severity: SeverityError, Offset: -1, Message: err.Error()})
+	r.Errors = 1
+	r.Layers = []LayerStatus{}
+	return r
+}
 
-	var (
-		lastType             decode.MessageType
-		chunkCount           int64
-		chunkFirstN          int64
-		chunkFirstOff        int64
-		unknown              = map[decode.MessageType]*unknownSeen{}
-		unknownOrder         []decode.MessageType
-		maxIdx               idxSeen // highest index seen, for when meta.json follows state.bin
-		indexBeyondMetaFound bool
-		rec                  *decode.Record
-	)
-	// onIndex sees each raft index of the current record (decode.RaftIndexes
+// Verify reads s once (Scan with a VerifyAccumulator) and gives the
+// layered verdict; damage is in the verdict, not in the error, which is
+// ctx's when it was cancelled (then there is no result).
+func Verify(ctx context.Context, s *decode.Snapshot, o VerifyOptions) (*VerifyResult, error) {
+	v := NewVerify(o)
+	if err := Scan(ctx, s, v); err != nil {
+		return nil, err
+	}
+	return v.Finish(s), nil
+}
+
+// VerifyAccumulator gives the layered verdict from records fed one at a
+// time. It keeps reading past failures where later layers still tell
+// something: every record is checked against its type even when the
+// checksum will not match, and the checksum is still computed after a
+// record fails (decode.Snapshot drains the stream). The per-record checks
+// walk the bytes without building values (decode.CheckRecord gives
+// DecodeRecord's exact verdict and error, decode.RaftIndexes the indexes),
+// so verify runs at scanning speed and its memory does not grow with the
+// snapshot: findings are capped per check, unknown types are one counter
+// per type.
+//
+// Raft indexes are compared with meta.json's Index as soon as meta.json is
+// known, which needs the snapshot: Scan binds it before the first record.
+// When it is not bound, or meta.json follows state.bin, only the highest
+// index is kept and compared in Finish.
+type VerifyAccumulator struct {
+	o     VerifyOptions
+	s     *decode.Snapshot
+	r     VerifyResult
+	v     verifier
+	rec   *decode.Record
+	onIdx func(field string, value uint64)
+
+	lastType             decode.MessageType
+	chunkCount           int64
+	chunkFirstN          int64
+	chunkFirstOff        int64
+	unknown              map[decode.MessageType]*unknownSeen
+	unknownOrder         []decode.MessageType
+	maxIdx               idxSeen // highest index seen, for when meta.json follows state.bin
+	indexBeyondMetaFound bool
+}
+
+// NewVerify returns an accumulator for o.
+func NewVerify(o VerifyOptions) *VerifyAccumulator {
+	a := &VerifyAccumulator{o: o, unknown: map[decode.MessageType]*unknownSeen{}}
+	a.r.Findings = []Finding{}
+	a.v = verifier{r: &a.r, capped: map[string]int{}}
+	// onIdx sees each raft index of the current record (decode.RaftIndexes
 	// walks the bytes; one closure for the whole scan, so nothing is
 	// allocated per record).
-	onIndex := func(field string, value uint64) {
-		if m := s.Meta(); m != nil {
+	a.onIdx = func(field string, value uint64) {
+		rec := a.rec
+		var m *decode.Meta
+		if a.s != nil {
+			m = a.s.Meta()
+		}
+		if m != nil {
 			if value > m.Index {
-				indexBeyondMetaFound = true
-				v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
+				a.indexBeyondMetaFound = true
+				a.v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
 					Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
 					Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
 			}
-		} else if value > maxIdx.value {
-			maxIdx = idxSeen{value: value, field: field, n: rec.N, off: rec.Offset, t: rec.Type}
+		} else if value > a.maxIdx.value {
+			a.maxIdx = idxSeen{value: value, field: field, n: rec.N, off: rec.Offset, t: rec.Type}
 		}
 	}
-	for s.Next() {
-		rec = s.Record()
-		r.Records++
-		lastType = rec.Type
-		t := rec.Type
-		if t == decode.TypeChunkingState {
-			chunkCount++
-			if chunkCount == 1 {
-				chunkFirstN, chunkFirstOff = rec.N, rec.Offset
-			}
+	return a
+}
+
+func (a *VerifyAccumulator) bind(s *decode.Snapshot) { a.s = s }
+
+// Add checks one record.
+func (a *VerifyAccumulator) Add(rec *decode.Record) {
+	a.rec = rec
+	a.r.Records++
+	a.lastType = rec.Type
+	t := rec.Type
+	if t == decode.TypeChunkingState {
+		a.chunkCount++
+		if a.chunkCount == 1 {
+			a.chunkFirstN, a.chunkFirstOff = rec.N, rec.Offset
 		}
-		if !t.InSnapshots() || t == decode.TypeACL || t == decode.TypeACLBootstrap {
-			u := unknown[t]
-			if u == nil {
-				u = &unknownSeen{n: rec.N, off: rec.Offset}
-				unknown[t] = u
-				unknownOrder = append(unknownOrder, t)
-			}
-			u.count++
-		}
-		// CheckRecord gives DecodeRecord's exact verdict and error without
-		// building the typed value in the common case.
-		if err := decode.CheckRecord(rec); err != nil {
-			v.add("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
-				Offset: rec.Offset, Record: rec.N, Type: t.String(),
-				Message: fmt.Sprintf("state.bin record %d (%s) at offset %d: %v", rec.N, t, rec.Offset, err)})
-			continue
-		}
-		decode.RaftIndexes(rec, onIndex)
 	}
-	v.flushCaps()
+	if !t.InSnapshots() || t == decode.TypeACL || t == decode.TypeACLBootstrap {
+		u := a.unknown[t]
+		if u == nil {
+			u = &unknownSeen{n: rec.N, off: rec.Offset}
+			a.unknown[t] = u
+			a.unknownOrder = append(a.unknownOrder, t)
+		}
+		u.count++
+	}
+	// CheckRecord gives DecodeRecord's exact verdict and error without
+	// building the typed value in the common case.
+	if err := decode.CheckRecord(rec); err != nil {
+		a.v.add("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
+			Offset: rec.Offset, Record: rec.N, Type: t.String(),
+			Message: recordError(rec, err).Error()})
+		return
+	}
+	decode.RaftIndexes(rec, a.onIdx)
+	a.rec = nil
+}
+
+// Finish gives the verdict, with everything s found (by layer) once its
+// records are read. Call it once, after the pass.
+func (a *VerifyAccumulator) Finish(s *decode.Snapshot) *VerifyResult {
+	r := &a.r
+	r.File, r.Form, r.Strict = s.Name, s.Form.String(), a.o.Strict
+	a.v.flushCaps()
 
 	// Everything decode found, by layer.
 	for _, e := range s.Errors() {
@@ -247,26 +302,26 @@ func Verify(s *decode.Snapshot, o VerifyOptions) *VerifyResult {
 		}
 	}
 	r.StateSize = s.StateSize()
-	if m != nil && maxIdx.value > m.Index && !indexBeyondMetaFound {
+	if mi := a.maxIdx; m != nil && mi.value > m.Index && !a.indexBeyondMetaFound {
 		r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
-			Offset: maxIdx.off, Record: maxIdx.n, Type: maxIdx.t.String(),
-			Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d (meta.json follows state.bin, so only the highest index is reported)", maxIdx.n, maxIdx.t, maxIdx.off, maxIdx.field, maxIdx.value, m.Index)})
+			Offset: mi.off, Record: mi.n, Type: mi.t.String(),
+			Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d (meta.json follows state.bin, so only the highest index is reported)", mi.n, mi.t, mi.off, mi.field, mi.value, m.Index)})
 	}
 	if streamClean {
 		switch {
-		case chunkCount == 0 && r.Records > 0:
+		case a.chunkCount == 0 && r.Records > 0:
 			r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityWarning, Member: decode.MemberState, Offset: st.Consumed(),
 				Message: "no ChunkingState record: Consul ≥1.7 always writes one last, so the stream was cut at a record boundary or written by an older Consul"})
-		case chunkCount > 1:
-			r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState, Offset: chunkFirstOff, Record: chunkFirstN, Type: decode.TypeChunkingState.String(),
-				Message: fmt.Sprintf("%d ChunkingState records (first is record %d): Consul writes exactly one, last", chunkCount, chunkFirstN)})
-		case chunkCount == 1 && lastType != decode.TypeChunkingState:
-			r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState, Offset: chunkFirstOff, Record: chunkFirstN, Type: decode.TypeChunkingState.String(),
-				Message: fmt.Sprintf("ChunkingState is record %d of %d: Consul writes it last; records after it were appended", chunkFirstN, r.Records)})
+		case a.chunkCount > 1:
+			r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState, Offset: a.chunkFirstOff, Record: a.chunkFirstN, Type: decode.TypeChunkingState.String(),
+				Message: fmt.Sprintf("%d ChunkingState records (first is record %d): Consul writes exactly one, last", a.chunkCount, a.chunkFirstN)})
+		case a.chunkCount == 1 && a.lastType != decode.TypeChunkingState:
+			r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState, Offset: a.chunkFirstOff, Record: a.chunkFirstN, Type: decode.TypeChunkingState.String(),
+				Message: fmt.Sprintf("ChunkingState is record %d of %d: Consul writes it last; records after it were appended", a.chunkFirstN, r.Records)})
 		}
 	}
-	for _, t := range unknownOrder {
-		u := unknown[t]
+	for _, t := range a.unknownOrder {
+		u := a.unknown[t]
 		r.Findings = append(r.Findings, Finding{Layer: LayerUnknown, Severity: SeverityWarning, Member: decode.MemberState, Offset: u.off, Record: u.n, Type: t.String(),
 			Message: fmt.Sprintf("%d record(s) of type %d (%s), first at record %d: %s", u.count, int(t), t, u.n, t.RestoreVerdict())})
 	}
@@ -500,70 +555,16 @@ func (r *VerifyResult) Headline() string {
 	case r.Verdict == VerdictUnreadable && len(r.Findings) > 0:
 		parts = append(parts, r.Findings[0].Message)
 	case r.Errors > 0 || r.Warnings > 0:
-		parts = append(parts, nOf(r.Errors, "error")+", "+nOf(r.Warnings, "warning"))
+		parts = append(parts, Plural(r.Errors, "error")+", "+Plural(r.Warnings, "warning"))
 	}
 	return fmt.Sprintf("%s: %s (%s)", r.File, word, strings.Join(parts, ", "))
 }
 
-func nOf(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// WriteVerifyText writes one result: its headline and, unless it is a clean
-// pass, every layer with its status and findings.
-func WriteVerifyText(w io.Writer, r *VerifyResult) error {
-	var b strings.Builder
-	b.WriteString(r.Headline())
-	b.WriteByte('\n')
-	if r.Verdict != VerdictOK && r.Verdict != VerdictUnreadable {
-		byLayer := map[string][]Finding{}
-		for _, f := range r.Findings {
-			byLayer[f.Layer] = append(byLayer[f.Layer], f)
-		}
-		layers := r.Layers
-		if fs := byLayer[LayerInput]; len(fs) > 0 {
-			layers = append([]LayerStatus{{Name: LayerInput, Status: fs[0].Severity}}, layers...)
-		}
-		for _, l := range layers {
-			fmt.Fprintf(&b, "  %-14s %s\n", l.Name, l.Status)
-			for _, f := range byLayer[l.Name] {
-				fmt.Fprintf(&b, "    %-8s %s\n", f.Severity+":", f.Message)
-			}
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 // SummaryLine is the last line of a multi-file text verdict.
 func (s VerifySummary) SummaryLine() string {
-	line := fmt.Sprintf("%s verified: %d passed, %d failed", nOf(s.Files, "file"), s.Passed, s.Failed)
+	line := fmt.Sprintf("%s verified: %d passed, %d failed", Plural(s.Files, "file"), s.Passed, s.Failed)
 	if s.Unreadable > 0 {
 		line += fmt.Sprintf(", %d unreadable", s.Unreadable)
 	}
 	return line
-}
-
-// VerifyReport is verify's JSON document. JSON keys: pass (every file
-// passed), summary (VerifySummary), files ([VerifyResult]).
-type VerifyReport struct {
-	Pass    bool            `json:"pass"`
-	Summary VerifySummary   `json:"summary"`
-	Files   []*VerifyResult `json:"files"`
-}
-
-// WriteVerifyJSON writes the JSON verdict of every file, indented, with a final newline.
-func WriteVerifyJSON(w io.Writer, results []*VerifyResult) error {
-	sum := Summarize(results)
-	rep := VerifyReport{Pass: sum.Passed == sum.Files, Summary: sum, Files: results}
-	if rep.Files == nil {
-		rep.Files = []*VerifyResult{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
 }

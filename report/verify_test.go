@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -25,13 +26,13 @@ func TestVerifyRealFixtures(t *testing.T) {
 		filepath.Join(consul1139, "after.snap"),
 		filepath.Join(consul1139, "datadir"),
 	} {
-		r, err := VerifyFile(in, VerifyOptions{})
+		r, err := VerifyFile(context.Background(), in, VerifyOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
 		if !r.Pass || r.Errors != 0 {
 			var b bytes.Buffer
-			_ = WriteVerifyText(&b, r)
+			_ = (&tablePrinter{w: &b}).VerifyFile(r)
 			t.Errorf("%s does not pass:\n%s", in, b.String())
 		}
 		if r.Records == 0 || r.Meta == nil || r.LastIndex == 0 || r.LastIndex > r.Meta.Index {
@@ -44,7 +45,7 @@ func TestVerifyRealFixtures(t *testing.T) {
 		}
 	}
 	// raw state.bin without CRC: a warning (unverifiable), which --strict fails.
-	r, _ := VerifyFile(filepath.Join(consulTestdata, "raw", "state.bin"), VerifyOptions{Strict: true})
+	r, _ := VerifyFile(context.Background(), filepath.Join(consulTestdata, "raw", "state.bin"), VerifyOptions{Strict: true})
 	if r.Pass || r.Verdict != VerdictWarnings || r.Integrity != "unverifiable" {
 		t.Errorf("raw state.bin --strict: pass %v verdict %s integrity %s", r.Pass, r.Verdict, r.Integrity)
 	}
@@ -245,17 +246,17 @@ func TestVerifyDamaged(t *testing.T) {
 			} else {
 				noErr(t, os.WriteFile(path, tc.input, 0o600))
 			}
-			r, err := VerifyFile(path, VerifyOptions{})
+			r, err := VerifyFile(context.Background(), path, VerifyOptions{})
 			if err != nil {
 				t.Fatalf("VerifyFile: %v", err)
 			}
 			var text bytes.Buffer
-			noErr(t, WriteVerifyText(&text, r))
+			noErr(t, (&tablePrinter{w: &text}).VerifyFile(r))
 			if tc.strict {
 				if !r.Pass || r.Errors != 0 || r.Warnings == 0 {
 					t.Errorf("want a warning-only pass without --strict:\n%s", text.String())
 				}
-				rs, _ := VerifyFile(path, VerifyOptions{Strict: true})
+				rs, _ := VerifyFile(context.Background(), path, VerifyOptions{Strict: true})
 				if rs.Pass {
 					t.Errorf("--strict passes:\n%s", text.String())
 				}
@@ -299,7 +300,7 @@ func TestVerifyLocatesDamageBehindChecksum(t *testing.T) {
 	in := gzipBytes(t, tarOf(t, []tarMember{mm, sm, {"SHA256SUMS", sumsOf(mm, tarMember{"state.bin", f.state})}}))
 	path := filepath.Join(t.TempDir(), "x.snap")
 	noErr(t, os.WriteFile(path, in, 0o600))
-	r, err := VerifyFile(path, VerifyOptions{})
+	r, err := VerifyFile(context.Background(), path, VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,13 +321,13 @@ func TestVerifyLocatesDamageBehindChecksum(t *testing.T) {
 	}
 	if !sawSum || !sawRec || r.Records != int64(len(recs)+1) {
 		var b bytes.Buffer
-		_ = WriteVerifyText(&b, r)
+		_ = (&tablePrinter{w: &b}).VerifyFile(r)
 		t.Errorf("checksum finding %v, record 6 located at %d %v, records %d:\n%s", sawSum, wantOff, sawRec, r.Records, b.String())
 	}
 }
 
 func TestVerifyUnreadable(t *testing.T) {
-	r, err := VerifyFile(filepath.Join(t.TempDir(), "missing.snap"), VerifyOptions{})
+	r, err := VerifyFile(context.Background(), filepath.Join(t.TempDir(), "missing.snap"), VerifyOptions{})
 	if err == nil || r.Verdict != VerdictUnreadable || r.Pass {
 		t.Fatalf("missing file: err %v verdict %s pass %v", err, r.Verdict, r.Pass)
 	}
@@ -337,13 +338,13 @@ func TestVerifyUnreadable(t *testing.T) {
 }
 
 func TestVerifyJSON(t *testing.T) {
-	good, _ := VerifyFile(filepath.Join(consulTestdata, "backup.snap"), VerifyOptions{})
+	good, _ := VerifyFile(context.Background(), filepath.Join(consulTestdata, "backup.snap"), VerifyOptions{})
 	f := loadBackup(t)
 	path := filepath.Join(t.TempDir(), "bad.snap")
 	noErr(t, os.WriteFile(path, buildArchive(t, withMeta(t, f.meta, "Size", 1), f.state), 0o600))
-	bad, _ := VerifyFile(path, VerifyOptions{})
+	bad, _ := VerifyFile(context.Background(), path, VerifyOptions{})
 	var b bytes.Buffer
-	noErr(t, WriteVerifyJSON(&b, []*VerifyResult{good, bad}))
+	noErr(t, (&jsonPrinter{w: &b}).VerifyDone([]*VerifyResult{good, bad}))
 	var doc struct {
 		Pass    bool
 		Summary VerifySummary

@@ -9,6 +9,10 @@
 # BENCH_RUNS times, interleaved with the floor, so each ratio is paired with a
 # floor run from the same round; the table shows medians.
 #
+# rewrite has its own floor, bench/rwfloor: inflate the archive and deflate
+# the same bytes with the pgzip settings rewrite uses, to /dev/null. The
+# rewrite measured keeps every record (its output is the same bytes).
+#
 # Wall time and peak RSS come from bench/measure (wait4 rusage, like GNU
 # time's %e %M), so nothing needs installing.
 #
@@ -31,8 +35,9 @@ BIN=$OUT/bin
 CONSUL=fixtures/consul/bin/consul
 
 mkdir -p "$BIN"
-echo "building floor, measure, snapgen, snaptool" >&2
+echo "building floor, rwfloor, measure, snapgen, snaptool" >&2
 go build -o "$BIN/floor" ./bench/floor
+go build -o "$BIN/rwfloor" ./bench/rwfloor
 go build -o "$BIN/measure" ./bench/measure
 go build -o "$BIN/snapgen" ./cmd/snapgen
 go build -o "$BIN/snaptool" ./cmd/snaptool
@@ -119,12 +124,21 @@ for size in $SIZES; do
     has_cmd dump && timed dump "$ST" dump "$A"
     has_cmd diff && timed diff "$ST" diff "$A" "$B"
     [ -x "$CONSUL" ] && timed consul "$CONSUL" snapshot inspect "$A"
+    if has_cmd rewrite; then
+      timed rwfloor "$BIN/rwfloor" "$A"
+      timed rewrite "$ST" rewrite "$A" "$WORK/rewritten.snap"
+      rm -f "$WORK/rewritten.snap"
+    fi
     # paired ratios of this round
     fa=$(tail -n 1 "$WORK/floor" | cut -d' ' -f1) fb=$(tail -n 1 "$WORK/floorB" | cut -d' ' -f1)
     for c in inspect verify dump consul; do
       [ -f "$WORK/$c" ] && [ "$(wc -l <"$WORK/$c")" -eq "$r" ] && tail -n 1 "$WORK/$c" | awk -v f="$fa" '{printf "%.3f\n", $1/f}' >>"$WORK/ratio-$c"
     done
     [ -f "$WORK/diff" ] && [ "$(wc -l <"$WORK/diff")" -eq "$r" ] && tail -n 1 "$WORK/diff" | awk -v f="$fa" -v g="$fb" '{printf "%.3f\n", $1/(f+g)}' >>"$WORK/ratio-diff"
+    if [ -f "$WORK/rewrite" ] && [ "$(wc -l <"$WORK/rewrite")" -eq "$r" ]; then
+      fr=$(tail -n 1 "$WORK/rwfloor" | cut -d' ' -f1)
+      tail -n 1 "$WORK/rewrite" | awk -v f="$fr" '{printf "%.3f\n", $1/f}' >>"$WORK/ratio-rewrite"
+    fi
     if [ "${BENCH_HISTORY:-1}" = 1 ] && has_cmd history; then
       [ "$r" -eq 1 ] && gen_series "$size"
       timed history "$ST" history "$OUT"/h-"$size"-?.snap
@@ -153,6 +167,10 @@ for size in $SIZES; do
   row verify "snaptool verify" "≤ 1.0×, ≤ 32 MiB"
   row dump "snaptool dump > /dev/null" "≤ 3×"
   row diff "snaptool diff A B (vs floor A + floor B)" "≤ 1.0×, ≤ 32 MiB"
+  if [ -f "$WORK/rwfloor" ]; then
+    row rwfloor "rewrite floor (inflate + pgzip deflate)" "–"
+    row rewrite "snaptool rewrite A OUT (vs rewrite floor)" "–"
+  fi
   if [ -f "$WORK/history" ]; then
     recs=$("$ST" inspect --format json "$OUT/h-$size-8.snap" 2>/dev/null | awk -F': *' '/"Records"/ {gsub(/[^0-9]/,"",$2); print $2; exit}')
     row inspectsum "sum of snaptool inspect on each of the 8 (history series)" "–"

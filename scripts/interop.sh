@@ -128,3 +128,7 @@ PID=""
 if [ "${INTEROP_KV:-1}" != 0 ] && [ -f scripts/interop-kv.sh ]; then
   SNAPTOOL=$ST CONSUL=$CONSUL bash scripts/interop-kv.sh
 fi
+
+if [ "${INTEROP_REWRITE:-1}" != 0 ] && [ -f scripts/interop-rewrite.sh ]; then
+  SNAPTOOL=$ST CONSUL=$CONSUL bash scripts/interop-rewrite.sh
+fi

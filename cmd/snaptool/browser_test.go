@@ -35,6 +35,9 @@ import (
 
 func findChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the browser test (seconds of Chromium) runs in make test, without -short")
+	}
 	if p := os.Getenv("SNAPTOOL_CHROMIUM"); p != "" {
 		return p
 	}

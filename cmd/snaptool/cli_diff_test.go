@@ -21,18 +21,27 @@ func fixturePair() (string, string) {
 
 func TestDiffCLIGolden(t *testing.T) {
 	before, after := fixturePair()
+	after1411 := repoPath("fixtures", "consul-1.14.11", "after.snap")
 	for _, tc := range []struct {
 		name string
+		a, b string
 		args []string
 	}{
-		{"pair.txt", nil},
-		{"pair.stat.txt", []string{"--stat"}},
-		{"pair.jsonl", []string{"--format", "json"}},
-		{"pair.kvprefix.txt", []string{"--kv-prefix", "app/config/", "--values"}},
-		{"pair.consul-spelling.txt", []string{"-kvdepth", "1", "-format=text", "--stat"}},
+		{"pair.txt", before, after, nil},
+		{"pair.stat.txt", before, after, []string{"--stat"}},
+		{"pair.jsonl", before, after, []string{"--format", "json"}},
+		{"pair.kvprefix.txt", before, after, []string{"--kv-prefix", "app/config/", "--values"}},
+		{"pair.consul-spelling.txt", before, after, []string{"-kvdepth", "1", "-format=text", "--stat"}},
+		{"pair.values.txt", before, after, []string{"--values"}},
+		{"pair.whole.txt", before, after, []string{"--max-value-len", "0"}},
+		{"pair.short.txt", before, after, []string{"--max-value-len", "20"}},
+		{"cross.txt", after, after1411, nil},
+		{"cross.jsonl", after, after1411, []string{"--format", "json"}},
+		{"cross.schema.txt", after, after1411, []string{"--include-schema-changes"}},
+		{"cross.schema.jsonl", after, after1411, []string{"--include-schema-changes", "--format", "json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append(append([]string{"diff"}, tc.args...), before, after)
+			args := append(append([]string{"diff"}, tc.args...), tc.a, tc.b)
 			out, errOut, code := runCLI(t, args...)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1; stderr %s", code, errOut)
@@ -42,9 +51,106 @@ func TestDiffCLIGolden(t *testing.T) {
 			}
 			// Paths differ between machines: the goldens name the files only.
 			out = strings.ReplaceAll(out, before, "before.snap")
+			out = strings.ReplaceAll(out, after1411, "1.14.11/after.snap")
 			out = strings.ReplaceAll(out, after, "after.snap")
 			golden.Check(t, filepath.Join("diff", tc.name), []byte(out))
 		})
+	}
+}
+
+// No fake diff, ever: an input that cannot be read before its first record
+// gives no change at all (exit 2 when it is not a snapshot, 3 when
+// damaged), whichever side it is on; one that fails part-way stops the
+// changes there, and stderr and the last JSON line say how far the
+// comparison got (exit 3). Every change printed is one of the real diff's.
+func TestDiffCLINoFakeDiff(t *testing.T) {
+	before, after := fixturePair()
+	dir := t.TempDir()
+	raw, err := os.ReadFile(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	empty := write("empty.snap", nil)
+	text := write("notes.txt", []byte("this is a text file\nnot a snapshot\n"))
+	jsonFile := write("a.inspect.json", []byte(`{"records":[{"type":"KVS","count":3}]}`+"\n"))
+	early := write("early.snap", raw[:200]) // gzip header, then cut before the first record
+	partway := write("partway.snap", raw[:len(raw)*2/3])
+
+	full, _, code := runCLI(t, "diff", "--format", "json", before, after)
+	if code != 1 {
+		t.Fatalf("full diff: exit %d", code)
+	}
+	real := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(full), "\n") {
+		real[l] = true
+	}
+
+	for _, tc := range []struct {
+		name    string
+		bad     string
+		code    int
+		stderr  string
+		partial bool
+	}{
+		{"empty file", empty, 2, "is not a Consul snapshot", false},
+		{"text file", text, 2, "is not a Consul snapshot", false},
+		{"JSON file", jsonFile, 2, "is not a Consul snapshot", false},
+		{"damage before the first record", early, 3, "nothing was compared", false},
+		{"damage part-way", partway, 3, "the comparison stopped there", true},
+	} {
+		for _, badSide := range []string{"A", "B"} {
+			a, b := tc.bad, after
+			if badSide == "B" {
+				a, b = after, tc.bad
+			}
+			t.Run(tc.name+"/"+badSide, func(t *testing.T) {
+				out, errOut, code := runCLI(t, "diff", a, b)
+				if code != tc.code {
+					t.Errorf("text: exit %d, want %d; stderr %s", code, tc.code, errOut)
+				}
+				if !strings.Contains(errOut, tc.stderr) || !strings.Contains(errOut, "input "+badSide+" ") {
+					t.Errorf("text: stderr %q lacks %q for input %s", errOut, tc.stderr, badSide)
+				}
+				if !tc.partial && out != "" {
+					t.Errorf("text: a change printed for an input that was never read:\n%s", out)
+				}
+				out, errOut, code = runCLI(t, "diff", "--format", "json", a, b)
+				if code != tc.code {
+					t.Errorf("json: exit %d, want %d; stderr %s", code, tc.code, errOut)
+				}
+				lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+				var last struct {
+					Op     string `json:"op"`
+					Input  string `json:"input"`
+					Record int64  `json:"record"`
+					Before bool   `json:"before_first_record"`
+					Error  string `json:"error"`
+				}
+				if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Op != "incomplete" || last.Input != badSide || last.Error == "" {
+					t.Fatalf("json: last line %q (%v), want an incomplete line for %s", lines[len(lines)-1], err, badSide)
+				}
+				if last.Before == tc.partial || (tc.partial && last.Record < 2) {
+					t.Errorf("json: before_first_record %v, record %d", last.Before, last.Record)
+				}
+				if !tc.partial && len(lines) != 1 {
+					t.Errorf("json: %d lines, want only the incomplete line:\n%s", len(lines), out)
+				}
+				if badSide == "A" && tc.partial {
+					for _, l := range lines[:len(lines)-1] {
+						if !real[l] {
+							t.Errorf("json: a change the real diff does not have: %s", l)
+						}
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -129,9 +235,20 @@ func TestDiffCLIStdin(t *testing.T) {
 		t.Fatalf("exit: %v", err)
 	}
 	want, _, _ := runCLI(t, "diff", "--stat", before, after)
-	if o.String() != want {
+	if got := dropHeader(o.String()); got != dropHeader(want) || !strings.HasPrefix(o.String(), "A: -  index 99") {
 		t.Errorf("stdin output differs:\n%s\nwant\n%s", o.String(), want)
 	}
+}
+
+// dropHeader removes the header of a text diff (one line per input, then
+// a blank line), which names the files.
+func dropHeader(s string) string {
+	if strings.HasPrefix(s, "A: ") {
+		if i := strings.Index(s, "\n\n"); i >= 0 {
+			return s[i+2:]
+		}
+	}
+	return s
 }
 
 func TestDiffCLIErrors(t *testing.T) {
@@ -163,7 +280,7 @@ func TestDiffCLIErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"one argument", []string{"diff", before}, 2, "Error: diff needs exactly two snapshots"},
+		{"one argument", []string{"diff", before}, 2, "Error: diff needs 2 arguments (A B), got 1"},
 		{"bad format", []string{"diff", "--format", "yaml", before, after}, 2, "unknown --format"},
 		{"unknown type", []string{"diff", "--type", "Nope", before, after}, 2, `unknown record type "Nope"`},
 		{"missing file", []string{"diff", before, filepath.Join(dir, "nope.snap")}, 2, "nope.snap"},
@@ -253,8 +370,8 @@ func TestDiffCLIChecksumMismatch(t *testing.T) {
 		t.Errorf("stderr: %s", errOut)
 	}
 	want, _, _ := runCLI(t, "diff", before, after)
-	changes := want[:strings.Index(want, "\n\nTYPE")+1]
-	if out != changes {
+	changes := dropHeader(want[:strings.Index(want, "\n\n┌")+1]) // the changes, before the summary tables
+	if out = dropHeader(out); out != changes {
 		t.Errorf("changes differ from the intact diff:\n%s\nwant\n%s", out, changes)
 	}
 	_, _, code = runCLI(t, "diff", bad, bad)

@@ -236,7 +236,7 @@ func TestHistoryCLIErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"history"}, 2, "missing FILE or DIR"},
+		{[]string{"history"}, 2, "history needs at least 1 argument (FILE... | DIR), got 0"},
 		{[]string{"history", "--format", "xml", seriesPath()}, 2, "unknown --format"},
 		{[]string{"history", "-"}, 2, "not standard input"},
 		{[]string{"history", "--now", "yesterday", seriesPath()}, 2, "--now"},

@@ -179,8 +179,8 @@ func TestCLIExitCodes(t *testing.T) {
 		inStderr string
 	}{
 		{[]string{"inspect", testdataPath("backup.snap")}, 0, ""},
-		{[]string{"inspect"}, 2, "missing FILE"},
-		{[]string{"inspect", "a", "b"}, 2, "too many arguments"},
+		{[]string{"inspect"}, 2, "inspect needs 1 argument (FILE), got 0"},
+		{[]string{"inspect", "a", "b"}, 2, "inspect needs 1 argument (FILE), got 2"},
 		{[]string{"inspect", "--nope", testdataPath("backup.snap")}, 2, "Error:"},
 		{[]string{"inspect", "--format", "xml", testdataPath("backup.snap")}, 2, "--format"},
 		{[]string{"inspect", "-kvdepth", "-1", testdataPath("backup.snap")}, 2, "--kv-depth"},
@@ -188,7 +188,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{[]string{"inspect", damaged}, 3, "snaptool: "},
 		{[]string{"inspect", flipped}, 3, "gzip"},
 		{[]string{"verify", testdataPath("backup.snap")}, 0, ""},
-		{[]string{"verify"}, 2, "missing FILE"},
+		{[]string{"verify"}, 2, "verify needs at least 1 argument (FILE...), got 0"},
 		{[]string{"verify", "--format", "yaml", testdataPath("backup.snap")}, 2, "--format"},
 		{[]string{"verify", missing}, 2, "could not be read"},
 		{[]string{"verify", damaged}, 3, ""},
@@ -196,7 +196,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{[]string{"verify", testdataPath("raw", "state.bin")}, 0, ""},
 		{[]string{"verify", "--strict", testdataPath("raw", "state.bin")}, 3, ""},
 		{[]string{"dump", testdataPath("backup.snap")}, 0, ""},
-		{[]string{"dump"}, 2, "missing FILE"},
+		{[]string{"dump"}, 2, "dump needs 1 argument (FILE), got 0"},
 		{[]string{"dump", "--type", "NoSuchType", testdataPath("backup.snap")}, 2, "unknown record type"},
 		{[]string{"dump", missing}, 2, "snaptool: opening"},
 		{[]string{"dump", damaged}, 3, "snaptool: "},

@@ -127,8 +127,9 @@ func TestCLITop(t *testing.T) {
 	// The table names it first, too.
 	stdout, _, _ = runCLI(t, "top", fixBefore)
 	lines := strings.Split(stdout, "\n")
-	if len(lines) < 3 || !strings.Contains(lines[2], "app/blob/big-70000") {
-		t.Errorf("first row of the table: %q", lines[:min(3, len(lines))])
+	// Title, top border, header, rule, then the first row.
+	if len(lines) < 5 || !strings.Contains(lines[4], "app/blob/big-70000") {
+		t.Errorf("first row of the table: %q", lines[:min(5, len(lines))])
 	}
 }
 
@@ -144,7 +145,7 @@ func TestCLITopErrors(t *testing.T) {
 		{"bad type", []string{"top", "--type", "Nope", fixBefore}, 2, "unknown record type"},
 		{"n zero", []string{"top", "-n", "0", fixBefore}, 2, "-n must be"},
 		{"depth zero", []string{"top", "--kv-depth", "0", fixBefore}, 2, "--kv-depth"},
-		{"no file", []string{"top"}, 2, "exactly one FILE"},
+		{"no file", []string{"top"}, 2, "top needs 1 argument (FILE), got 0"},
 		{"missing file", []string{"top", "/nonexistent/x.snap"}, 2, "no such file"},
 		{"damaged", []string{"top", damaged}, 3, "unexpected EOF"},
 		{"consul spelling", []string{"top", "-format=json", fixBefore}, 0, ""},
@@ -301,9 +302,9 @@ func TestCLIReportErrors(t *testing.T) {
 		want string
 	}{
 		{"no --html", []string{"report", fixBefore}, "--html OUT is required"},
-		{"no file", []string{"report", "--html", filepath.Join(dir, "x.html")}, "one or two snapshots"},
-		{"three files", []string{"report", "--html", filepath.Join(dir, "x.html"), fixBefore, fixAfter, fixBefore}, "one or two snapshots"},
-		{"stdin", []string{"report", "--html", filepath.Join(dir, "x.html"), "-"}, "not -"},
+		{"no file", []string{"report", "--html", filepath.Join(dir, "x.html")}, "report needs 1 to 2 arguments (FILE [FILE2]), got 0"},
+		{"three files", []string{"report", "--html", filepath.Join(dir, "x.html"), fixBefore, fixAfter, fixBefore}, "report needs 1 to 2 arguments (FILE [FILE2]), got 3"},
+		{"stdin twice", []string{"report", "--html", filepath.Join(dir, "x.html"), "-", "-"}, "only one of FILE and FILE2"},
 		{"onto input", []string{"report", "--html", fixBefore, fixBefore}, "refusing to overwrite an input"},
 		{"missing", []string{"report", "--html", filepath.Join(dir, "x.html"), "/nonexistent.snap"}, "no such file"},
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
+	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -30,14 +32,30 @@ and shown as fingerprints (<masked sha256:...>) unless --show-secrets.
 --kv-prefix limits the diff to KVS and Tombstone records under that prefix
 (unless --type names other types too).
 
+Text output opens with one line per input (file, raft index, when it was
+saved); each changed record shows its label (a token's description, a
+policy's name, …) beside its identity; changes are listed at their leaf
+fields, values elided beyond --max-value-len (0: whole). A deleted KV key
+is one line. Schema-only differences (a field absent on one side and
+null, "", 0, false, [] or {} on the other) are hidden and counted unless
+--include-schema-changes. --values also shows the content of added and
+removed records.
+
+If an input cannot be read before its first record, nothing is compared
+(exit 2 when it is not a snapshot at all, 3 when damaged). If one fails
+part-way, changes stop there, stderr (and the last JSON line,
+{"op":"incomplete",...}) says how far the comparison got, exit 3.
+
 Exit status follows diff(1): 0 identical, 1 different.`
 
+// diffOptions are diff's flags.
 type diffOptions struct {
 	format      string
 	stat        bool
 	values      bool
-	types       []string
-	ignoreTypes []string
+	schema      bool
+	types       typeList
+	ignoreTypes typeList
 	kvPrefix    string
 	kvDepth     int
 	bookkeeping bool
@@ -45,31 +63,25 @@ type diffOptions struct {
 	maxValueLen int
 }
 
-func parseTypes(names []string, flag string) ([]decode.MessageType, error) {
-	var out []decode.MessageType
-	for _, name := range names {
-		t, ok := decode.ParseType(strings.TrimSpace(name))
-		if !ok {
-			return nil, usagef("snaptool diff "+flag+" KVS A B", "unknown record type %q for %s", name, flag)
-		}
-		out = append(out, t)
-	}
-	return out, nil
+// AddFlags registers diff's flags on fs.
+func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
+	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
+	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff, and the content of added and removed records")
+	fs.BoolVar(&o.schema, "include-schema-changes", false, "also report schema-only differences (absent on one side, null/empty/zero on the other)")
+	fs.Var(&o.types, "type", "compare only records of these types (repeatable or comma-separated; name or number, e.g. KVS, Register)")
+	fs.Var(&o.ignoreTypes, "ignore-type", "skip records of these types (repeatable or comma-separated)")
+	fs.StringVar(&o.kvPrefix, "kv-prefix", "", "compare only KV keys (and tombstones) with this prefix")
+	fs.IntVar(&o.kvDepth, "kv-depth", diff.DefaultKVDepth, "KV prefix depth of the summary (key parts split on /)")
+	fs.BoolVar(&o.bookkeeping, "include-raft-bookkeeping", false, "also compare CreateIndex/ModifyIndex and the Index table")
+	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
+	fs.IntVar(&o.maxValueLen, "max-value-len", report.DefaultDiffValueLen, "text: elide old/new values longer than this many bytes (0: show them whole)")
 }
 
 func runDiff(ctx context.Context, args []string, e *env) error {
 	var o diffOptions
 	fs := newFlagSet("diff")
-	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
-	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
-	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff")
-	fs.StringSliceVar(&o.types, "type", nil, "compare only records of these types (repeatable or comma-separated; e.g. KVS, Register)")
-	fs.StringSliceVar(&o.ignoreTypes, "ignore-type", nil, "skip records of these types (repeatable or comma-separated)")
-	fs.StringVar(&o.kvPrefix, "kv-prefix", "", "compare only KV keys (and tombstones) with this prefix")
-	fs.IntVar(&o.kvDepth, "kv-depth", diff.DefaultKVDepth, "KV prefix depth of the summary (key parts split on /)")
-	fs.BoolVar(&o.bookkeeping, "include-raft-bookkeeping", false, "also compare CreateIndex/ModifyIndex and the Index table")
-	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
-	fs.IntVar(&o.maxValueLen, "max-value-len", diff.DefaultMaxValueLen, "truncate old/new values longer than this many bytes")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, diffUsage); err != nil {
 		return err
 	}
@@ -79,22 +91,15 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	if o.kvDepth < 1 {
 		return usagef("", "--kv-depth must be at least 1, got %d", o.kvDepth)
 	}
-	if o.maxValueLen < 1 {
-		return usagef("", "--max-value-len must be at least 1, got %d", o.maxValueLen)
+	if o.maxValueLen < 0 {
+		return usagef("", "--max-value-len must be 0 (whole values) or more, got %d", o.maxValueLen)
 	}
-	types, err := parseTypes(o.types, "--type")
-	if err != nil {
-		return err
-	}
-	ignore, err := parseTypes(o.ignoreTypes, "--ignore-type")
-	if err != nil {
-		return err
-	}
+	types, ignore := []decode.MessageType(o.types), []decode.MessageType(o.ignoreTypes)
 	if o.kvPrefix != "" && len(types) == 0 {
 		types = []decode.MessageType{decode.TypeKVS, decode.TypeTombstone}
 	}
-	if fs.NArg() != 2 {
-		return usagef("snaptool diff before.snap after.snap", "diff needs exactly two snapshots A and B, got %d arguments", fs.NArg())
+	if err := checkArgs(fs, "A B", 2, 2); err != nil {
+		return err
 	}
 	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
 		return usagef("", "only one of A and B can be - (standard input)")
@@ -118,37 +123,47 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	}
 	defer b.Close()
 
+	p, err := report.NewPrinter(o.format, e.stdout)
+	if err != nil {
+		return usagef("", "%v", err)
+	}
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
-		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, MaxValueLen: o.maxValueLen}
-	text := &diff.TextPrinter{W: e.stdout}
-	js := &diff.JSONPrinter{W: e.stdout}
+		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, IncludeSchemaChanges: o.schema,
+		Start: func(a, b *diff.MetaSummary) error {
+			return p.DiffStart(a, b, report.DiffPrintOptions{MaxValueLen: o.maxValueLen})
+		}}
 	var emit func(*diff.Change) error
-	switch {
-	case o.stat:
-	case o.format == "json":
-		emit = js.Change
-	default:
-		emit = text.Change
+	if !o.stat {
+		emit = p.DiffChange
 	}
 	sum, runErr := diff.Run(ctx, a, b, opts, emit)
 	done()
+	if sum != nil && sum.Incomplete != nil {
+		// No fake diff: what was emitted covers only what both inputs had
+		// passed; say how far the comparison got (stdout's last JSON line,
+		// and stderr), and fail.
+		in := sum.Incomplete
+		if err := p.DiffIncomplete(in); err != nil {
+			return err
+		}
+		(&report.DiffTextPrinter{W: e.stderr}).Incomplete(in) //nolint:errcheck // stderr
+		if in.Before && errors.Is(runErr, decode.ErrNotGzip) {
+			// Not a snapshot at all (an empty file, text, JSON): exit 2.
+			// The message keeps the error's text but not its chain, so that
+			// exitCode does not classify it as damage.
+			return fmt.Errorf("%s is not a Consul snapshot (neither a gzip'd snapshot archive nor a state.bin): %s", in.Name, runErr.Error())
+		}
+		if runErr == nil {
+			runErr = errDamaged
+		}
+		return runErr
+	}
 	if runErr == nil { // a partial summary of a damaged input would mislead
-		var werr error
-		switch {
-		case o.format == "json":
-			werr = js.Summary(sum)
-		case !sum.Identical:
-			werr = text.Summary(sum, !o.stat)
-		}
-		if werr != nil {
-			return werr
+		if err := p.DiffSummary(sum, !o.stat); err != nil {
+			return err
 		}
 	}
-	for _, sd := range []*decode.Snapshot{a, b} {
-		for _, w := range sd.Warnings() {
-			fmt.Fprintf(e.stderr, "%s: warning: %s: %v\n", programName, sd.Name, w)
-		}
-	}
+	printWarnings(e, a, b)
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(e.stderr, "%s: note: %s\n", programName, w)
 	}

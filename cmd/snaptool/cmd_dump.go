@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -17,12 +16,13 @@ const dumpUsage = `Usage: snaptool dump [flags] FILE
 
 Writes every record of a snapshot as one JSON object per line:
 
-  {"n", "offset", "size", "type", "id", "data"}
+  {"n", "offset", "size", "type", "id", "label", "data"}
 
 n is the 1-based record number, offset the byte offset of the record in
 state.bin, size its encoded length (offset+size is the next offset), type
 Consul's name of the record type, id its identity (the key diff matches
-on), data the typed record with Consul's field names ([]byte as base64,
+on), label its human name when it has one (a token's description, a
+policy's name, a session's Name@Node, ...; never for KV), data the typed record with Consul's field names ([]byte as base64,
 times RFC 3339; KV records also get "ValueText" when the value is UTF-8).
 A record that cannot be decoded to its type is still written, with its
 generic value and an "error" field, and the exit status is 3. The first
@@ -38,35 +38,32 @@ ACLToken, or its number), --kv-prefix (only KVS and Tombstone records whose
 key starts with it), --id (a glob on the identity: * matches anything
 including /, ? one character).`
 
+// dumpOptions are dump's flags.
+type dumpOptions struct {
+	types typeList
+	report.DumpOptions
+}
+
+// AddFlags registers dump's flags on fs.
+func (o *dumpOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Var(&o.types, "type", "only records of this type (repeatable or comma-separated; name or number)")
+	fs.StringVar(&o.KVPrefix, "kv-prefix", "", "only KVS and Tombstone records whose key starts with this prefix")
+	fs.StringVar(&o.IDGlob, "id", "", "only records whose identity matches this glob")
+	fs.BoolVar(&o.ShowSecrets, "show-secrets", false, "show secrets instead of masking them")
+	fs.BoolVar(&o.NoHeader, "no-header", false, "leave out the first SnapshotHeader line")
+}
+
 func runDump(ctx context.Context, args []string, e *env) error {
-	var (
-		typeNames []string
-		opts      report.DumpOptions
-	)
+	var o dumpOptions
 	fs := newFlagSet("dump")
-	fs.StringArrayVar(&typeNames, "type", nil, "only records of this type (repeatable; name or number)")
-	fs.StringVar(&opts.KVPrefix, "kv-prefix", "", "only KVS and Tombstone records whose key starts with this prefix")
-	fs.StringVar(&opts.IDGlob, "id", "", "only records whose identity matches this glob")
-	fs.BoolVar(&opts.ShowSecrets, "show-secrets", false, "show secrets instead of masking them")
-	fs.BoolVar(&opts.NoHeader, "no-header", false, "leave out the first SnapshotHeader line")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, dumpUsage); err != nil {
 		return err
 	}
-	for _, n := range typeNames {
-		for _, part := range strings.Split(n, ",") {
-			t, ok := decode.ParseType(strings.TrimSpace(part))
-			if !ok {
-				return usagef("snaptool dump --type KVS --type ACLToken FILE", "unknown record type %q", part)
-			}
-			opts.Types = append(opts.Types, t)
-		}
+	if err := checkArgs(fs, "FILE", 1, 1); err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		if fs.NArg() == 0 {
-			return usagef("snaptool dump [flags] FILE", "missing FILE argument")
-		}
-		return usagef("snaptool dump [flags] FILE", "too many arguments (expected 1, got %d)", fs.NArg())
-	}
+	o.Types = o.types
 	dopts, done := decode.Options{}, func() {}
 	if !isTerminal(e.stdout) { // the bar would interleave with records on a terminal
 		dopts, done = withProgress(e, fs.Arg(0), "", dopts)
@@ -77,10 +74,8 @@ func runDump(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer s.Close()
-	_, derr := report.Dump(s, e.stdout, opts)
+	_, derr := report.Dump(ctx, s, e.stdout, o.DumpOptions)
 	done()
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(e.stderr, "%s: warning: %v\n", programName, w)
-	}
+	printWarnings(e, s)
 	return derr // damage (exit 3) or a write error (exit 2)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/history"
 	"github.com/snaptool/snaptool/internal/safefile"
 	"github.com/snaptool/snaptool/report"
@@ -38,7 +39,8 @@ names in README.md).
 Checks for cron: --max-age (the newest intact backup is older: exit 1),
 --max-growth (the last step grew more, in percent: exit 1); a damaged
 newest backup exits 3 in any case (2 when it cannot be read at all: an I/O
-error). One line on stderr per rule that fired. --now sets the clock for --max-age and the age metric (RFC 3339;
+error). One line on stderr per rule that fired. The verdict is verify's
+(every layer), from the same single pass. --now sets the clock for --max-age and the age metric (RFC 3339;
 default: the current time).`
 
 type historyOptions struct {
@@ -73,9 +75,8 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	if err := checkFormat(o.format, "table", "json", "csv", "html", "prometheus"); err != nil {
 		return err
 	}
-	const synopsis = "snaptool history [flags] FILE... | DIR"
-	if fs.NArg() == 0 {
-		return usagef(synopsis, "missing FILE or DIR argument")
+	if err := checkArgs(fs, "FILE... | DIR", 1, -1); err != nil {
+		return err
 	}
 	if o.kvDepth < 1 || o.top < 1 || o.workers < 1 || o.workers > 16 {
 		return usagef("", "--kv-depth and -n must be at least 1, --workers 1 to 16")
@@ -93,21 +94,19 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	}
 	for _, a := range fs.Args() {
 		if a == "-" {
-			return usagef(synopsis, "history reads files, not standard input")
+			return usagef("snaptool history [flags] FILE... | DIR", "history reads files, not standard input")
 		}
 	}
 	paths, err := history.Expand(fs.Args())
 	if err != nil {
 		return err
 	}
-	res, err := history.Run(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, Workers: o.workers, OnDigest: historyMemoryLimit()})
+	res, err := report.History(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, Workers: o.workers}, report.VerifyOptions{})
 	if err != nil {
 		return err
 	}
 	write := func(w io.Writer) error {
 		switch o.format {
-		case "json":
-			return report.WriteHistoryJSON(w, res)
 		case "csv":
 			return report.WriteHistoryCSV(w, res)
 		case "html":
@@ -115,7 +114,11 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 		case "prometheus":
 			return report.WriteHistoryPrometheus(w, res, now)
 		}
-		return report.WriteHistoryTable(w, res)
+		p, err := report.NewPrinter(o.format, w)
+		if err != nil {
+			return err
+		}
+		return p.History(res)
 	}
 	if o.out != "" {
 		var inputs []string
@@ -131,18 +134,18 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	newest := res.Newest()
 	for _, s := range res.Snapshots {
 		if !s.Intact() && s != newest {
-			fmt.Fprintf(e.stderr, "%s: warning: %s is %s: it stays in the series with what could be read\n", programName, report.TermSafe(s.File), s.Verdict)
+			fmt.Fprintf(e.stderr, "%s: warning: %s is %s: it stays in the series with what could be read\n", programName, decode.SafeText(s.File), s.Verdict)
 		}
 	}
 	found := history.Check{MaxAge: o.maxAge, MaxGrowth: o.maxGrowth, Now: now}.Evaluate(res)
 	damaged := false
 	for _, f := range found {
-		fmt.Fprintf(e.stderr, "%s: check %s failed: %s\n", programName, f.Rule, report.TermSafe(f.Message))
+		fmt.Fprintf(e.stderr, "%s: check %s failed: %s\n", programName, f.Rule, decode.SafeText(f.Message))
 		damaged = damaged || f.Rule == history.RuleDamaged
 	}
 	switch {
 	case damaged && newest.Verdict == history.VerdictUnreadable:
-		return fmt.Errorf("newest backup %s could not be read: %s", report.TermSafe(newest.File), report.TermSafe(strings.Join(newest.Errors, "; ")))
+		return fmt.Errorf("newest backup %s could not be read: %s", decode.SafeText(newest.File), decode.SafeText(strings.Join(newest.Errors, "; ")))
 	case damaged:
 		return errDamaged
 	case len(found) > 0:

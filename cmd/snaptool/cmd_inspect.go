@@ -7,6 +7,7 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -30,59 +31,55 @@ Errors, Warnings). Consul's spellings -kvdetails, -kvdepth, -kvfilter and
 A damaged snapshot still prints the counts of what could be read, then the
 errors on stderr, and exits 3.`
 
-type inspectFlags struct {
+// inspectOptions are inspect's flags.
+type inspectOptions struct {
 	format string
-	opts   report.InspectOptions
+	report.InspectOptions
+}
+
+// AddFlags registers inspect's flags on fs.
+func (o *inspectOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.format, "format", "table", "output format: table, pretty or json")
+	fs.BoolVar(&o.KVDetails, "kv-details", false, "break KV records down by key prefix")
+	fs.IntVar(&o.KVDepth, "kv-depth", 2, "number of key parts (split on /) that name a prefix group")
+	fs.StringVar(&o.KVFilter, "kv-filter", "", "only count KV keys that start with this prefix")
 }
 
 func runInspect(ctx context.Context, args []string, e *env) error {
-	var f inspectFlags
+	var o inspectOptions
 	fs := newFlagSet("inspect")
-	fs.StringVar(&f.format, "format", "table", "output format: table, pretty or json")
-	fs.BoolVar(&f.opts.KVDetails, "kv-details", false, "break KV records down by key prefix")
-	fs.IntVar(&f.opts.KVDepth, "kv-depth", 2, "number of key parts (split on /) that name a prefix group")
-	fs.StringVar(&f.opts.KVFilter, "kv-filter", "", "only count KV keys that start with this prefix")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, inspectUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(f.format, "table", "pretty", "json"); err != nil {
+	if err := checkFormat(o.format, "table", "pretty", "json"); err != nil {
 		return err
 	}
-	if f.opts.KVDepth < 0 {
-		return usagef("", "--kv-depth must be 0 or more, got %d", f.opts.KVDepth)
+	if o.KVDepth < 0 {
+		return usagef("", "--kv-depth must be 0 or more, got %d", o.KVDepth)
 	}
-	if fs.NArg() != 1 {
-		if fs.NArg() == 0 {
-			return usagef("snaptool inspect [flags] FILE", "missing FILE argument")
-		}
-		return usagef("snaptool inspect [flags] FILE", "too many arguments (expected 1, got %d)", fs.NArg())
+	if err := checkArgs(fs, "FILE", 1, 1); err != nil {
+		return err
 	}
-	opts, done := withProgress(e, fs.Arg(0), f.format, decode.Options{})
+	p, err := report.NewPrinter(o.format, e.stdout)
+	if err != nil {
+		return usagef("", "%v", err)
+	}
+	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
 	defer done()
 	s, err := openInput(fs.Arg(0), opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	res, ierr := report.Inspect(s, f.opts)
+	res, ierr := report.Inspect(ctx, s, o.InspectOptions)
 	done()
 	if res == nil {
 		return ierr
 	}
-	var werr error
-	switch f.format {
-	case "pretty":
-		werr = report.WritePretty(e.stdout, res)
-	case "json":
-		werr = report.WriteJSON(e.stdout, res)
-	default:
-		werr = report.WriteTable(e.stdout, res)
+	if err := p.Inspect(res); err != nil {
+		return errors.Join(fmt.Errorf("writing output: %w", err), ierr)
 	}
-	if werr != nil {
-		return errors.Join(fmt.Errorf("writing output: %w", werr), ierr)
-	}
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(e.stderr, "%s: warning: %v\n", programName, w)
-	}
+	printWarnings(e, s)
 	return ierr
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/internal/safefile"
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -37,9 +38,9 @@ func runKV(ctx context.Context, args []string, e *env) error {
 	}
 	switch args[0] {
 	case "export":
-		return runKVExport(args[1:], e)
+		return runKVExport(ctx, args[1:], e)
 	case "get":
-		return runKVGet(args[1:], e)
+		return runKVGet(ctx, args[1:], e)
 	case "-h", "--help", "-help", "help":
 		fmt.Fprintf(e.stdout, "%s\n\n%s", kvUsage, exitCodesHelp)
 		return errHelp
@@ -47,14 +48,25 @@ func runKV(ctx context.Context, args []string, e *env) error {
 	return usagef("snaptool kv --help", "unknown kv subcommand %q (want export or get)", args[0])
 }
 
-func runKVExport(args []string, e *env) error {
+// kvExportOptions are kv export's flags.
+type kvExportOptions struct {
+	output string
+}
+
+// AddFlags registers kv export's flags on fs.
+func (o *kvExportOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.output, "output", "o", "", "write to FILE (atomically) instead of stdout")
+}
+
+func runKVExport(ctx context.Context, args []string, e *env) error {
+	var o kvExportOptions
 	fs := newFlagSet("kv export")
-	out := fs.StringP("output", "o", "", "write to FILE (atomically) instead of stdout")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, kvUsage); err != nil {
 		return err
 	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		return usagef("snaptool kv export SNAPSHOT [PREFIX]", "kv export needs SNAPSHOT and an optional PREFIX, got %d arguments", fs.NArg())
+	if err := checkArgs(fs, "SNAPSHOT [PREFIX]", 1, 2); err != nil {
+		return err
 	}
 	path, prefix := fs.Arg(0), fs.Arg(1)
 	s, err := openInput(path, decode.Options{})
@@ -62,33 +74,43 @@ func runKVExport(args []string, e *env) error {
 		return err
 	}
 	defer s.Close()
-	if *out == "" {
-		_, errs := report.KVExport(s, prefix, e.stdout)
-		return readErrors(e, s, errs)
+	if o.output == "" {
+		_, err := report.KVExport(ctx, s, prefix, e.stdout)
+		printWarnings(e, s)
+		return err
 	}
-	var errs []error
 	var res report.KVExportResult
-	err = safefile.Write(*out, inputFiles(path), func(w io.Writer) error {
-		res, errs = report.KVExport(s, prefix, w)
-		if len(errs) > 0 {
-			return errors.Join(append(errs, fmt.Errorf("%s not written", *out))...)
+	err = safefile.Write(o.output, inputFiles(path), func(w io.Writer) error {
+		var err error
+		res, err = report.KVExport(ctx, s, prefix, w)
+		if err != nil {
+			return errors.Join(err, fmt.Errorf("%s not written", o.output))
 		}
 		return nil
 	})
+	printWarnings(e, s)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %d KV entries (%d value bytes) to %s\n", res.Entries, res.ValueBytes, *out)
-	return readErrors(e, s, nil)
+	fmt.Fprintf(e.stderr, "wrote %d KV entries (%d value bytes) to %s\n", res.Entries, res.ValueBytes, o.output)
+	return nil
 }
 
-func runKVGet(args []string, e *env) error {
+// kvGetOptions are kv get's flags (none beyond --help).
+type kvGetOptions struct{}
+
+// AddFlags registers kv get's flags on fs.
+func (o *kvGetOptions) AddFlags(fs *pflag.FlagSet) {}
+
+func runKVGet(ctx context.Context, args []string, e *env) error {
+	var o kvGetOptions
 	fs := newFlagSet("kv get")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, kvUsage); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return usagef("snaptool kv get SNAPSHOT KEY", "kv get needs SNAPSHOT and KEY, got %d arguments", fs.NArg())
+	if err := checkArgs(fs, "SNAPSHOT KEY", 2, 2); err != nil {
+		return err
 	}
 	path, key := fs.Arg(0), fs.Arg(1)
 	s, err := openInput(path, decode.Options{})
@@ -96,17 +118,18 @@ func runKVGet(args []string, e *env) error {
 		return err
 	}
 	defer s.Close()
-	v, errs := report.KVGet(s, key)
+	v, gerr := report.KVGet(ctx, s, key)
 	if v.Found {
 		if _, err := e.stdout.Write(v.Value); err != nil {
 			return err
 		}
 	}
-	if err := readErrors(e, s, errs); err != nil {
+	printWarnings(e, s)
+	if gerr != nil {
 		if !v.Found {
 			fmt.Fprintf(e.stderr, "%s: key %q not found in what could be read of %s\n", programName, v.Key, path)
 		}
-		return err
+		return gerr
 	}
 	if !v.Found {
 		return usagef("snaptool kv export "+path+" PREFIX  (lists the keys under PREFIX)",

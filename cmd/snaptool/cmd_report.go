@@ -8,6 +8,7 @@ import (
 
 	"github.com/snaptool/snaptool/internal/safefile"
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -26,9 +27,11 @@ prefix (sorted by absolute growth), the diff summary per type and the list of
 changes. Secrets are masked unless --show-secrets.
 
 OUT is written atomically and never replaces an input. Each snapshot is read
-several times, so '-' (stdin) is not accepted. A damaged snapshot is still
+once (verify, inspect, top and the diff share one pass), so either FILE
+may be '-' (an archive on standard input). A damaged snapshot is still
 reported (the report shows the damage) and the exit status is then 3.`
 
+// reportOptions are report's flags.
 type reportOptions struct {
 	html        string
 	top         int
@@ -38,23 +41,28 @@ type reportOptions struct {
 	showSecrets bool
 }
 
-func runReport(ctx context.Context, args []string, e *env) error {
-	var o reportOptions
-	fs := newFlagSet("report")
+// AddFlags registers report's flags on fs.
+func (o *reportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.html, "html", "", "write the HTML report to `OUT` (required)")
 	fs.IntVarP(&o.top, "n", "n", 20, "length of the top lists")
 	fs.IntVar(&o.kvDepth, "kv-depth", report.DefaultKVDepth, "KV prefix depth of the top list and the growth table")
 	fs.IntVar(&o.treeDepth, "tree-depth", 4, "depth of the KV drill-down")
 	fs.IntVar(&o.maxChanges, "max-changes", 2000, "list at most this many changes")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets instead of masking them")
+}
+
+func runReport(ctx context.Context, args []string, e *env) error {
+	var o reportOptions
+	fs := newFlagSet("report")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, reportUsage); err != nil {
 		return err
 	}
 	if o.html == "" {
 		return usagef("snaptool report --html report.html FILE [FILE2]", "--html OUT is required")
 	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		return usagef("snaptool report --html report.html FILE [FILE2]", "report takes one or two snapshots, got %d", fs.NArg())
+	if err := checkArgs(fs, "FILE [FILE2]", 1, 2); err != nil {
+		return err
 	}
 	for _, v := range []struct {
 		name string
@@ -65,14 +73,14 @@ func runReport(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	paths := fs.Args()
+	if len(paths) == 2 && paths[0] == "-" && paths[1] == "-" {
+		return usagef("", "only one of FILE and FILE2 can be - (standard input)")
+	}
 	var inputs []string
 	for _, p := range paths {
-		if p == "-" {
-			return usagef("snaptool report --html report.html FILE [FILE2]", "report reads each snapshot more than once: give a file, not -")
-		}
 		inputs = append(inputs, inputFiles(p)...)
 	}
-	r, err := report.BuildHTMLReport(paths, report.HTMLOptions{
+	r, err := report.BuildHTMLReport(ctx, paths, report.HTMLOptions{
 		TopN: o.top, KVDepth: o.kvDepth, TreeDepth: o.treeDepth, MaxChanges: o.maxChanges, ShowSecrets: o.showSecrets,
 	})
 	if err != nil {

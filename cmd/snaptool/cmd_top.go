@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -23,20 +23,26 @@ tombstone build-up (count, bytes, oldest/newest ModifyIndex, top prefixes).
 --type restricts the largest-records list (repeatable, or comma-separated;
 names as inspect prints them, e.g. KVS, Register, or a type number).`
 
+// topOptions are top's flags.
 type topOptions struct {
 	n       int
-	types   []string
+	types   typeList
 	kvDepth int
 	format  string
+}
+
+// AddFlags registers top's flags on fs.
+func (o *topOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVarP(&o.n, "n", "n", report.DefaultTopN, "length of each list")
+	fs.Var(&o.types, "type", "only records of these types in the largest-records list (repeatable or comma-separated; name or number)")
+	fs.IntVar(&o.kvDepth, "kv-depth", report.DefaultKVDepth, "KV prefix depth (key parts split on /)")
+	fs.StringVar(&o.format, "format", "table", "output format: table or json")
 }
 
 func runTop(ctx context.Context, args []string, e *env) error {
 	var o topOptions
 	fs := newFlagSet("top")
-	fs.IntVarP(&o.n, "n", "n", report.DefaultTopN, "length of each list")
-	fs.StringSliceVar(&o.types, "type", nil, "only records of these types in the largest-records list")
-	fs.IntVar(&o.kvDepth, "kv-depth", report.DefaultKVDepth, "KV prefix depth (key parts split on /)")
-	fs.StringVar(&o.format, "format", "table", "output format: table or json")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, topUsage); err != nil {
 		return err
 	}
@@ -49,41 +55,28 @@ func runTop(ctx context.Context, args []string, e *env) error {
 	if o.kvDepth < 1 {
 		return usagef("", "--kv-depth must be at least 1, got %d", o.kvDepth)
 	}
-	var types []decode.MessageType
-	for _, name := range o.types {
-		t, ok := decode.ParseType(strings.TrimSpace(name))
-		if !ok {
-			return usagef("snaptool top --type KVS", "unknown record type %q", name)
-		}
-		types = append(types, t)
+	if err := checkArgs(fs, "FILE", 1, 1); err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("", "top needs exactly one FILE, got %d arguments", fs.NArg())
+	p, err := report.NewPrinter(o.format, e.stdout)
+	if err != nil {
+		return usagef("", "%v", err)
 	}
-	s, err := openInput(fs.Arg(0), decode.Options{})
+	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
+	defer done()
+	s, err := openInput(fs.Arg(0), opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	res, errs := report.Top(s, report.TopOptions{N: o.n, Types: types, KVDepth: o.kvDepth})
-	if o.format == "json" {
-		err = report.WriteTopJSON(e.stdout, res)
-	} else {
-		err = report.WriteTopTable(e.stdout, res)
+	res, terr := report.Top(ctx, s, report.TopOptions{N: o.n, Types: o.types, KVDepth: o.kvDepth})
+	done()
+	if res == nil {
+		return terr
 	}
-	if err != nil {
-		return err
+	if err := p.Top(res); err != nil {
+		return errors.Join(fmt.Errorf("writing output: %w", err), terr)
 	}
-	return readErrors(e, s, errs)
-}
-
-// readErrors prints s's warnings to stderr and returns everything that went
-// wrong while reading it, joined (nil if nothing did). The data is printed
-// before: what could be read is useful. run classifies the result: damage
-// exits 3, an I/O error 2.
-func readErrors(e *env, s *decode.Snapshot, errs []error) error {
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(e.stderr, "%s: warning: %v\n", programName, w)
-	}
-	return errors.Join(errs...)
+	printWarnings(e, s)
+	return terr // what could be read is printed; damage exits 3
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/snaptool/snaptool/report"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -38,61 +39,59 @@ offset, record, type, message}].
 Exit status: 0 when every file passes, 3 when one is damaged (or has a
 warning with --strict), 2 when a file cannot be read and none failed.`
 
+// verifyOptions are verify's flags.
+type verifyOptions struct {
+	format string
+	strict bool
+}
+
+// AddFlags registers verify's flags on fs.
+func (o *verifyOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.format, "format", "text", "output format: text or json")
+	fs.BoolVar(&o.strict, "strict", false, "warnings fail the verdict too")
+}
+
 func runVerify(ctx context.Context, args []string, e *env) error {
-	var format string
-	var opts report.VerifyOptions
+	var o verifyOptions
 	fs := newFlagSet("verify")
-	fs.StringVar(&format, "format", "text", "output format: text or json")
-	fs.BoolVar(&opts.Strict, "strict", false, "warnings fail the verdict too")
+	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, verifyUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, "text", "json"); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usagef("snaptool verify [flags] FILE...", "missing FILE argument")
+	if err := checkArgs(fs, "FILE...", 1, -1); err != nil {
+		return err
+	}
+	p, err := report.NewPrinter(o.format, e.stdout)
+	if err != nil {
+		return usagef("", "%v", err)
 	}
 	var results []*report.VerifyResult
 	for _, path := range fs.Args() {
+		vo := report.VerifyOptions{Strict: o.strict}
+		var done func()
+		vo.Decode, done = withProgress(e, path, o.format, vo.Decode)
+		r, _ := report.VerifyFile(ctx, path, vo) // an unreadable file is a verdict ("unreadable"), not a stop
+		done()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		o := opts
-		var done func()
-		o.Decode, done = withProgress(e, path, format, o.Decode)
-		r, _ := report.VerifyFile(path, o) // an unreadable file is a verdict, not a stop
-		done()
 		results = append(results, r)
-		if format == "text" {
-			if err := report.WriteVerifyText(e.stdout, r); err != nil {
-				return fmt.Errorf("writing output: %w", err)
-			}
+		if err := p.VerifyFile(r); err != nil {
+			return fmt.Errorf("writing output: %w", err)
 		}
+	}
+	if err := p.VerifyDone(results); err != nil {
+		return fmt.Errorf("writing output: %w", err)
 	}
 	sum := report.Summarize(results)
-	switch format {
-	case "json":
-		if err := report.WriteVerifyJSON(e.stdout, results); err != nil {
-			return fmt.Errorf("writing output: %w", err)
-		}
-	default:
-		if _, err := fmt.Fprintln(e.stdout, sum.SummaryLine()); err != nil {
-			return fmt.Errorf("writing output: %w", err)
-		}
-	}
 	switch {
 	case sum.Failed > 0:
 		return errDamaged
 	case sum.Unreadable > 0:
-		return fmt.Errorf("%s could not be read", plural(sum.Unreadable, "file"))
+		return fmt.Errorf("%s could not be read", report.Plural(sum.Unreadable, "file"))
 	}
 	return nil
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -272,6 +272,8 @@ func TestInputsNeverWritten(t *testing.T) {
 		"report":  {{args: []string{"--html", "{OUT}", "{D}", "{X}"}}},
 		"history": {{args: []string{"{R}", "{X}", "{D}"}}, {args: []string{"--out", "{OUT}", "{A}", "{X}"}}},
 	}
+	extra["preflight"] = []auditPlan{{args: []string{"--target", "1.12", "{R}", "{D}", "{X}", "{P}"}}}
+	extra["rewrite"] = []auditPlan{{args: []string{"--drop-enterprise", "{D}", "{OUT}"}}, {args: []string{"--kv-prefix", "app/", "{R}", "{OUT}"}}, {args: []string{"{X}", "{OUT}"}}}
 	runs := 0
 	for _, name := range commandsFromHelp(t) {
 		plans := append(append([]auditPlan(nil), auditPlans[name]...), extra[name]...)

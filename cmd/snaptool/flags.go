@@ -4,12 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
 
-// newFlagSet returns a FlagSet for one command; flags never live in package variables.
+// Every command is wired the same way, in the shape of restic's
+// cmd_diff.go: an options struct with an AddFlags method registers its
+// flags on the command's own FlagSet (no package-level flag variables),
+// parseFlags parses (printing help on --help), checkArgs checks the number
+// of arguments with one wording, and the command body takes ctx into every
+// record loop. Warnings go to stderr through printWarnings.
+
+// newFlagSet returns a FlagSet for one command.
 func newFlagSet(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -36,15 +45,65 @@ func parseFlags(fs *pflag.FlagSet, args []string, e *env, usage string) error {
 	return nil
 }
 
+// checkArgs checks the number of positional arguments: at least min, at
+// most max (max < 0: no limit). spec names them as the usage line does
+// ("FILE", "A B", "SNAPSHOT [PREFIX]"). One wording for every command:
+// "inspect needs 1 argument (FILE), got 0".
+func checkArgs(fs *pflag.FlagSet, spec string, min, max int) error {
+	n := fs.NArg()
+	if n >= min && (max < 0 || n <= max) {
+		return nil
+	}
+	var want string
+	switch {
+	case max < 0:
+		want = "at least " + report.Plural(min, "argument")
+	case min == max:
+		want = report.Plural(min, "argument")
+	default:
+		want = fmt.Sprintf("%d to %d arguments", min, max)
+	}
+	name := fs.Name()
+	return usagef("snaptool "+name+" [flags] "+spec, "%s needs %s (%s), got %d", name, want, spec, n)
+}
+
 // checkFormat validates --format before any work starts.
 func checkFormat(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
+	if err := report.CheckFormat(format, allowed...); err != nil {
+		return usagef("", "%v", err)
 	}
-	return usagef("", "unknown --format %q (want one of %v)", format, allowed)
+	return nil
 }
+
+// typeList is the --type value of every command that filters by record
+// type: repeatable or comma-separated, each a type name as inspect prints
+// it (case-insensitive) or its number, parsed by decode.ParseType.
+type typeList []decode.MessageType
+
+var _ pflag.Value = (*typeList)(nil)
+
+func (l *typeList) String() string {
+	names := make([]string, len(*l))
+	for i, t := range *l {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ",")
+}
+
+// Set adds the types named in v.
+func (l *typeList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		t, ok := decode.ParseType(strings.TrimSpace(part))
+		if !ok {
+			return fmt.Errorf("unknown record type %q (a name such as KVS or Register, or a number)", part)
+		}
+		*l = append(*l, t)
+	}
+	return nil
+}
+
+// Type is the placeholder shown in help.
+func (l *typeList) Type() string { return "TYPE" }
 
 // openInput opens a snapshot in any input form (archive, raw state.bin,
 // data-dir snapshot directory, "-" for an archive on stdin).
@@ -54,4 +113,17 @@ func openInput(path string, opts decode.Options) (*decode.Snapshot, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// printWarnings prints the warnings of each snapshot to stderr, one line
+// each, after the data: "snaptool: warning: NAME: message".
+func printWarnings(e *env, snaps ...*decode.Snapshot) {
+	for _, s := range snaps {
+		if s == nil {
+			continue
+		}
+		for _, w := range s.Warnings() {
+			fmt.Fprintf(e.stderr, "%s: warning: %s: %v\n", programName, s.Name, w)
+		}
+	}
 }

@@ -20,7 +20,8 @@ const (
 	exitDifferent  = 1
 	exitUsage      = 2
 	exitDamaged    = 3
-	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), a check failed (history)\n  2  usage or I/O error\n  3  damaged snapshot\n"
+	exitInterrupt  = 130 // 128 + SIGINT
+	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight), a check failed (history)\n  2  usage or I/O error\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
 	programName    = "snaptool"
 	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
 )
@@ -60,7 +61,9 @@ func usagef(hint, format string, a ...any) error {
 // errDifferent means diff found differences (exit 1). It is not printed.
 var errDifferent = errors.New("snapshots differ")
 
-// errCheckFailed means a check rule fired (exit 1); the command printed which.
+// errCheckFailed means a check failed (exit 1) and the command already
+// printed why: preflight found a snapshot the target would refuse, or a
+// history cron rule fired.
 var errCheckFailed = errors.New("check failed")
 
 // errDamaged means a command already reported damage (exit 3) and nothing more needs printing.
@@ -74,6 +77,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupt
 	case errors.Is(err, errDifferent), errors.Is(err, errCheckFailed):
 		return exitDifferent
 	case errors.As(err, &ue):
@@ -116,7 +121,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil, errors.Is(err, errHelp), errors.Is(err, errDifferent), errors.Is(err, errCheckFailed), errors.Is(err, errDamaged):
 	default:
 		var ue *usageError
-		if errors.As(err, &ue) {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "%s: interrupted\n", programName)
+		} else if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "Error: %s\n", ue.msg)
 			hint := ue.hint
 			if hint == "" {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"html"
 	"io"
@@ -16,18 +17,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-msgpack/codec"
+	"github.com/hashicorp/raft"
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/encode"
 )
 
 // The secrets audit runs every command snaptool lists in --help, in every
-// output format its --help lists, over the real Consul 1.13.9 fixtures
-// (known management token, a real CA, an established peering), and checks
+// output format its --help lists, over every real Consul fixture set
+// (1.12.9, 1.13.9, 1.14.11: a known management token, a real CA, an
+// established peering from 1.13 on, the servers' management token record in
+// 1.14), and checks
 // that no ACL SecretID, CA signing key, provider private key or peering
 // secret appears anywhere (stdout, stderr, output files) unless
 // --show-secrets is given, and that with --show-secrets they do appear
 // (so the test notices both removed masking and a fixture without secrets).
 
 const fixDir = "fixtures/consul-1.13.9"
+
+// auditSets are the real fixture sets the audit runs over: each has
+// before.snap, after.snap, a data-dir snapshot and a README that names its
+// management token. 1.14.11 adds the server-management-token record.
+var auditSets = []string{"fixtures/consul-1.12.9", "fixtures/consul-1.13.9", "fixtures/consul-1.14.11"}
 
 // secret is one value that must never be printed in clear.
 type secret struct {
@@ -36,23 +47,35 @@ type secret struct {
 }
 
 // needles are the substrings that would betray s: the value itself, or for
-// a PEM key each line of its base64 body.
+// a PEM key each line of its base64 body; and the value in base64, at each
+// of the three alignments it can have inside a longer base64 text (a []byte
+// in JSON, or a record's raw bytes).
 func (s secret) needles() []string {
-	if !strings.Contains(s.value, "-----BEGIN") {
-		return []string{s.value}
-	}
 	var out []string
-	for _, l := range strings.Split(s.value, "\n") {
-		l = strings.TrimSpace(l)
-		if len(l) >= 40 && !strings.HasPrefix(l, "-----") {
-			out = append(out, l)
+	if !strings.Contains(s.value, "-----BEGIN") {
+		out = append(out, s.value)
+	} else {
+		for _, l := range strings.Split(s.value, "\n") {
+			l = strings.TrimSpace(l)
+			if len(l) >= 40 && !strings.HasPrefix(l, "-----") {
+				out = append(out, l)
+			}
+		}
+	}
+	for k := 0; k < 3; k++ {
+		enc := base64.StdEncoding.EncodeToString(append(make([]byte, k), s.value...))
+		if k > 0 {
+			enc = enc[4:] // the first group holds bits of what precedes
+		}
+		if enc = enc[:max(len(enc)-4, 0)]; len(enc) >= 16 { // the last group, of what follows
+			out = append(out, enc)
 		}
 	}
 	return out
 }
 
 // fixtureSecrets decodes every record of the fixtures and collects the
-// secrets by field, independently of decode.MaskSecrets.
+// secrets by field, independently of decode.Mask.
 func fixtureSecrets(t *testing.T, paths ...string) []secret {
 	t.Helper()
 	seen := map[string]bool{}
@@ -85,6 +108,10 @@ func fixtureSecrets(t *testing.T, paths ...string) []secret {
 				add("peering establishment secret", x.EstablishmentSecretID)
 				add("peering active secret", x.ActiveSecretID)
 				add("peering pending secret", x.PendingSecretID)
+			case *decode.SystemMetadataEntry:
+				if x.Key == "server-management-token" {
+					add("server-management-token", x.Value)
+				}
 			case *decode.CAConfiguration:
 				for k, v := range x.Config {
 					if s, ok := v.(string); ok && (strings.Contains(strings.ToLower(k), "privatekey") || strings.Contains(s, "PRIVATE KEY-----")) {
@@ -183,7 +210,18 @@ var auditPlans = map[string][]auditPlan{
 	"diff":    {{args: []string{"{A}", "{B}"}}, {args: []string{"{B}", "{P}"}, show: "some"}, {args: []string{"--stat", "{A}", "{D}"}}},
 	"kv":      {{args: []string{"export", "{B}"}}, {args: []string{"export", "-o", "{OUT}", "{A}"}}, {args: []string{"get", "{B}", "app/config/db"}}},
 	"report":  {{args: []string{"--html", "{OUT}", "{B}"}}, {args: []string{"--html", "{OUT}", "{B}", "{P}"}, show: "some"}},
-	"history": {{args: []string{"{A}", "{B}", "{D}", "{P}"}}, {args: []string{"--out", "{OUT}", "{A}", "{P}"}}},
+	"history": {{args: []string{"{A}", "{B}", "{D}", "{P}"}}, {args: []string{"--out", "{OUT}", "{A}", "{P}"}},
+		{args: []string{"--format", "json", "{A}", "{B}", "{D}", "{P}"}}, {args: []string{"--format", "csv", "{B}", "{P}"}},
+		{args: []string{"--format", "prometheus", "{A}", "{P}"}}, {args: []string{"--format", "html", "--out", "{OUT}", "{B}", "{P}"}}},
+}
+
+func init() {
+	// preflight prints no record content; exit 1 (would fail on 1.12) counts as a run.
+	auditPlans["preflight"] = []auditPlan{{args: []string{"--target", "1.12", "{A}", "{B}", "{D}"}}, {args: []string{"--target", "1.14", "--edition", "enterprise", "{P}"}}}
+	// rewrite prints a summary without record content to stderr. OUT is a
+	// snapshot and holds the input's secrets by design (until --redact); the
+	// audit reads it as compressed bytes, so it audits stdout and stderr.
+	auditPlans["rewrite"] = []auditPlan{{args: []string{"--drop-type", "Peering", "{B}", "{OUT}"}}}
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
@@ -245,10 +283,22 @@ func patchedSnapshot(t *testing.T, src, dir, old, new string) string {
 }
 
 func TestSecretsAudit(t *testing.T) {
-	before, after := repoPath(fixDir, "before.snap"), repoPath(fixDir, "after.snap")
-	dirs, _ := filepath.Glob(repoPath(fixDir, "datadir", "*-*-*"))
+	for _, set := range auditSets {
+		t.Run(filepath.Base(set), func(t *testing.T) {
+			if testing.Short() && set != fixDir {
+				t.Skip("-short audits the 1.13.9 set only")
+			}
+			auditSet(t, set)
+		})
+	}
+}
+
+// auditSet runs the audit over one fixture set.
+func auditSet(t *testing.T, set string) {
+	before, after := repoPath(set, "before.snap"), repoPath(set, "after.snap")
+	dirs, _ := filepath.Glob(repoPath(set, "datadir", "*-*-*"))
 	if len(dirs) == 0 {
-		t.Fatalf("no data-dir snapshot under %s", fixDir)
+		t.Fatalf("no data-dir snapshot under %s", set)
 	}
 	datadir := dirs[0]
 	patched := patchedSnapshot(t, after, t.TempDir(), "b0000000-0000-4000-8000-000000000001", "c0ffee00-0000-4000-8000-000000000001")
@@ -259,7 +309,7 @@ func TestSecretsAudit(t *testing.T) {
 	secrets := fixtureSecrets(t, before, after, datadir, patched)
 
 	// The fixture must carry every kind of secret, including the documented management token.
-	readme, err := os.ReadFile(repoPath(fixDir, "README.md"))
+	readme, err := os.ReadFile(repoPath(set, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,17 +328,36 @@ func TestSecretsAudit(t *testing.T) {
 	}
 	// (Consul 1.13 keeps the CA key in the provider state; CARoot.SigningKey
 	// is empty in every fixture, so it is collected but not required.)
-	for _, k := range []string{"ACL token SecretID", "CA provider PrivateKey", "peering establishment secret", "peering active secret"} {
+	want := []string{"ACL token SecretID", "CA provider PrivateKey"}
+	if !strings.HasSuffix(set, "1.12.9") { // 1.12 has no peering
+		want = append(want, "peering establishment secret", "peering active secret")
+	}
+	if strings.HasSuffix(set, "1.14.11") { // 1.14 keeps the servers' management token in SystemMetadata
+		want = append(want, "server-management-token")
+	}
+	for _, k := range want {
 		if !kinds[k] {
 			t.Errorf("fixture has no %s; the audit would prove nothing about it", k)
 		}
 	}
 	t.Logf("%d secrets in the fixtures: %v", len(secrets), kinds)
 
+	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched}
+	auditCommands(t, auditPlans, subst, secrets, secretsOf, false)
+}
+
+// auditCommands runs every command of --help with its plans, in every
+// format and with and without --show-secrets, and checks that no secret
+// appears in clear unless --show-secrets, and that with it the plan's
+// secrets do appear. subst maps the plan's placeholders to files ({OUT} is
+// added); secretsOf gives each input file's secrets. damagedOK accepts
+// exit 3 (a crafted input with records that fail typed decode).
+func auditCommands(t *testing.T, plans map[string][]auditPlan, subst map[string]string, secrets []secret, secretsOf map[string][]secret, damagedOK bool) {
+	t.Helper()
 	for _, name := range commandsFromHelp(t) {
-		plans, ok := auditPlans[name]
+		plans, ok := plans[name]
 		if !ok {
-			t.Errorf("command %q is not covered by the secrets audit: add its arguments to auditPlans", name)
+			t.Errorf("command %q is not covered by the secrets audit: add its arguments to the plans", name)
 			continue
 		}
 		formats, hasShow := commandFlags(t, name)
@@ -313,7 +382,10 @@ func TestSecretsAudit(t *testing.T) {
 						args := []string{name}
 						var inputs []secret
 						for _, a := range plan.args {
-							a = strings.NewReplacer("{A}", before, "{B}", after, "{D}", datadir, "{P}", patched, "{OUT}", out).Replace(a)
+							for k, v := range subst {
+								a = strings.ReplaceAll(a, k, v)
+							}
+							a = strings.ReplaceAll(a, "{OUT}", out)
 							args = append(args, a)
 							inputs = append(inputs, secretsOf[a]...)
 						}
@@ -324,7 +396,7 @@ func TestSecretsAudit(t *testing.T) {
 							args = append(args, "--show-secrets")
 						}
 						stdout, stderr, code := runCLI(t, args...)
-						if code != 0 && code != 1 {
+						if code != 0 && code != 1 && !(damagedOK && code == 3) {
 							t.Fatalf("exit %d (the audit needs the command to run):\n%s", code, stderr)
 						}
 						all := stdout + "\n" + stderr
@@ -360,8 +432,16 @@ func TestSecretsAudit(t *testing.T) {
 						shown := found(secrets)
 						switch plan.show {
 						case "all":
-							if got := len(found(inputs)); got != len(dedup(inputs)) {
-								t.Errorf("--show-secrets shows %d of the %d secrets of its input", got, len(dedup(inputs)))
+							var missing []string
+							seen := map[string]bool{}
+							for _, s := range inputs {
+								if !seen[s.value] && len(found([]secret{s})) == 0 {
+									missing = append(missing, s.what)
+								}
+								seen[s.value] = true
+							}
+							if len(missing) > 0 {
+								t.Errorf("--show-secrets does not show %d of the secrets of its input: %v", len(missing), missing)
 							}
 						case "some":
 							if len(shown) == 0 {
@@ -375,10 +455,210 @@ func TestSecretsAudit(t *testing.T) {
 	}
 }
 
-func dedup(list []secret) map[string]bool {
-	m := map[string]bool{}
-	for _, s := range list {
-		m[s.value] = true
+// craftedRecord is one record of the crafted audit archives: the class of
+// the secrets policy it exercises, its type, its value (encoded with
+// Consul's msgpack handle; a []byte value is written as the record's raw
+// msgpack value), and the secrets in it.
+type craftedRecord struct {
+	class   string
+	typ     decode.MessageType
+	value   any
+	secrets []string
+}
+
+// craftedSecret is a secret of class on side 0 (A) or 1 (B): unique, so
+// that each class is found on its own, and rotated between A and B, so
+// that diff shows it as a modified field.
+func craftedSecret(class string, side int) string {
+	h := sha256.Sum256([]byte(class))
+	return fmt.Sprintf("s3cr3t-%s-%c-%x", class, 'a'+side, h[:4])
+}
+
+// craftedPEM is a fake PEM private key of class on side: its base64 body
+// lines are unique (secret.needles looks for them).
+func craftedPEM(class string, side int) string {
+	var b strings.Builder
+	b.WriteString("-----BEGIN RSA PRIVATE KEY-----\n")
+	for i := 0; i < 3; i++ {
+		h := sha256.Sum256([]byte(fmt.Sprintf("%s/%d/%d", class, side, i)))
+		b.WriteString(fmt.Sprintf("MIIE%x\n", h[:24]))
 	}
-	return m
+	b.WriteString("-----END RSA PRIVATE KEY-----\n")
+	return b.String()
+}
+
+// mpEncode encodes v with Consul's handle (encode.NewHandle).
+func mpEncode(t *testing.T, v ...any) []byte {
+	t.Helper()
+	var b []byte
+	enc := codec.NewEncoderBytes(&b, encode.NewHandle())
+	for _, x := range v {
+		if err := enc.Encode(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// craftedRecords are the records of side 0 (A) or 1 (B), one or more per
+// item of the secrets policy (README, decode.Mask). Identities are the
+// same on both sides, so that diff compares them field by field, except
+// where the identity is the secret or the content (legacy ACL, unknown
+// types), and the records are in Consul's order.
+func craftedRecords(t *testing.T, side int) []craftedRecord {
+	sec := func(c string) string { return craftedSecret(c, side) }
+	pem := func(c string) string { return craftedPEM(c, side) }
+	configEntry := func(kind string, req map[string]any) string {
+		return string(mpEncode(t, kind, req)) // Consul's wrapper: kind, then the request, in one str
+	}
+	recs := []craftedRecord{
+		{class: "http-check-headers", typ: decode.TypeRegister, value: map[string]any{
+			"Node": "crafted-node", "Address": "10.0.0.1",
+			"Check": map[string]any{"Node": "crafted-node", "CheckID": "web-http", "Name": "web", "Status": "passing",
+				"Definition": map[string]any{"HTTP": "http://127.0.0.1:8080/health", "Method": "GET",
+					"Header": map[string]any{"Authorization": []any{"Bearer " + sec("http-check-headers")}, "X-Consul-Token": []any{sec("x-consul-token-header")}, "Accept": []any{"text/plain"}}}}},
+			secrets: []string{sec("x-consul-token-header")}},
+		{class: "legacy-acl-id", typ: decode.TypeACL, value: map[string]any{
+			"ID": sec("legacy-acl-id"), "Name": "legacy", "Type": "client", "Rules": `key "" { policy = "read" }`}},
+		{class: "acl-token-secretid", typ: decode.TypeACLToken, value: map[string]any{
+			"AccessorID": "a0000000-0000-4000-8000-0000000000aa", "SecretID": sec("acl-token-secretid"),
+			"Description": "crafted", "Type": "client", "Hash": []byte("hash")}},
+		{class: "auth-method-service-account-jwt", typ: decode.TypeACLAuthMethod, value: map[string]any{
+			"Name": "k8s", "Type": "kubernetes",
+			"Config": map[string]any{"Host": "https://k8s.example", "ServiceAccountJWT": "eyJhbGciOi." + sec("auth-method-service-account-jwt")}}},
+		{class: "auth-method-client-secret", typ: decode.TypeACLAuthMethod, value: map[string]any{
+			"Name": "oidc", "Type": "oidc", "TokenLocality": "global",
+			"Config": map[string]any{"OIDCClientID": "client", "OIDCClientSecret": sec("auth-method-client-secret"), "OIDCDiscoveryURL": "https://idp.example"}}},
+		{class: "intention-header-match", typ: decode.TypeIntention, value: map[string]any{
+			"ID": "i0000000-0000-4000-8000-000000000001", "SourceName": "web", "DestinationName": "api",
+			"Permissions": []any{map[string]any{"Action": "allow", "HTTP": map[string]any{"Header": []any{
+				map[string]any{"Name": "Authorization", "Exact": "Bearer " + sec("intention-header-match")}}}}}}},
+		{class: "ca-root-signing-key", typ: decode.TypeConnectCA, value: map[string]any{
+			"ID": "aa:bb:cc", "Name": "crafted root", "Active": true, "PrivateKeyType": "ec", "PrivateKeyBits": 256,
+			"SigningKeyID": "11:22:33", "SigningKey": pem("ca-root-signing-key")}},
+		{class: "ca-provider-private-key", typ: decode.TypeConnectCAProviderState, value: map[string]any{
+			"ID": "crafted-provider", "PrivateKey": pem("ca-provider-private-key"), "RootCert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}},
+		{class: "vault-ca-provider-token", typ: decode.TypeConnectCAConfig, value: map[string]any{
+			"ClusterID": "c0000000-0000-4000-8000-000000000001", "Provider": "vault",
+			"Config": map[string]any{"Address": "https://vault.example:8200", "Token": sec("vault-ca-provider-token"),
+				"RootPKIPath": "pki", "AuthMethod": map[string]any{"Type": "approle", "Params": map[string]any{"role_id": "r", "secret_id": sec("vault-approle-secret-id")}}}},
+			secrets: []string{sec("vault-approle-secret-id")}},
+		{class: "inline-certificate-config-entry", typ: decode.TypeConfigEntry, value: configEntry("inline-certificate", map[string]any{
+			"Datacenter": "dc1", "Op": "upsert",
+			"Entry": map[string]any{"Kind": "inline-certificate", "Name": "crafted-cert",
+				"Certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "PrivateKey": pem("inline-certificate-config-entry"),
+				"Meta": map[string]any{"vault_token": sec("config-entry-meta-vault-token"), "owner": "team"}}}),
+			secrets: []string{sec("config-entry-meta-vault-token")}},
+		{class: "config-entry-failing-typed-decode", typ: decode.TypeConfigEntry, value: configEntry("service-defaults", map[string]any{
+			"Datacenter": 42, // not a string: the typed decode fails
+			"Op":         "upsert", "Token": sec("config-entry-failing-typed-decode"),
+			"Entry": map[string]any{"Kind": "service-defaults", "Name": "broken",
+				"Meta": map[string]any{"x-consul-token": sec("failing-entry-meta-token")}}}),
+			secrets: []string{sec("failing-entry-meta-token")}},
+		{class: "management-token-systemmetadata", typ: decode.TypeSystemMetadata, value: map[string]any{
+			"Key": "server-management-token", "Value": sec("management-token-systemmetadata"), "CreateIndex": 5, "ModifyIndex": 5 + side}},
+		{class: "peering-secret-failing-typed-decode", typ: decode.TypePeeringSecret,
+			value: "\xff\xff\xff" + sec("peering-secret-failing-typed-decode")}, // not protobuf: opaque, masked whole
+		{class: "pem-bytes-unknown-type", typ: 50, value: map[string]any{
+			"Blob": append([]byte{0xff, 0xfe, 0xfd}, pem("pem-bytes-unknown-type")...)}}, // not UTF-8: decodes as []byte
+
+		{class: "pem-in-array-unknown-type", typ: 51, value: map[string]any{
+			"Certs": []any{"plain", pem("pem-in-array-unknown-type")}}},
+	}
+	for i := range recs {
+		switch recs[i].class {
+		case "ca-root-signing-key", "ca-provider-private-key", "inline-certificate-config-entry", "pem-in-array-unknown-type", "pem-bytes-unknown-type":
+			recs[i].secrets = append(recs[i].secrets, pem(recs[i].class))
+		default:
+			recs[i].secrets = append(recs[i].secrets, sec(recs[i].class))
+		}
+	}
+	return recs
+}
+
+// craftedArchive writes side's crafted records (and one KV record, so that
+// kv get has a key) as an archive in dir. clean leaves out the records that
+// fail typed decode (diff stops at those). It returns the archive, its
+// secrets, and those that diff shows as a modified field (not the legacy
+// ACL's or the unknown types', whose identity changes with the secret).
+func craftedArchive(t *testing.T, dir string, side int, clean bool) (path string, secrets, diffable []secret) {
+	t.Helper()
+	var state bytes.Buffer
+	sw, err := encode.NewStateWriter(&state, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range craftedRecords(t, side) {
+		fails := strings.Contains(r.class, "failing-typed-decode")
+		if clean && fails {
+			continue
+		}
+		if r.typ == decode.TypeIntention { // KVS comes before intentions in Consul's order
+			if err := sw.WriteRecord(decode.TypeKVS, &encode.DirEntry{Key: "app/config/db", Value: []byte(fmt.Sprintf("side %d", side)), CreateIndex: 3, ModifyIndex: 3}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sw.WriteRecord(r.typ, r.value); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range r.secrets {
+			s := secret{what: "crafted " + r.class, value: v}
+			secrets = append(secrets, s)
+			if !fails && r.typ != decode.TypeACL && r.typ.InSnapshots() {
+				diffable = append(diffable, s)
+			}
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	meta := raft.SnapshotMeta{Version: 1, ID: fmt.Sprintf("2-100-%d", side), Index: 100, Term: 2, Size: int64(state.Len()),
+		Configuration: raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: "s1", Address: "127.0.0.1:8300"}}}, ConfigurationIndex: 1}
+	path = filepath.Join(dir, fmt.Sprintf("crafted-%c-%v.snap", 'a'+side, clean))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := encode.WriteArchive(f, meta, &state, encode.ArchiveOptions{ModTime: time.Unix(1700000000, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	return path, secrets, diffable
+}
+
+// TestSecretsAuditCrafted runs every command and format over archives
+// crafted with one record (or more) per item of the secrets policy, A and
+// B with every secret rotated: no secret may appear without
+// --show-secrets; dump --show-secrets must show every one of them (so a
+// record that stops carrying its secret fails the test), and diff and the
+// HTML report some.
+func TestSecretsAuditCrafted(t *testing.T) {
+	dir := t.TempDir()
+	a, secA, _ := craftedArchive(t, dir, 0, false)
+	b, secB, _ := craftedArchive(t, dir, 1, false)
+	ca, _, diffA := craftedArchive(t, dir, 0, true)
+	cb, _, diffB := craftedArchive(t, dir, 1, true)
+	if d := os.Getenv("SNAPTOOL_CRAFTED_DIR"); d != "" { // to look at the archives by hand
+		for _, p := range []string{a, b, ca, cb} {
+			copyFile(t, p, filepath.Join(d, filepath.Base(p)))
+		}
+	}
+	plans := map[string][]auditPlan{
+		"inspect": {{args: []string{"{A}"}}, {args: []string{"--kv-details", "{B}"}}},
+		"verify":  {{args: []string{"{A}", "{B}"}}},
+		"dump":    {{args: []string{"{A}"}, show: "all"}, {args: []string{"{B}"}, show: "all"}},
+		"top":     {{args: []string{"{A}"}}},
+		"diff": {{args: []string{"{A}", "{B}"}}, {args: []string{"{CA}", "{CB}"}, show: "all"},
+			{args: []string{"--values", "{CA}", "{CB}"}, show: "all"}, {args: []string{"--stat", "{A}", "{B}"}}},
+		"kv":        {{args: []string{"export", "{A}"}}, {args: []string{"export", "-o", "{OUT}", "{B}"}}, {args: []string{"get", "{B}", "app/config/db"}}},
+		"report":    {{args: []string{"--html", "{OUT}", "{A}"}}, {args: []string{"--html", "{OUT}", "{CA}", "{CB}"}, show: "all"}},
+		"preflight": {{args: []string{"--target", "1.13", "{A}", "{B}"}}, {args: []string{"--target", "1.12", "{CB}"}}},
+		"rewrite":   {{args: []string{"--drop-type", "KVS", "{CA}", "{OUT}"}}},
+		"history": {{args: []string{"{A}", "{B}", "{CA}", "{CB}"}}, {args: []string{"--format", "json", "{A}", "{B}", "{CA}", "{CB}"}},
+			{args: []string{"--format", "csv", "{A}", "{CB}"}}, {args: []string{"--format", "prometheus", "{A}", "{B}"}},
+			{args: []string{"--format", "html", "--out", "{OUT}", "{CA}", "{CB}"}}},
+	}
+	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b}
+	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB}
+	auditCommands(t, plans, subst, append(secA, secB...), secretsOf, true)
 }

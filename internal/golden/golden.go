@@ -1,6 +1,7 @@
 // Package golden compares test output with golden files under testdata/
-// and rewrites them when the test binary runs with -update
-// (`go test ./... -update`, or `make golden`). Only tests import it.
+// and rewrites them when the test binary runs with -update (`make golden`,
+// which runs it for the packages that import this one; other test
+// binaries do not know the flag). Only tests import it.
 package golden
 
 import (
@@ -11,9 +12,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/ with the current output")
-
-// Updating reports whether -update was given.
-func Updating() bool { return *update }
 
 // Check compares got with testdata/<name>, or rewrites that file with -update.
 func Check(t testing.TB, name string, got []byte) {

@@ -1,0 +1,148 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/snaptool/snaptool/decode"
+)
+
+// The cell formatters every renderer shares: one human size (ByteSize),
+// one exact byte count (ExactBytes), one plural (Plural), one table
+// (newTable, through tablewriter).
+
+// ByteSize formats a byte count the way Consul's inspect does: the largest
+// binary unit not above the value, one decimal, a trailing ".0" dropped
+// (344 → "344B", 1750 → "1.7KB", 5141 → "5KB"); 0 and negative → "0".
+func ByteSize(n int64) string {
+	const (
+		kb = 1 << 10
+		mb = 1 << 20
+		gb = 1 << 30
+		tb = 1 << 40
+	)
+	unit := ""
+	v := float64(n)
+	switch {
+	case n >= tb:
+		unit, v = "TB", v/tb
+	case n >= gb:
+		unit, v = "GB", v/gb
+	case n >= mb:
+		unit, v = "MB", v/mb
+	case n >= kb:
+		unit, v = "KB", v/kb
+	case n >= 1:
+		unit = "B"
+	default:
+		return "0"
+	}
+	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0") + unit
+}
+
+// ExactBytes prints an exact byte count with thousands separators
+// ("12,345 B"); signed adds "+" or "−" ("+1,024 B", "0 B").
+func ExactBytes(n int64, signed bool) string {
+	switch {
+	case signed && n > 0:
+		return "+" + groupDigits(n) + " B"
+	case signed && n < 0:
+		return "−" + groupDigits(-n) + " B"
+	}
+	return groupDigits(n) + " B"
+}
+
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Plural is "1 file", "0 files", "3 files".
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// newTable is every table of the text outputs: tablewriter with the
+// given column alignments, headers as given.
+func newTable(w io.Writer, aligns ...tw.Align) *tablewriter.Table {
+	cell := tw.CellConfig{
+		Alignment: tw.CellAlignment{PerColumn: aligns},
+		Padding:   tw.CellPadding{Global: tw.PaddingDefault},
+	}
+	return tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowConfig(cell),
+		tablewriter.WithFooterConfig(cell),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+	)
+}
+
+// renderTable appends rows to t and renders it, with the errors wrapped.
+func renderTable(t *tablewriter.Table, rows [][]string) error {
+	for _, row := range rows {
+		if err := t.Append(row); err != nil {
+			return fmt.Errorf("rendering table: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("rendering table: %w", err)
+	}
+	return nil
+}
+
+// recordError locates err at rec: a *decode.RecordError (state.bin,
+// record number, type, offset), unless err already is one.
+func recordError(rec *decode.Record, err error) error {
+	var re *decode.RecordError
+	if errors.As(err, &re) {
+		return err
+	}
+	return &decode.RecordError{Member: decode.MemberState, Offset: rec.Offset, N: rec.N, Type: rec.Type, TypeKnown: true, Err: err}
+}
+
+// maxKeptErrors caps the per-record errors a report function keeps; the
+// rest are only counted, so that a snapshot of undecodable records cannot
+// fill memory with errors.
+const maxKeptErrors = 20
+
+// recordErrors keeps the first maxKeptErrors errors and counts the rest.
+type recordErrors struct {
+	kept []error
+	n    int
+}
+
+func (e *recordErrors) add(err error) {
+	e.n++
+	if len(e.kept) < maxKeptErrors {
+		e.kept = append(e.kept, err)
+	}
+}
+
+// err joins the kept errors and, when some were only counted, how many.
+func (e *recordErrors) err() error {
+	errs := e.kept
+	if more := e.n - len(e.kept); more > 0 {
+		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("%d more records could not be decoded: %w", more, decode.ErrTypedDecode))
+	}
+	return errors.Join(errs...)
+}
