@@ -10,15 +10,15 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
-	. "github.com/snaptool/snaptool/history"
+	"github.com/snaptool/snaptool/history"
 	"github.com/snaptool/snaptool/report"
 )
 
 func seriesDir() string { return filepath.Join("..", "fixtures", "consul-1.13.9", "series") }
 
-func runSeries(t *testing.T, o Options) *Result {
+func runSeries(t *testing.T, o history.Options) *history.Result {
 	t.Helper()
-	paths, err := Expand([]string{seriesDir()})
+	paths, err := history.Expand([]string{seriesDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ type consulInspect struct {
 // of every snapshot against Consul's own inspect output beside it, and the
 // order against the IDs.
 func TestSeriesEqualsConsulInspect(t *testing.T) {
-	r := runSeries(t, Options{})
+	r := runSeries(t, history.Options{})
 	if len(r.Steps) != len(r.Snapshots)-1 {
 		t.Fatalf("%d steps for %d snapshots", len(r.Steps), len(r.Snapshots))
 	}
@@ -66,7 +66,7 @@ func TestSeriesEqualsConsulInspect(t *testing.T) {
 		if err := json.Unmarshal(b, &c); err != nil {
 			t.Fatal(err)
 		}
-		if s.ID != c.Meta.ID || s.Index != c.Meta.Index || s.Verdict != VerdictOK || s.Bytes != c.TotalSize {
+		if s.ID != c.Meta.ID || s.Index != c.Meta.Index || s.Verdict != history.VerdictOK || s.Bytes != c.TotalSize {
 			t.Errorf("%s: id %s index %d verdict %s bytes %d; Consul: %s %d, %d bytes", s.File, s.ID, s.Index, s.Verdict, s.Bytes, c.Meta.ID, c.Meta.Index, c.TotalSize)
 		}
 		if len(s.Types) != len(c.Stats) {
@@ -94,7 +94,7 @@ func TestSeriesEqualsConsulInspect(t *testing.T) {
 // TestStepsEqualDiff checks history's record counts per step against
 // diff's engine with raft bookkeeping included (history counts byte changes).
 func TestStepsEqualDiff(t *testing.T) {
-	r := runSeries(t, Options{})
+	r := runSeries(t, history.Options{})
 	for _, st := range r.Steps {
 		a, b := r.Snapshots[st.From].File, r.Snapshots[st.To].File
 		sa, err := decode.Open(a, decode.Options{})
@@ -111,7 +111,7 @@ func TestStepsEqualDiff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]Change{}
+		got := map[string]history.Change{}
 		for _, c := range st.Types {
 			got[c.Name] = c
 		}
@@ -140,7 +140,7 @@ func TestStepsEqualDiff(t *testing.T) {
 // TestDigestBudget: a snapshot with more records than MaxDigest is still
 // counted, but the steps next to it compare no records.
 func TestDigestBudget(t *testing.T) {
-	r := runSeries(t, Options{MaxDigest: 100})
+	r := runSeries(t, history.Options{MaxDigest: 100})
 	for _, st := range r.Steps {
 		a, b := r.Snapshots[st.From], r.Snapshots[st.To]
 		want := a.Records <= 100 && b.Records <= 100
