@@ -24,9 +24,10 @@ func TestLayering(t *testing.T) {
 		"decode":            {},
 		"encode":            {"decode"},
 		"diff":              {"decode"},
+		"history":           {"decode"},
 		"rewrite":           {"decode", "encode"},
 		"preflight":         {"decode"},
-		"report":            {"decode", "diff", "internal/safefile"},
+		"report":            {"decode", "diff", "history", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},
 	}

@@ -220,19 +220,15 @@ func WriteHTML(w io.Writer, r *HTMLReport) error {
 }
 
 func htmlTemplate() (*template.Template, error) {
-	return template.New("report.tmpl").Funcs(template.FuncMap{
-		"bytes":     func(n int64) string { return ExactBytes(n, false) },
-		"human":     ByteSize,
-		"percent":   percentText,
-		"pctw":      pctWidth,
-		"signed":    func(n int64) string { return ExactBytes(n, true) },
-		"signClass": signClass,
-		"upper":     strings.ToUpper,
-		"wrapID":    wrapID,
-		"wrapType":  wrapType,
-		"label":     ChangeLabel,
-		"inc":       func(i int) int { return i + 1 },
-		"delta":     func(c *diff.Change) int64 { return c.SizeB - c.SizeA },
+	return template.New("report.tmpl").Funcs(htmlFormatters()).Funcs(template.FuncMap{
+		"percent":  percentText,
+		"pctw":     pctWidth,
+		"upper":    strings.ToUpper,
+		"wrapID":   wrapID,
+		"wrapType": wrapType,
+		"label":    ChangeLabel,
+		"inc":      func(i int) int { return i + 1 },
+		"delta":    func(c *diff.Change) int64 { return c.SizeB - c.SizeA },
 		// fieldValue renders a diff field value as the text diff does,
 		// elided beyond the default length (html/template escapes it).
 		"fieldValue": func(x any, absent bool) string {
@@ -242,6 +238,18 @@ func htmlTemplate() (*template.Template, error) {
 			return kvArgs{Node: n, Total: total, Open: false}
 		},
 	}).ParseFS(htmlFiles, "html/report.tmpl", "html/diff.tmpl")
+}
+
+// htmlFormatters are the cell formatters of every HTML page (the report's
+// and history's): exact and signed byte counts, Consul's short size, the
+// class of a growth's sign.
+func htmlFormatters() template.FuncMap {
+	return template.FuncMap{
+		"bytes":     func(n int64) string { return ExactBytes(n, false) },
+		"human":     ByteSize,
+		"signed":    func(n int64) string { return ExactBytes(n, true) },
+		"signClass": signClass,
+	}
 }
 
 type kvArgs struct {

@@ -36,10 +36,9 @@ var cmdFlags = map[string]struct {
 	formats []string
 	sub     []string // subcommands (kv), or the words the argument takes (help, completion)
 }{
-	"inspect": {add: func(fs *pflag.FlagSet) { (&inspectOptions{}).AddFlags(fs) }, formats: inspectFormats},
-	"verify":  {add: func(fs *pflag.FlagSet) { (&verifyOptions{}).AddFlags(fs) }, formats: verifyFormats},
-	"dump":    {add: func(fs *pflag.FlagSet) { (&dumpOptions{}).AddFlags(fs) }, formats: dumpFormats},
-	// diff: the names cmd_diff.go checks today (merge: add "jsonl" there and here).
+	"inspect":    {add: func(fs *pflag.FlagSet) { (&inspectOptions{}).AddFlags(fs) }, formats: inspectFormats},
+	"verify":     {add: func(fs *pflag.FlagSet) { (&verifyOptions{}).AddFlags(fs) }, formats: verifyFormats},
+	"dump":       {add: func(fs *pflag.FlagSet) { (&dumpOptions{}).AddFlags(fs) }, formats: dumpFormats},
 	"diff":       {add: func(fs *pflag.FlagSet) { (&diffOptions{}).AddFlags(fs) }, formats: []string{"text", "json", "jsonl"}},
 	"top":        {add: func(fs *pflag.FlagSet) { (&topOptions{}).AddFlags(fs) }, formats: topFormats},
 	"kv export":  {add: func(fs *pflag.FlagSet) { (&kvExportOptions{}).AddFlags(fs) }},
@@ -48,6 +47,7 @@ var cmdFlags = map[string]struct {
 	"report":     {add: func(fs *pflag.FlagSet) { (&reportOptions{}).AddFlags(fs) }},
 	"preflight":  {add: func(fs *pflag.FlagSet) { (&preflightOptions{}).AddFlags(fs) }, formats: preflightFormats},
 	"rewrite":    {add: func(fs *pflag.FlagSet) { (&rewriteOptions{}).AddFlags(fs) }},
+	"history":    {add: func(fs *pflag.FlagSet) { (&historyOptions{}).AddFlags(fs) }, formats: historyFormats},
 	"version":    {},
 	"completion": {sub: completionShells},
 	"help":       {}, // its words are the command names

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/snaptool/snaptool/decode"
@@ -58,10 +57,6 @@ func (o *preflightOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.downgradeEnv, "downgrade-env", false, "the target runs with CONSUL_ENTERPRISE_DOWNGRADE_TO_CE=true")
 }
-
-// errCheckFailed means preflight found a snapshot the target would refuse
-// (exit 1); the verdict is already printed.
-var errCheckFailed = errors.New("check failed")
 
 func runPreflight(ctx context.Context, args []string, e *env) error {
 	var o preflightOptions

@@ -26,7 +26,7 @@ const (
 	exitUsage      = 2
 	exitDamaged    = 3
 	exitInterrupt  = 130 // 128 + SIGINT
-	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight)\n  2  usage or I/O error, or not a Consul snapshot\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
+	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight), a check failed (history)\n  2  usage or I/O error, or not a Consul snapshot\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
 	programName    = "snaptool"
 	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
 )
@@ -65,6 +65,11 @@ func usagef(hint, format string, a ...any) error {
 
 // errDifferent means diff found differences (exit 1). It is not printed.
 var errDifferent = errors.New("snapshots differ")
+
+// errCheckFailed means a check failed (exit 1) and the command already
+// printed why: preflight found a snapshot the target would refuse, or a
+// history cron rule fired.
+var errCheckFailed = errors.New("check failed")
 
 // errDamaged means a command already reported damage (exit 3) and nothing more needs printing.
 var errDamaged = errors.New("snapshot damaged")
