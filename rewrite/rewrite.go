@@ -315,7 +315,6 @@ func runPass(ctx context.Context, in string, sel *selector, dopts decode.Options
 func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Options, p1 *tally) (Stats, error) {
 	meta := p1.meta
 	meta.Size = p1.size
-	cw := &countWriter{w: out}
 	pr, pw := io.Pipe()
 	back := make(chan readBack, 1)
 	go func() { back <- readArchive(pr, opts.Decode) }()
@@ -323,7 +322,7 @@ func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Op
 	var aw *encode.ArchiveWriter
 	p2, err := func() (*tally, error) {
 		var err error
-		aw, err = encode.NewArchiveWriter(io.MultiWriter(cw, pw), meta, opts.Archive)
+		aw, err = encode.NewArchiveWriter(io.MultiWriter(out, pw), meta, opts.Archive)
 		if err != nil {
 			return nil, err
 		}
@@ -359,7 +358,7 @@ func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Op
 	rb := <-back
 
 	st := Stats{InRecords: p2.inRecords, InSize: p2.inSize, Records: p2.records, Dropped: p2.inRecords - p2.records,
-		Transformed: p2.transformed, Size: p2.size, ArchiveSize: cw.n, LastIndex: p2.lastIndex, Meta: meta, Warnings: p1.warnings}
+		Transformed: p2.transformed, Size: p2.size, ArchiveSize: aw.Written(), LastIndex: p2.lastIndex, Meta: meta, Warnings: p1.warnings}
 	for i := range p2.types {
 		if ts := p2.types[i]; ts.Kept+ts.Dropped > 0 {
 			ts.Type = decode.MessageType(i)
@@ -446,17 +445,6 @@ func (rb readBack) check(st Stats) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Summary is a one-line account of the rewrite: records kept and dropped
