@@ -2,7 +2,8 @@
 GO       ?= go
 BIN      := bin/snaptool
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo ", modified")
+LDFLAGS  := -X main.version=$(VERSION) -X 'main.commit=$(COMMIT)'
 FUZZTIME ?= 30s
 FIX      := fixtures/consul-1.13.9
 
@@ -41,7 +42,8 @@ FIXTURES ?=
 fixtures:
 	bash fixtures/make-fixtures.sh $(FIXTURES)
 
-# Interop with the real Consul: restore, inspect, kv import/export.
+# Interop with the real Consul: restore, inspect, kv import/export, rewrite, and the
+# restore matrix of preflight's predictions against Consul 1.12.9, 1.13.9 and 1.14.11.
 interop: build
 	bash scripts/interop.sh
 

@@ -24,11 +24,12 @@ func TestLayering(t *testing.T) {
 		"decode":            {},
 		"encode":            {"decode"},
 		"diff":              {"decode"},
+		"history":           {"decode"},
 		"rewrite":           {"decode", "encode"},
 		"preflight":         {"decode"},
 		"raftlog":           {"decode"},
 		"replay":            {"decode", "encode", "raftlog"},
-		"report":            {"decode", "diff", "internal/safefile"},
+		"report":            {"decode", "diff", "history", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},
 	}

@@ -114,8 +114,11 @@ type Snapshot struct {
 	finished  bool
 	fatal     bool
 
-	// gzIn is the compressed input, bounded by MaxTrailing without output.
-	gzIn *gapReader
+	// gzIn is the compressed input, bounded by MaxTrailing without output;
+	// gzBuf reads it for the decompressor (gzIn.n - gzBuf.Buffered() is
+	// the decompressor's position in the file once it has stopped).
+	gzIn  *gapReader
+	gzBuf *bufio.Reader
 }
 
 // Open opens path in whichever form it is: a gzip archive (sniffed by
@@ -125,9 +128,13 @@ type Snapshot struct {
 // "-" reads an archive from standard input.
 func Open(path string, opts Options) (*Snapshot, error) {
 	if path == "-" {
-		s := NewArchive(os.Stdin, opts)
+		src := bufio.NewReaderSize(os.Stdin, 1<<16)
+		if head, _ := src.Peek(sniffLen); !isGzipStart(head) {
+			return nil, &NotSnapshotError{Looks: describe(head)}
+		}
+		s := NewArchive(src, opts)
 		s.Name = "-"
-		return s, nil
+		return s.notSnapshotEarly()
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -144,20 +151,41 @@ func Open(path string, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Sniff the gzip magic without seeking: pipes, FIFOs and process
-	// substitution (/dev/fd/N) cannot seek, so the sniffed bytes are put
-	// back in front of the rest.
-	src := withProgress(f, opts)
-	var magic [2]byte
-	n, _ := io.ReadFull(src, magic[:])
-	src = io.MultiReader(bytes.NewReader(magic[:n]), src)
-	isGzip := n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
-	if !isGzip && strings.EqualFold(filepath.Base(path), MemberState) {
-		return newStateBinFile(f, src, path, path, opts)
+	// Sniff the first bytes without seeking: pipes, FIFOs and process
+	// substitution (/dev/fd/N) cannot seek, so the sniffed bytes stay in
+	// the buffer in front of the rest. What is neither gzip nor state.bin
+	// is not a snapshot, decided before the first record.
+	src := bufio.NewReaderSize(withProgress(f, opts), 1<<16)
+	head, _ := src.Peek(sniffLen)
+	if !isGzipStart(head) {
+		named := strings.EqualFold(filepath.Base(path), MemberState)
+		if named || isStateBinStart(head) && fileExists(filepath.Join(filepath.Dir(path), MemberMeta)) {
+			return newStateBinFile(f, src, path, path, opts)
+		}
+		f.Close()
+		return nil, &NotSnapshotError{Looks: describe(head)}
 	}
 	s := NewArchive(src, opts)
 	s.Name = path
 	s.closer = f
+	return s.notSnapshotEarly()
+}
+
+// notSnapshotEarly reads an archive up to its state.bin member, before
+// any record, and returns the error when the gzip stream turns out to hold
+// something else (text, nothing, a tar of other files): a command then
+// prints nothing but the error. Damage stays in the snapshot, for the
+// command to report as it reads.
+func (s *Snapshot) notSnapshotEarly() (*Snapshot, error) {
+	err := s.reachState()
+	if err == nil && s.stream == nil && !s.fatal {
+		s.finish() // no state.bin: the whole archive has been read
+		err = s.Err()
+	}
+	if errors.Is(err, ErrNotSnapshot) {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -208,7 +236,7 @@ func findSnapshotDir(dir string) (string, error) {
 		})
 		return filepath.Join(base, cands[0].name), nil
 	}
-	return "", fmt.Errorf("%s: no state.bin and no raft snapshot directory found", dir)
+	return "", &NotSnapshotError{Looks: "a directory with no state.bin and no raft snapshot directory"}
 }
 
 func fileExists(p string) bool {
@@ -225,14 +253,31 @@ func openStateBin(statePath, name string, opts Options) (*Snapshot, error) {
 }
 
 // newStateBinFile reads a raw state.bin from src, which reads the open file
-// f; meta.json is read from statePath's directory. f is closed on error.
+// f; meta.json, and SHA256SUMS when there is one (an extracted archive),
+// are read from statePath's directory. f is closed on error.
 func newStateBinFile(f *os.File, src io.Reader, statePath, name string, opts Options) (*Snapshot, error) {
-	metaRaw, err := os.ReadFile(filepath.Join(filepath.Dir(statePath), MemberMeta))
+	dir := filepath.Dir(statePath)
+	metaRaw, err := os.ReadFile(filepath.Join(dir, MemberMeta))
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("reading meta.json beside state.bin: %w", err)
 	}
-	s, err := NewStateBin(src, metaRaw, opts)
+	var sums []byte
+	if sf, err := os.Open(filepath.Join(dir, MemberSums)); err == nil {
+		sums, err = readLimited(sf, maxSumsSize)
+		sf.Close()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("reading SHA256SUMS beside state.bin: %w", err)
+		}
+		if sums == nil {
+			sums = []byte{} // present but empty: checked (and fails)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		f.Close()
+		return nil, fmt.Errorf("reading SHA256SUMS beside state.bin: %w", err)
+	}
+	s, err := newStateBin(src, metaRaw, sums, opts)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -247,6 +292,13 @@ func newStateBinFile(f *os.File, src io.Reader, statePath, name string, opts Opt
 // CRC-64 of state.bin is checked at the end. When r is an io.Closer, Close
 // closes it (a producer writing state.bin into a pipe then stops).
 func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) {
+	return newStateBin(r, metaJSON, nil, opts)
+}
+
+// newStateBin is NewStateBin with the SHA256SUMS found beside state.bin
+// (nil when there is none): state.bin and meta.json are then checked
+// against it as in an archive, both ways (docs/FORMAT.md §2).
+func newStateBin(r io.Reader, metaJSON, sums []byte, opts Options) (*Snapshot, error) {
 	s := &Snapshot{Form: FormStateBin, opts: opts}
 	if c, ok := r.(io.Closer); ok {
 		s.closer = c
@@ -262,6 +314,13 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 		s.Form = FormDataDir
 		s.crc = crc64.New(crc64.MakeTable(crc64.ECMA))
 		w = s.crc
+	}
+	if sums != nil && s.crc == nil {
+		ms := sha256.Sum256(metaJSON)
+		s.metaSum, s.sumsRaw = ms[:], sums
+		s.seen = map[string]int{MemberMeta: 1, MemberState: 1, MemberSums: 1}
+		s.stateHash = sha256.New()
+		w = s.stateHash
 	}
 	s.stateLen = &countReader{r: r}
 	var src io.Reader = io.TeeReader(s.stateLen, w)
@@ -362,21 +421,48 @@ func (s *Snapshot) reachState() error {
 		return nil
 	}
 	if s.tr == nil {
+		if br, ok := s.tarCount.r.(*bufio.Reader); ok {
+			if head, _ := br.Peek(sniffLen); !isGzipStart(head) {
+				// Not a damaged archive but something else (Open decides
+				// this for files; here for readers given to NewArchive).
+				err := &NotSnapshotError{Looks: describe(head)}
+				s.addErr(err)
+				s.fatal = true
+				return err
+			}
+		}
 		src := s.clearReservedGzipFlags(s.tarCount.r)
 		s.gzIn = &gapReader{r: src}
-		gz, err := gzip.NewReader(s.gzIn)
+		// gzip reads this bufio.Reader directly (it is a flate.Reader), so
+		// the bytes it has consumed are known exactly: gzIn.n - Buffered.
+		gzBuf := bufio.NewReader(s.gzIn)
+		s.gzBuf = gzBuf
+		gz, err := gzip.NewReader(gzBuf)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("%w: %v", ErrNotGzip, err)
 			}
-			s.addErr(&ArchiveError{Layer: "gzip", Offset: 0, Err: err})
+			s.addErr(&ArchiveError{Layer: "gzip", Offset: 0, InFile: true, Err: err})
 			s.fatal = true
 			return err
 		}
-		s.gzTail = &truncationReader{r: gz}
+		gz.Multistream(false)
+		s.gzTail = &truncationReader{r: &gzipMembers{z: gz, br: gzBuf, in: s.gzIn}}
 		s.gzTail.in = s.gzIn
 		s.ahead = newReadAhead(s.gzTail)
-		s.tarCount = &countReader{r: s.ahead}
+		// A gzip stream of text or of nothing is not a damaged archive:
+		// a tar header always holds NUL bytes. Decided before the first
+		// member, from the first inflated bytes (kept in the buffer).
+		inflated := bufio.NewReaderSize(s.ahead, sniffLen)
+		if head, err := inflated.Peek(sniffLen); len(head) > 0 || err == io.EOF {
+			if looks := describeInflated(head); looks != "" {
+				e := &NotSnapshotError{Looks: looks}
+				s.addErr(e)
+				s.fatal = true
+				return e
+			}
+		}
+		s.tarCount = &countReader{r: inflated}
 		s.tr = tar.NewReader(s.tarCount)
 	}
 	return s.readMembers(true)
@@ -508,11 +594,17 @@ func (s *Snapshot) layerErr(err error, layer string) error {
 	if errors.As(err, &ae) {
 		return err
 	}
+	if (errors.Is(err, gzip.ErrChecksum) || isFlateErr(err)) && s.gzBuf != nil {
+		// The decompressor has stopped: where it stopped in the file is exact.
+		at := s.gzIn.n - int64(s.gzBuf.Buffered())
+		return &ArchiveError{Layer: "gzip", Offset: at, InFile: true, Err: fmt.Errorf("%w after %d bytes of gzip output: %v", ErrGzip, s.tarCount.n, err)}
+	}
 	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || isFlateErr(err) || errors.Is(err, errNoOutput) {
 		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: %v", ErrGzip, err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) && s.gzTail != nil && s.gzTail.truncated.Load() {
-		return &ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: compressed stream truncated: %w", ErrGzip, err)}
+		// The decompressor has stopped, so gzIn is no longer written.
+		return &ArchiveError{Layer: "gzip", Offset: s.gzIn.n, InFile: true, Err: fmt.Errorf("%w: compressed stream truncated: the file ends inside the gzip stream, after %d bytes of gzip output: %w", ErrGzip, s.tarCount.n, err)}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return &ArchiveError{Layer: layer, Offset: s.tarCount.n, Err: fmt.Errorf("%w: truncated: %w", ErrTar, err)}
@@ -582,9 +674,13 @@ func (s *Snapshot) finishRaw() {
 		return
 	}
 	s.checkSize()
+	if s.crc == nil && s.stateHash != nil {
+		s.checkSums() // SHA256SUMS beside state.bin
+		return
+	}
 	if s.crc == nil {
 		s.integrity = Unverifiable
-		s.warnings = append(s.warnings, fmt.Errorf("meta.json beside state.bin has no CRC: state.bin cannot be verified"))
+		s.warnings = append(s.warnings, fmt.Errorf("no SHA256SUMS beside state.bin and no CRC in meta.json: state.bin cannot be verified"))
 		return
 	}
 	got := s.crc.Sum(nil)
@@ -642,6 +738,9 @@ func (s *Snapshot) finishArchive() {
 	case errors.Is(err, errNoOutput):
 		s.addErr(&ArchiveError{Layer: "gzip", Offset: s.tarCount.n, Err: fmt.Errorf("%w: after the tar's end, %w", ErrTrailingData, err)})
 		return
+	case errors.Is(err, ErrTrailingGarbage):
+		// The archive itself was read whole: check it as usual.
+		s.addErr(err)
 	case err != nil && err != io.EOF:
 		s.addErr(s.layerErr(err, "gzip"))
 		return
@@ -649,6 +748,12 @@ func (s *Snapshot) finishArchive() {
 		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: more than %d uncompressed bytes after the tar's end; not read further", ErrTrailingData, MaxTrailing)})
 	case n > 0:
 		s.addErr(&ArchiveError{Layer: "tar", Offset: s.tarCount.n - n, Err: fmt.Errorf("%w: %d unread uncompressed bytes remain", ErrTrailingData, n)})
+	}
+	if s.seen[MemberMeta]+s.seen[MemberState]+s.seen[MemberSums] == 0 {
+		// A gzip'd tar, but of other files: not a damaged snapshot. No
+		// record has been handed out (there was no state.bin).
+		s.errs = []error{&NotSnapshotError{Looks: "a gzip'd tar archive " + describeMembers(s.seen)}}
+		return
 	}
 	for _, m := range []string{MemberMeta, MemberState, MemberSums} {
 		if s.seen[m] == 0 {
@@ -703,6 +808,25 @@ func (s *Snapshot) checkSums() {
 	} else {
 		s.integrity = Failed
 	}
+}
+
+// describeMembers lists (at most three of) the members of a tar that has
+// none of a snapshot's.
+func describeMembers(seen map[string]int) string {
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, strconv.Quote(n))
+	}
+	if len(names) == 0 {
+		return "with no files"
+	}
+	sort.Strings(names)
+	more := ""
+	if len(names) > 3 {
+		more = fmt.Sprintf(" and %d more", len(names)-3)
+		names = names[:3]
+	}
+	return "of other files (" + strings.Join(names, ", ") + more + "), none of meta.json, state.bin, SHA256SUMS"
 }
 
 func (s *Snapshot) stateSumBytes() []byte {
@@ -809,6 +933,51 @@ func (t *truncationReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// gzipMembers reads every gzip member of the input in turn, as Go's
+// multistream reader (and so Consul) does, but tells trailing garbage
+// after the last member apart from damage: where Go's reader fails with
+// "invalid header" or "unexpected EOF", it returns an *ArchiveError
+// wrapping ErrTrailingGarbage, located in the file.
+type gzipMembers struct {
+	z  *gzip.Reader
+	br *bufio.Reader // what z reads (directly, as a flate.Reader)
+	in *gapReader    // below br: counts the file's bytes
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.z.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		// End of one member: another member, the end, or garbage.
+		next, _ := g.br.Peek(2)
+		switch {
+		case len(next) == 0:
+			return n, io.EOF
+		case len(next) == 2 && next[0] == 0x1f && next[1] == 0x8b:
+			if rerr := g.z.Reset(g.br); rerr != nil {
+				return n, rerr
+			}
+			g.z.Multistream(false)
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		off := g.in.n - int64(g.br.Buffered())
+		start, _ := g.br.Peek(8)
+		start = append([]byte(nil), start...)
+		left, cerr := io.Copy(io.Discard, io.LimitReader(g.br, MaxTrailing+1))
+		what := fmt.Sprintf("%d bytes", left)
+		if cerr != nil || left > MaxTrailing {
+			what = fmt.Sprintf("at least %d bytes (not read further)", min(left, MaxTrailing))
+		}
+		return n, &ArchiveError{Layer: "gzip", Offset: off, InFile: true,
+			Err: fmt.Errorf("%w: %s after the end of the gzip stream (they start % x); Consul's reader refuses them", ErrTrailingGarbage, what, start)}
+	}
+}
+
 // clearReservedGzipFlags presents the gzip header with its reserved FLG
 // bits (0xe0) cleared, and records a warning. RFC 1952 says a reader should
 // reject them, but Go's compress/gzip — and so Consul — ignores them, and
@@ -822,7 +991,7 @@ func (s *Snapshot) clearReservedGzipFlags(r io.Reader) io.Reader {
 	if err != nil || h[0] != 0x1f || h[1] != 0x8b || h[3]&0xe0 == 0 {
 		return r
 	}
-	s.warnings = append(s.warnings, &ArchiveError{Layer: "gzip", Offset: 3, Err: fmt.Errorf("gzip header has reserved flag bits set (FLG 0x%02x); ignored, as Consul's reader does", h[3])})
+	s.warnings = append(s.warnings, &ArchiveError{Layer: "gzip", Offset: 3, InFile: true, Err: fmt.Errorf("gzip header has reserved flag bits set (FLG 0x%02x); ignored, as Consul's reader does", h[3])})
 	fixed := []byte{h[0], h[1], h[2], h[3] &^ 0xe0}
 	if _, err := br.Discard(4); err != nil {
 		return r

@@ -27,9 +27,13 @@ type corruptCase struct {
 	// ok: the input must decode cleanly, every checksum verified.
 	ok bool
 	// wantIs: every sentinel must match the snapshot's error (errors.Is).
+	// A case whose wantIs holds ErrNotSnapshot is not damage: IsDamage
+	// must then be false.
 	wantIs []error
 	// check runs extra assertions (positions, typed-decode failures).
 	check func(t *testing.T, r *result)
+	// wantMsg must appear in the error's text.
+	wantMsg string
 }
 
 // TestCorruptArchives is Consul's corrupt-archive table (docs/FORMAT.md §2.4),
@@ -59,9 +63,19 @@ func TestCorruptArchives(t *testing.T) {
 		{name: "members in another order", input: good(mSums, mState, mMeta), ok: true},
 
 		// Consul's own set.
-		{name: "empty file", input: nil, wantIs: []error{decode.ErrNotGzip}},
-		{name: "not gzip", input: []byte("this is not a snapshot\n"), wantIs: []error{decode.ErrNotGzip}},
-		{name: "tar without gzip", input: f.tar, wantIs: []error{decode.ErrNotGzip}},
+		// Not a snapshot at all: not damage (exit 2), and the error says what it is.
+		{name: "empty file", input: nil, wantIs: []error{decode.ErrNotSnapshot}, wantMsg: "an empty file"},
+		{name: "not gzip", input: []byte("this is not a snapshot\n"), wantIs: []error{decode.ErrNotSnapshot}, wantMsg: `text (it starts "this is not a snapshot")`},
+		{name: "JSON", input: []byte(`{"Meta": {"ID": "2-162-1795548439390"}}`), wantIs: []error{decode.ErrNotSnapshot}, wantMsg: "JSON text"},
+		{name: "tar without gzip", input: f.tar, wantIs: []error{decode.ErrNotSnapshot}, wantMsg: "an uncompressed tar archive"},
+		{name: "zip", input: []byte("PK\x03\x04\x14\x00\x00\x00"), wantIs: []error{decode.ErrNotSnapshot}, wantMsg: "a zip archive"},
+		{name: "raw state.bin as an archive", input: state, wantIs: []error{decode.ErrNotSnapshot}, wantMsg: "a raw state.bin without its meta.json"},
+		{name: "gzip'd JSON", input: gz(t, []byte(`{"a": 1}`)), wantIs: []error{decode.ErrNotSnapshot}, wantMsg: `gzip-compressed JSON text (it starts "{\"a\": 1}")`},
+		{name: "empty gzip stream", input: gz(t, nil), wantIs: []error{decode.ErrNotSnapshot}, wantMsg: "an empty gzip stream"},
+		{name: "gzip'd tar of other files", input: good(member{name: "notes.txt", data: []byte("hello\x00")}), wantIs: []error{decode.ErrNotSnapshot}, wantMsg: `a gzip'd tar archive of other files ("notes.txt")`},
+		// A damaged gzip magic is damage, not something else.
+		{name: "gzip magic: first byte flipped", input: append([]byte{0x1e}, f.raw[1:]...), wantIs: []error{decode.ErrNotGzip}},
+		{name: "gzip magic: second byte flipped", input: append([]byte{0x1f, 0x0b}, f.raw[2:]...), wantIs: []error{decode.ErrNotGzip}},
 		{name: "missing meta.json", input: good(mState, mSums), wantIs: []error{decode.ErrMissingMember}},
 		{name: "missing state.bin", input: good(mMeta, mSums), wantIs: []error{decode.ErrMissingMember}},
 		{name: "missing SHA256SUMS", input: good(mMeta, mState), wantIs: []error{decode.ErrMissingMember}},
@@ -117,8 +131,11 @@ func TestCorruptArchives(t *testing.T) {
 		}(),
 		{name: "garbage after the tar end", input: gz(t, append(append([]byte(nil), f.tar...), "hello"...)), wantIs: []error{decode.ErrTrailingData}},
 		{name: "one zero byte after the tar end", input: gz(t, append(append([]byte(nil), f.tar...), 0)), wantIs: []error{decode.ErrTrailingData}},
-		{name: "garbage after the gzip stream", input: append(append([]byte(nil), f.raw...), "trailing garbage"...), wantIs: []error{decode.ErrGzip}},
-		{name: "zero bytes after the gzip stream", input: append(append([]byte(nil), f.raw...), make([]byte, 512)...), wantIs: []error{decode.ErrGzip}},
+		{name: "garbage after the gzip stream", input: append(append([]byte(nil), f.raw...), "trailing garbage"...), wantIs: []error{decode.ErrTrailingGarbage},
+			wantMsg: fmt.Sprintf("gzip at byte %d of the file: trailing garbage: 16 bytes after the end of the gzip stream", len(f.raw))},
+		{name: "8 bytes after the gzip stream", input: append(append([]byte(nil), f.raw...), "12345678"...), wantIs: []error{decode.ErrTrailingGarbage}, wantMsg: "8 bytes after the end of the gzip stream"},
+		{name: "zero bytes after the gzip stream", input: append(append([]byte(nil), f.raw...), make([]byte, 512)...), wantIs: []error{decode.ErrTrailingGarbage}},
+		{name: "second gzip member", input: append(append([]byte(nil), f.raw...), gz(t, nil)...), ok: true},
 		{name: "second gzip member carrying data", input: append(append([]byte(nil), f.raw...), gz(t, []byte("more"))...), wantIs: []error{decode.ErrTrailingData}},
 		// Multi-member gzip is valid gzip and Consul accepts it.
 		{name: "second empty gzip member", input: append(append([]byte(nil), f.raw...), gz(t, nil)...), ok: true},
@@ -165,7 +182,7 @@ func TestCorruptArchives(t *testing.T) {
 	for i, m := range layout {
 		missing := len(layout) - i
 		cases = append(cases,
-			corruptCase{name: fmt.Sprintf("tar cut before %s header (%d members missing)", m.name, missing), input: gz(t, f.tar[:m.hdr]), wantIs: []error{decode.ErrMissingMember}},
+			corruptCase{name: fmt.Sprintf("tar cut before %s header (%d members missing)", m.name, missing), input: gz(t, f.tar[:m.hdr]), wantIs: []error{missingOrEmpty(m.hdr)}},
 			corruptCase{name: fmt.Sprintf("tar cut inside %s header", m.name), input: gz(t, f.tar[:m.hdr+100]), wantIs: []error{decode.ErrTar, io.ErrUnexpectedEOF}},
 			corruptCase{name: fmt.Sprintf("tar cut after %s header", m.name), input: gz(t, f.tar[:m.data]), wantIs: []error{decode.ErrTar, io.ErrUnexpectedEOF}},
 			corruptCase{name: fmt.Sprintf("tar cut inside %s data", m.name), input: gz(t, f.tar[:m.data+(m.dataEnd-m.data)/2]), wantIs: []error{decode.ErrTar, io.ErrUnexpectedEOF}},
@@ -361,9 +378,13 @@ func TestCorruptArchives(t *testing.T) {
 				if r.err == nil {
 					t.Fatalf("damage not detected (want %v)", c.wantIs)
 				}
-				if !decode.IsDamage(r.err) {
-					t.Errorf("IsDamage is false for %v", r.err)
+				notSnap := errors.Is(r.err, decode.ErrNotSnapshot)
+				if decode.IsDamage(r.err) == notSnap {
+					t.Errorf("IsDamage is %v for %v", !notSnap, r.err)
 				}
+			}
+			if r.err != nil && !strings.Contains(r.err.Error(), c.wantMsg) {
+				t.Errorf("error %q does not say %q", r.err, c.wantMsg)
 			}
 			for _, w := range c.wantIs {
 				if !errors.Is(r.err, w) {
@@ -429,4 +450,14 @@ func TestGzipEdgeLayers(t *testing.T) {
 	if err := s.Err(); !errors.Is(err, decode.ErrGzip) || !errors.As(err, &ae) || ae.Layer != "gzip" {
 		t.Errorf("truncated archive: %v; want a gzip-layer ErrGzip", err)
 	}
+}
+
+// missingOrEmpty is what a tar cut at byte n (at a member boundary) is: an
+// empty gzip stream, not a snapshot, when nothing is left; otherwise a
+// snapshot with members missing.
+func missingOrEmpty(n int) error {
+	if n == 0 {
+		return decode.ErrNotSnapshot
+	}
+	return decode.ErrMissingMember
 }

@@ -55,6 +55,10 @@
 //     name, a session's Name@Node, …), shown beside the identity, which
 //     stays the matching contract. Meta.SavedTime reads when a snapshot
 //     was taken from its ID.
+//     RedactRecord (redact.go) asks
+//     the same policy which values are secret and overwrites each in the
+//     record's bytes with a same-length stand-in (NewStandIn: HMAC under a
+//     per-run key; UUIDs stay UUIDs, PEM keys stay PEM blocks).
 //   - Hostile input: no panic, no allocation driven by a length field beyond
 //     the bytes that actually arrived, no recursion deeper than MaxDepth.
 //     Inputs are never seeked (pipes, FIFOs, /dev/fd work). Only regular tar

@@ -15,26 +15,28 @@ const (
 // Sentinel errors. Errors returned by this package wrap one of these (or an
 // I/O error) and can be tested with errors.Is.
 var (
-	ErrNotGzip          = errors.New("not a gzip stream")
+	ErrNotGzip          = errors.New("gzip header damaged")
 	ErrGzip             = errors.New("gzip stream damaged")
 	ErrTar              = errors.New("tar stream damaged")
 	ErrUnexpectedMember = errors.New("unexpected file in snapshot")
 	ErrDuplicateMember  = errors.New("duplicate file in snapshot")
 	ErrMissingMember    = errors.New("file missing from snapshot")
 	ErrTrailingData     = errors.New("unread bytes after the tar archive")
+	ErrTrailingGarbage  = errors.New("trailing garbage")
 	ErrChecksumMismatch = errors.New("SHA-256 mismatch")
 	ErrChecksumList     = errors.New("SHA256SUMS malformed")
 	ErrMissingHash      = errors.New("SHA256SUMS has no hash for file")
 	ErrUnlistedHash     = errors.New("SHA256SUMS lists a file that is not in the snapshot")
-	ErrMeta             = errors.New("meta.json invalid")
-	ErrSizeMismatch     = errors.New("meta.json Size does not match state.bin length")
-	ErrMetaVersion      = errors.New("meta.json Version not supported by raft")
+	ErrMeta             = errors.New("not valid JSON")
+	ErrSizeMismatch     = errors.New("Size does not match the state.bin length")
+	ErrMetaVersion      = errors.New("Version not supported by raft")
 	ErrCRCMismatch      = errors.New("CRC-64 mismatch")
 	ErrTooLarge         = errors.New("archive member too large")
 	ErrMemberType       = errors.New("tar member is not a regular file")
 )
 
-// RecordError locates a failure inside state.bin. N is the 1-based record
+// RecordError locates a failure inside state.bin: "state.bin record 3
+// (KVS) at offset 150" is byte 150 of state.bin. N is the 1-based record
 // number (0 with TypeKnown false for the header). The scanner, DecodeRecord,
 // Keys and Identity return it; callers find the position with errors.As
 // and add only what they know beyond the record (which input it was).
@@ -80,24 +82,30 @@ func typedErr(rec *Record, b []byte) error {
 }
 
 // ArchiveError locates a failure in the archive layers (gzip, tar, members,
-// checksums, meta.json). Offset is a byte offset in the uncompressed tar
-// stream (or in the member when Member is set), -1 when unknown.
+// checksums, meta.json). Offset is a byte offset in the gzip output (the
+// uncompressed tar stream), or in the input file when InFile is set; -1
+// when unknown. Error says which.
 type ArchiveError struct {
 	Layer  string // "gzip", "tar", "checksums", "meta.json", "crc"
 	Member string
 	Offset int64
+	InFile bool // Offset counts the input file's bytes (the compressed stream)
 	Err    error
 }
 
 // Error is terminal-safe (SafeText): member names and meta.json fields
-// come from the input.
+// come from the input. A member named like the layer is not repeated.
 func (e *ArchiveError) Error() string {
 	where := e.Layer
-	if e.Member != "" {
-		where += " " + e.Member
+	if e.Member != "" && e.Member != e.Layer {
+		where += " (" + e.Member + ")"
 	}
 	if e.Offset >= 0 {
-		where += fmt.Sprintf(" at offset %d", e.Offset)
+		stream := "the gzip output"
+		if e.InFile {
+			stream = "the file"
+		}
+		where += fmt.Sprintf(" at byte %d of %s", e.Offset, stream)
 	}
 	return SafeText(where + ": " + e.Err.Error())
 }

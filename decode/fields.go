@@ -2,7 +2,7 @@ package decode
 
 // Field readers over a record's msgpack bytes (built on mpdesc.go): they
 // find map entries by name without decoding or allocating, for Keys,
-// KVFields and RaftIndexes. They resolve a name that appears twice in a map
+// KVFields, RegisterNames and RaftIndexes. They resolve a name that appears twice in a map
 // the way Consul's decoder does, and the way Value.Get does: the last entry
 // wins. A str and a bin key both match a name.
 
@@ -292,4 +292,32 @@ func appendQual[S ~string | ~[]byte](dst []byte, peer, partition, namespace S) [
 		}
 	}
 	return dst
+}
+
+// RegisterNames reads a Register record's Node and, for a service
+// registration, its service name (Service.Service) straight from the bytes,
+// without decoding or allocating; the last entry wins, as everywhere. node
+// is nil when the Node field is absent or not a str/bin. service is nil
+// unless the record has a Service map whose Service field is a str or bin
+// (then non-nil, possibly empty). Both alias rec.Raw. Other types give nil,
+// nil.
+func RegisterNames(rec *Record) (node, service []byte) {
+	if rec == nil || rec.Type != TypeRegister || len(rec.Raw) < 2 {
+		return nil, nil
+	}
+	b := rec.Raw[1:]
+	var f [2]int
+	names := [2]string{"Node", "Service"}
+	if !lookup(b, 0, names[:], f[:]) {
+		return nil, nil
+	}
+	node = strVal(b, f[0])
+	if isMapAt(b, f[1]) {
+		if q := field(b, f[1], "Service"); q >= 0 {
+			if s, _, isStr := strAt(b, q); isStr {
+				service = s
+			}
+		}
+	}
+	return node, service
 }

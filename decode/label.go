@@ -1,9 +1,7 @@
 package decode
 
 import (
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -118,23 +116,4 @@ func clipLabel(s string) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// SavedTime is when the snapshot was taken, from its ID
-// ("<term>-<index>-<milliseconds since the epoch>", as raft names
-// snapshots: 2-162-1795548439390), in UTC. false when the ID does not have
-// that shape.
-func (m *Meta) SavedTime() (time.Time, bool) {
-	if m == nil {
-		return time.Time{}, false
-	}
-	i := strings.LastIndexByte(m.ID, '-')
-	if i < 0 || strings.Count(m.ID, "-") != 2 {
-		return time.Time{}, false
-	}
-	ms, err := strconv.ParseInt(m.ID[i+1:], 10, 64)
-	if err != nil || ms <= 0 || ms > 1<<53 {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(ms).UTC(), true
 }

@@ -6,7 +6,8 @@ package decode
 // on it: the streaming record scanner (stream.go, which keeps its own
 // refill loop), skipping and counting (walkValue), the allocation-free
 // check (check.go), the generic decoder (msgpack.go), the field readers
-// behind Keys, KVFields and RaftIndexes (fields.go). No other package reads
+// behind Keys, KVFields, RegisterNames and RaftIndexes (fields.go), and
+// ContentHash (contenthash.go). No other package reads
 // msgpack bytes (layering_test.go keeps it so).
 //
 // A msgpack value is a lead byte, then for some families a big-endian

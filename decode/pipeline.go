@@ -51,9 +51,17 @@ func newReadAhead(src io.Reader) *readAhead {
 	return ra
 }
 
+// aheadEarly is how much of the start is handed off read by read: Open
+// reads an archive up to its state.bin member before the first record (to
+// tell a snapshot from something else), and on a slow pipe that must not
+// wait for half a buffer.
+const aheadEarly = 256 << 10
+
 // fill runs in its own goroutine: it takes a free buffer, fills it (at
-// least half, to keep hand-offs few) and passes it on.
+// least half, to keep hand-offs few, once past the first aheadEarly
+// bytes) and passes it on.
 func (ra *readAhead) fill(src io.Reader) {
+	var sent int
 	for {
 		var c *aheadChunk
 		select {
@@ -62,11 +70,16 @@ func (ra *readAhead) fill(src io.Reader) {
 			return
 		}
 		c.n, c.err = 0, nil
-		for c.n < len(c.b)/2 && c.err == nil {
+		want := len(c.b) / 2
+		if sent < aheadEarly {
+			want = 1
+		}
+		for c.n < want && c.err == nil {
 			var n int
 			n, c.err = src.Read(c.b[c.n:])
 			c.n += n
 		}
+		sent += c.n
 		select {
 		case ra.full <- c:
 		case <-ra.stop:

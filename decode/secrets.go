@@ -156,10 +156,19 @@ func (t MessageType) wrapsPayload() bool {
 // their values are what `consul kv get` and `kv export` show to anyone who
 // may read the KV store.
 func Mask(t MessageType, tree any) any {
+	return maskWith(t, tree, nil)
+}
+
+// maskWith is the policy: it walks tree as Mask documents and replaces
+// every value the rules call secret with its Fingerprint, after handing
+// it to found when found is set. Mask (what every output shows) and
+// RedactRecord (which locates the same values in the record's bytes,
+// redact.go) are its two callers, so the rules exist once.
+func maskWith(t MessageType, tree any, found func(secret string)) any {
 	if t == TypeKVS || t == TypeTombstone {
 		return tree
 	}
-	m := masker{opaque: t.wrapsPayload()}
+	m := masker{opaque: t.wrapsPayload(), found: found}
 	tree = m.value(tree, false)
 	if t == TypeACL {
 		m.maskField(tree, "ID")
@@ -168,7 +177,16 @@ func Mask(t MessageType, tree any) any {
 }
 
 type masker struct {
-	opaque bool // []byte leaves are unopened payloads
+	opaque bool                // []byte leaves are unopened payloads
+	found  func(secret string) // told of each secret before it is masked (nil: nobody)
+}
+
+// hide is the one place a value the policy calls secret is replaced.
+func (m *masker) hide(secret string) string {
+	if m.found != nil {
+		m.found(secret)
+	}
+	return Fingerprint(secret)
 }
 
 // value masks v; secret says a key above it names a secret.
@@ -176,17 +194,17 @@ func (m *masker) value(v any, secret bool) any {
 	switch x := v.(type) {
 	case string:
 		if x != "" && (secret || strings.Contains(x, pemPrivateKey)) {
-			return Fingerprint(x)
+			return m.hide(x)
 		}
 	case []byte:
 		if len(x) > 0 && (secret || m.opaque || bytes.Contains(x, []byte(pemPrivateKey))) {
-			return Fingerprint(string(x))
+			return m.hide(string(x))
 		}
 	case *Object:
 		for i, k := range x.Keys {
 			x.Values[i] = m.value(x.Values[i], secret || IsSecretKey(k))
 			if strings.Contains(k, pemPrivateKey) { // a key may hold one too
-				x.Keys[i] = Fingerprint(k)
+				x.Keys[i] = m.hide(k)
 			}
 		}
 		if !secret {
@@ -206,7 +224,7 @@ func (m *masker) value(v any, secret bool) any {
 			}
 		}
 		for _, k := range pemKeys {
-			x[Fingerprint(k)] = x[k]
+			x[m.hide(k)] = x[k]
 			delete(x, k)
 		}
 		if !secret && (secretName(x["Key"]) || secretName(x["Name"])) {
@@ -259,16 +277,23 @@ func (m *masker) maskField(obj any, keys ...string) {
 // value (genericTree), masked the same way, or nil when not even that
 // decodes; the record's bytes are never shown as they are.
 func View(t MessageType, value []byte, show bool) (tree any, err error) {
-	d, err := DecodeValueOf(t, value)
-	if err == nil {
-		tree = Tree(d.Data)
-	} else {
-		tree = genericTree(t, value)
-	}
+	tree, err = contentTree(t, value)
 	if tree != nil && !show {
 		tree = Mask(t, tree)
 	}
 	return tree, err
+}
+
+// contentTree is the tree the policy judges, for View and RedactRecord
+// alike: the typed record as a Tree, or when its typed decode fails (err
+// says why) the generic value (genericTree), nil when not even that
+// decodes.
+func contentTree(t MessageType, value []byte) (tree any, err error) {
+	d, err := DecodeValueOf(t, value)
+	if err == nil {
+		return Tree(d.Data), nil
+	}
+	return genericTree(t, value), err
 }
 
 // genericTree is the content of a record that did not decode to its type:

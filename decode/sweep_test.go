@@ -143,6 +143,10 @@ func sweepCompressed(t *testing.T, f *fixture, st *sweepStats) {
 			st.intact++
 		case !r.failed():
 			t.Errorf("%s: content damaged (oracle: %v) but verify passes", m.name, oerr)
+		case len(m.b) == 0:
+			if !errors.Is(r.err, decode.ErrNotSnapshot) || decode.IsDamage(r.err) {
+				t.Errorf("%s: an empty file is not a snapshot (not damage), got %v", m.name, r.err)
+			}
 		case !decode.IsDamage(r.err):
 			t.Errorf("%s: error not classified as damage: %v", m.name, r.err)
 		}

@@ -79,8 +79,8 @@ func TestTrailingDataIsBounded(t *testing.T) {
 			input: func() io.ReadCloser {
 				return io.NopCloser(io.MultiReader(bytes.NewReader(f.raw), &repeatReader{b: []byte("garbage")}))
 			},
-			want: decode.ErrGzip,
-			msg:  "invalid header",
+			want: decode.ErrTrailingGarbage,
+			msg:  "bytes (not read further) after the end of the gzip stream",
 		},
 		{
 			name: "2 MiB of empty gzip members inside the archive",

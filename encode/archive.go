@@ -55,6 +55,7 @@ var ErrSize = errors.New("state.bin size differs from meta.Size")
 // bytes, exactly meta.Size of them; Close writes SHA256SUMS and ends the tar
 // and gzip streams.
 type ArchiveWriter struct {
+	out     *countWriter // the archive's bytes as written to w
 	gz      gzipWriter
 	tw      *tar.Writer
 	h       hash.Hash
@@ -64,6 +65,10 @@ type ArchiveWriter struct {
 	closed  bool
 	err     error
 }
+
+// Written is the number of archive (compressed) bytes written so far; after
+// Close, the archive's size.
+func (a *ArchiveWriter) Written() int64 { return a.out.n }
 
 // MetaJSON returns meta.json as Consul writes it: compact JSON of raft's
 // SnapshotMeta from a json.Encoder, so with one trailing newline.
@@ -85,6 +90,8 @@ func NewArchiveWriter(w io.Writer, meta raft.SnapshotMeta, opts ArchiveOptions) 
 	if level == 0 {
 		level = gzip.DefaultCompression
 	}
+	cw := &countWriter{w: w}
+	w = cw
 	// Consul's gzip header: no name, no comment, MTIME 0, OS 255 (Go's
 	// defaults; pgzip's too).
 	var gz gzipWriter
@@ -107,7 +114,7 @@ func NewArchiveWriter(w io.Writer, meta raft.SnapshotMeta, opts ArchiveOptions) 
 		}
 		gz = kz
 	}
-	a := &ArchiveWriter{gz: gz, tw: tar.NewWriter(gz), h: sha256.New(), want: meta.Size, mtime: opts.ModTime.Truncate(time.Second)}
+	a := &ArchiveWriter{gz: gz, tw: tar.NewWriter(gz), h: sha256.New(), want: meta.Size, mtime: opts.ModTime.Truncate(time.Second), out: cw}
 	if opts.ModTime.IsZero() {
 		a.mtime = time.Unix(0, 0)
 	}

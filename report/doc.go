@@ -47,7 +47,9 @@
 //     ending with {"op":"summary",…} (diff's package doc lists the names).
 //     diff computes; it renders nothing.
 //   - BuildHTMLReport/WriteHTML render one self-contained HTML file (inline
-//     CSS, SVG and a few lines of script, nothing fetched) from the same
+//     CSS and a few lines of script, nothing fetched; with two snapshots
+//     the summary of changes first, ranked by ChangeImportance, then the
+//     detail, then each snapshot) from the same
 //     structs as the JSON outputs: InspectResult, VerifyResult, TopResult
 //     and diff.Summary/diff.Change. Each input is read once: one snapshot
 //     through Scan, a pair through diff.Run, whose OnRecord hook feeds each

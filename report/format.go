@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -72,6 +73,29 @@ func groupDigits(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// SavedTime is a snapshot's saved time (decode.Meta.SavedTime) for JSON:
+// RFC 3339 in UTC with milliseconds, "" when meta.json is unknown or its ID
+// carries no time.
+func SavedTime(m *decode.Meta) string {
+	t, ok := m.SavedTime()
+	if !ok {
+		return ""
+	}
+	return t.Format(savedJSONLayout)
+}
+
+const savedJSONLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// SavedText is SavedTime (its RFC 3339 form) for a person:
+// "2026-11-24 19:27:19 UTC"; "" stays "".
+func SavedText(rfc string) string {
+	t, err := time.Parse(savedJSONLayout, rfc)
+	if err != nil {
+		return rfc
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // Plural is "1 file", "0 files", "3 files".

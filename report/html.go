@@ -8,8 +8,10 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/diff"
 )
 
 //go:embed html/report.tmpl html/diff.tmpl html/report.css html/report.js
@@ -196,8 +198,8 @@ func (p *snapshotPass) finish() {
 	sn.Damaged = sn.Verify.Verdict == VerdictDamaged || p.s.Err() != nil || p.top.Err() != nil
 }
 
-// WriteHTML renders r as one self-contained HTML document: inline CSS,
-// inline SVG, a few lines of inline script (open every drill-down before
+// WriteHTML renders r as one self-contained HTML document: inline CSS
+// (bar charts are HTML rows), a few lines of inline script (open every drill-down before
 // printing), no external resource.
 func WriteHTML(w io.Writer, r *HTMLReport) error {
 	t, err := htmlTemplate()
@@ -221,14 +223,15 @@ func WriteHTML(w io.Writer, r *HTMLReport) error {
 }
 
 func htmlTemplate() (*template.Template, error) {
-	return template.New("report.tmpl").Funcs(template.FuncMap{
-		"bytes":     func(n int64) string { return ExactBytes(n, false) },
-		"human":     ByteSize,
-		"percent":   percentText,
-		"pctw":      pctWidth,
-		"signed":    func(n int64) string { return ExactBytes(n, true) },
-		"signClass": signClass,
-		"upper":     strings.ToUpper,
+	return template.New("report.tmpl").Funcs(htmlFormatters()).Funcs(template.FuncMap{
+		"percent":  percentText,
+		"pctw":     pctWidth,
+		"upper":    strings.ToUpper,
+		"wrapID":   wrapID,
+		"wrapType": wrapType,
+		"label":    ChangeLabel,
+		"inc":      func(i int) int { return i + 1 },
+		"delta":    func(c *diff.Change) int64 { return c.SizeB - c.SizeA },
 		// fieldValue renders a diff field value as the text diff does,
 		// elided beyond the default length (html/template escapes it).
 		"fieldValue": func(x any, absent bool) string {
@@ -238,6 +241,18 @@ func htmlTemplate() (*template.Template, error) {
 			return kvArgs{Node: n, Total: total, Open: false}
 		},
 	}).ParseFS(htmlFiles, "html/report.tmpl", "html/diff.tmpl")
+}
+
+// htmlFormatters are the cell formatters of every HTML page (the report's
+// and history's): exact and signed byte counts, Consul's short size, the
+// class of a growth's sign.
+func htmlFormatters() template.FuncMap {
+	return template.FuncMap{
+		"bytes":     func(n int64) string { return ExactBytes(n, false) },
+		"human":     ByteSize,
+		"signed":    func(n int64) string { return ExactBytes(n, true) },
+		"signClass": signClass,
+	}
 }
 
 type kvArgs struct {
@@ -275,60 +290,115 @@ func pctWidth(part, total int64) string {
 	return strconv.FormatFloat(p, 'f', 2, 64)
 }
 
-// Chart is a horizontal bar chart laid out for inline SVG.
+// Chart is a horizontal bar chart drawn as HTML rows (a label, a bar, a
+// value), so its text keeps the page's font size at any width: an SVG
+// scaled by a viewBox shrinks its text with the page.
 type Chart struct {
-	Width, Height int
-	Bars          []ChartBar
+	// Title names the chart; Note says what the bars are relative to.
+	Title, Note string
+	// Class is "all" for the chart of every type, "others" for the
+	// chart of the types besides a dominant one.
+	Class string
+	Bars  []ChartBar
 }
 
-// ChartBar is one bar of a Chart.
+// ChartBar is one bar of a Chart. Pct is its width in percent of the
+// chart's largest bar.
 type ChartBar struct {
-	Label        string
-	Count, Size  int64
-	X, Y, W, H   float64
-	LabelX, ValX float64
-	TextY        float64
+	Label       string
+	Count, Size int64
+	Share       string // of the snapshot's total size
+	Pct         string
 }
 
-// TypeChart lays out the size per type as bars (the order of Stats: largest first).
-func (s *HTMLSnapshot) TypeChart() *Chart {
+// DominantShare is the share of the total size above which one type
+// dominates the size chart: then a second chart shows the other types to
+// their own scale, so that they stay readable (with the largest bar at
+// full width, a type of 1% of it is a sliver).
+const DominantShare = 0.5
+
+// TypeCharts lays out the size per type as bar charts (the order of
+// Stats: largest first). The first chart has every type, its bars relative
+// to the largest. When the largest type takes more than DominantShare of
+// the total and at least two other types have records, a second chart
+// shows the other types, relative to the largest of them.
+func (s *HTMLSnapshot) TypeCharts() []*Chart {
 	if s.Inspect == nil || len(s.Inspect.Stats) == 0 {
 		return nil
 	}
-	const (
-		width  = 900
-		labelW = 190
-		valW   = 130
-		rowH   = 22
-		barH   = 15
-	)
+	stats, total := s.Inspect.Stats, s.Inspect.TotalSize
+	all := &Chart{Title: "All types", Class: "all", Note: "Bars are relative to the largest type.", Bars: chartBars(stats, total)}
+	charts := []*Chart{all}
+	first := stats[0]
+	if total > 0 && float64(first.Sum) > DominantShare*float64(total) && len(stats) >= 3 && stats[2].Sum > 0 {
+		charts = append(charts, &Chart{
+			Title: "The other types, to their own scale",
+			Class: "others",
+			Note: fmt.Sprintf("%s takes %s of the size, so the other %d types are drawn again relative to the largest of them (%s).",
+				first.Name, percentText(first.Sum, total), len(stats)-1, stats[1].Name),
+			Bars: chartBars(stats[1:], total),
+		})
+	}
+	return charts
+}
+
+func chartBars(stats []Stat, total int64) []ChartBar {
 	var max int64
-	for _, st := range s.Inspect.Stats {
+	for _, st := range stats {
 		if st.Sum > max {
 			max = st.Sum
 		}
 	}
-	c := &Chart{Width: width, Height: rowH*len(s.Inspect.Stats) + 4}
-	span := float64(width - labelW - valW - 10)
-	for i, st := range s.Inspect.Stats {
-		w := 0.0
-		if max > 0 {
-			w = span * float64(st.Sum) / float64(max)
-		}
-		if st.Sum > 0 && w < 1 {
-			w = 1
-		}
-		y := float64(i*rowH + 2)
-		c.Bars = append(c.Bars, ChartBar{
-			Label: st.Name, Count: st.Count, Size: st.Sum,
-			X: labelW, Y: y, W: round2(w), H: barH,
-			LabelX: labelW - 6, ValX: round2(labelW + w + 6), TextY: y + 12,
-		})
+	bars := make([]ChartBar, 0, len(stats))
+	for _, st := range stats {
+		bars = append(bars, ChartBar{Label: st.Name, Count: st.Count, Size: st.Sum,
+			Share: percentText(st.Sum, total), Pct: pctWidth(st.Sum, max)})
 	}
-	return c
+	return bars
 }
 
-func round2(f float64) float64 {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', 2, 64), 64)
-	return v
+// Saved is when the snapshot was taken, from its ID
+// (decode.Meta.SavedTime), as "2026-11-24 19:27:19 UTC"; "" when the ID
+// does not carry it.
+func (s *HTMLSnapshot) Saved() string {
+	if s.Inspect == nil {
+		return ""
+	}
+	m := &decode.Meta{}
+	m.ID = s.Inspect.Meta.ID
+	t, ok := m.SavedTime()
+	if !ok {
+		return ""
+	}
+	return t.Format("2006-01-02 15:04:05 UTC")
+}
+
+// wrapType escapes a record type name and lets it wrap between its words
+// (Connect<wbr>CA<wbr>Provider<wbr>State), so that a narrow table of
+// types need not scroll.
+func wrapType(s string) template.HTML {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) && (unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsUpper(rs[i-1]) && unicode.IsLower(rs[i+1])) {
+			b.WriteString("<wbr>")
+		}
+		b.WriteString(template.HTMLEscapeString(string(r)))
+	}
+	return template.HTML(b.String())
+}
+
+// wrapID escapes an identity and lets it wrap only after "/", ".", "-"
+// and ":" (a <wbr> after each), never inside a token; the CSS of .id
+// turns off every other break.
+func wrapID(s string) template.HTML {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		switch r {
+		case '/', '.', '-', ':':
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }

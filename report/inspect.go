@@ -53,6 +53,7 @@ type Stat struct {
 // then snaptool's own keys, each left out when empty:
 //
 //	LastIndex   the state.bin header's LastIndex
+//	SavedTime   when the snapshot was taken, from its ID (RFC 3339, UTC, milliseconds)
 //	Records     number of records
 //	Integrity   "verified", "failed" or "unverifiable" (checksum state)
 //	Errors      every problem found, located (damaged input)
@@ -65,6 +66,7 @@ type InspectResult struct {
 	TotalSizeKV int64
 
 	LastIndex uint64   `json:",omitempty"`
+	SavedTime string   `json:",omitempty"`
 	Records   int64    `json:",omitempty"`
 	Integrity string   `json:",omitempty"`
 	Errors    []string `json:",omitempty"`
@@ -145,6 +147,7 @@ func (a *InspectAccumulator) Finish(s *decode.Snapshot) *InspectResult {
 	}
 	if m := s.Meta(); m != nil {
 		r.Meta = InspectMeta{ID: m.ID, Size: m.Size, Index: m.Index, Term: m.Term, Version: int(m.Version)}
+		r.SavedTime = SavedTime(m)
 	}
 	if st := s.Stream(); st != nil {
 		if h, err := st.Header(); err == nil {

@@ -47,7 +47,7 @@ func inspectPath(t *testing.T, path string, o InspectOptions) *InspectResult {
 // consulOnly drops snaptool's own keys so that the JSON is what Consul prints.
 func consulOnly(r *InspectResult) *InspectResult {
 	c := *r
-	c.LastIndex, c.Records, c.Integrity, c.Errors, c.Warnings = 0, 0, "", nil, nil
+	c.LastIndex, c.SavedTime, c.Records, c.Integrity, c.Errors, c.Warnings = 0, "", 0, "", nil, nil
 	return &c
 }
 

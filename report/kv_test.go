@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,7 +172,11 @@ func TestKVExportDamaged(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !decode.IsDamage(err) {
+			if name == "empty" {
+				if !errors.Is(err, decode.ErrNotSnapshot) || decode.IsDamage(err) {
+					t.Errorf("error %v: want not a snapshot, not damage", err)
+				}
+			} else if !decode.IsDamage(err) {
 				t.Errorf("error %v: not damage", err)
 			}
 			var got []KVEntry

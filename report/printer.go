@@ -5,13 +5,14 @@ import (
 	"io"
 
 	"github.com/snaptool/snaptool/diff"
+	"github.com/snaptool/snaptool/history"
 )
 
 // Output formats: "table" (tables through tablewriter), "text" (verify's
 // name for the same printer), "pretty" (Consul's `consul snapshot inspect`
 // layout, byte for byte) and "json" (indented JSON of the result structs).
 // A command offers a subset (inspect: table, pretty, json; verify and
-// diff: text, json; top: table, json) and checks --format with CheckFormat before any
+// diff: text, json; top: table, json; history: table, json, csv, prometheus, html) and checks --format with CheckFormat before any
 // work starts.
 
 // Printer renders every result struct in one format, in the shape of
@@ -27,6 +28,10 @@ type Printer interface {
 	VerifyDone(results []*VerifyResult) error
 	// Top prints top's lists.
 	Top(r *TopResult) error
+	// History prints a series of snapshots (history's csv, prometheus
+	// and html formats are WriteHistoryCSV, WriteHistoryPrometheus and
+	// WriteHistoryHTML).
+	History(r *history.Result) error
 	// DiffStart opens a diff's output, before any change, with what is
 	// known of both inputs (the text printer's header lines; diff.Options.Start).
 	DiffStart(a, b *diff.MetaSummary, o DiffPrintOptions) error
@@ -56,7 +61,7 @@ func NewPrinter(format string, w io.Writer) (Printer, error) {
 		return &tablePrinter{w: w}, nil
 	case "pretty":
 		return &prettyPrinter{tablePrinter{w: w}}, nil
-	case "json":
+	case "json", "jsonl": // jsonl: the commands whose JSON is lines (diff, dump)
 		return &jsonPrinter{w: w}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", format)

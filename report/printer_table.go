@@ -32,6 +32,9 @@ func (p *tablePrinter) Inspect(r *InspectResult) error {
 		{"Term", strconv.FormatUint(r.Meta.Term, 10)},
 		{"Version", strconv.Itoa(r.Meta.Version)},
 	}
+	if r.SavedTime != "" {
+		rows = append(rows, []string{"Saved", SavedText(r.SavedTime)})
+	}
 	if r.LastIndex != 0 {
 		rows = append(rows, []string{"LastIndex", strconv.FormatUint(r.LastIndex, 10)})
 	}
@@ -72,7 +75,7 @@ func (p *tablePrinter) VerifyFile(r *VerifyResult) error {
 	var b strings.Builder
 	b.WriteString(r.Headline())
 	b.WriteByte('\n')
-	if r.Verdict != VerdictOK && r.Verdict != VerdictUnreadable {
+	if r.Verdict != VerdictOK && r.Verdict != VerdictUnreadable && r.Verdict != VerdictNotSnapshot {
 		byLayer := map[string][]Finding{}
 		for _, f := range r.Findings {
 			byLayer[f.Layer] = append(byLayer[f.Layer], f)
@@ -87,6 +90,9 @@ func (p *tablePrinter) VerifyFile(r *VerifyResult) error {
 				fmt.Fprintf(&b, "    %-8s %s\n", f.Severity+":", f.Message)
 			}
 		}
+	}
+	if r.Advice != "" {
+		fmt.Fprintf(&b, "  %s\n", r.Advice)
 	}
 	_, err := io.WriteString(p.w, b.String())
 	return err
@@ -105,16 +111,29 @@ func (p *tablePrinter) Top(r *TopResult) error {
 	right := tw.AlignRight
 	left := tw.AlignLeft
 
+	if r.ID != "" || r.Saved != "" {
+		head := "Snapshot " + oneLine(r.ID)
+		if r.Saved != "" {
+			head += ", saved " + SavedText(r.Saved)
+		}
+		if _, err := io.WriteString(p.w, head+"\n\n"); err != nil {
+			return err
+		}
+	}
 	title := "Largest records"
 	if len(r.Types) > 0 {
 		title += " (" + strings.Join(r.Types, ", ") + ")"
 	}
 	var rows [][]string
 	for _, x := range r.Largest {
-		rows = append(rows, append([]string{count(x.N), x.Type, oneLine(x.ID), count(x.Offset)}, size(x.Size)...))
+		label := ""
+		if x.Label != "" && x.Label != x.ID {
+			label = oneLine(x.Label)
+		}
+		rows = append(rows, append([]string{"#" + strconv.Itoa(len(rows)+1), count(x.N), x.Type, oneLine(x.ID), label, count(x.Offset)}, size(x.Size)...))
 	}
-	if err := p.section(title, rows, []string{"#", "Type", "ID", "Offset", "Size", "Bytes"}, nil,
-		right, left, left, right, right, right); err != nil {
+	if err := p.section(title, rows, []string{"Rank", "Record", "Type", "ID", "Label", "Offset", "Size", "Bytes"}, nil,
+		right, right, left, left, left, right, right, right); err != nil {
 		return err
 	}
 

@@ -45,6 +45,11 @@ const OtherGroup = "(other)"
 // TopResult is what `snaptool top` prints, as a table or as JSON (the field
 // names below are the JSON contract), and what the HTML report shows.
 type TopResult struct {
+	// ID and Saved are the snapshot's (meta.json's ID, and when it was
+	// taken, from the ID: RFC 3339, UTC, milliseconds); left out when
+	// unknown.
+	ID    string `json:"id,omitempty"`
+	Saved string `json:"saved,omitempty"`
 	// Records and TotalSize count every record of the snapshot (TotalSize
 	// as `consul snapshot inspect` counts it).
 	Records   int64 `json:"records"`
@@ -76,6 +81,7 @@ type TopRecord struct {
 	N      int64  `json:"n"`
 	Type   string `json:"type"`
 	ID     string `json:"id"`
+	Label  string `json:"label,omitempty"` // decode.Label: a token's description, a policy's name, …
 	Offset int64  `json:"offset"`
 	Size   int64  `json:"size"`
 }
@@ -260,13 +266,28 @@ func (t *TopAccumulator) addLargest(rec *decode.Record) {
 	if err != nil {
 		id = "(undecodable: " + err.Error() + ")"
 	}
-	tr := TopRecord{N: rec.N, Type: rec.Type.String(), ID: id, Offset: rec.Offset, Size: rec.Size}
+	tr := TopRecord{N: rec.N, Type: rec.Type.String(), ID: id, Offset: rec.Offset, Size: rec.Size, Label: recordLabel(rec)}
 	if len(t.largest) == t.opts.N {
 		t.largest[0] = tr
 		heap.Fix(&t.largest, 0)
 		return
 	}
 	heap.Push(&t.largest, tr)
+}
+
+// recordLabel is a record's human label (decode.Label over its masked
+// View), computed only for records that enter the largest-records list. KV
+// and tombstone records have none (their key is their name), so their
+// values are never decoded here.
+func recordLabel(rec *decode.Record) string {
+	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		return ""
+	}
+	tree, err := decode.View(rec.Type, rec.Value(), false)
+	if err != nil {
+		return ""
+	}
+	return decode.Label(rec.Type, tree)
 }
 
 func (t *TopAccumulator) addTree(key string, size int64) {
@@ -313,6 +334,9 @@ func (t *TopAccumulator) Err() error { return t.errs.err() }
 func (t *TopAccumulator) Finish(s *decode.Snapshot) *TopResult {
 	r := t.res
 	r.N, r.KVDepth = t.opts.N, t.opts.KVDepth
+	if s != nil && s.Meta() != nil {
+		r.ID, r.Saved = s.Meta().ID, SavedTime(s.Meta())
+	}
 	r.Types = []string{}
 	for _, ty := range t.opts.Types {
 		r.Types = append(r.Types, ty.String())

@@ -45,7 +45,13 @@ const (
 	VerdictWarnings   = "warnings"   // warnings only
 	VerdictDamaged    = "damaged"    // at least one error
 	VerdictUnreadable = "unreadable" // the input could not be opened (usage or I/O problem)
+	// VerdictNotSnapshot: the input is something else (decode.ErrNotSnapshot); LooksLike says what.
+	VerdictNotSnapshot = "not_snapshot"
 )
+
+// IntegrityUnchecked is VerifyResult.Integrity when the checksums layer
+// was never reached (an earlier layer stopped the read).
+const IntegrityUnchecked = "unchecked"
 
 // maxFindingsPerCheck caps the findings one check reports for one file; the
 // rest are counted in a last finding.
@@ -75,23 +81,27 @@ type LayerStatus struct {
 }
 
 // VerifyMeta is meta.json as verify reports it. JSON keys: id, index, term,
-// size, version.
+// size, version, saved (when the snapshot was taken, from its ID: RFC
+// 3339, UTC, milliseconds; left out when the ID carries no time).
 type VerifyMeta struct {
 	ID      string `json:"id"`
 	Index   uint64 `json:"index"`
 	Term    uint64 `json:"term"`
 	Size    int64  `json:"size"`
 	Version int    `json:"version"`
+	Saved   string `json:"saved,omitempty"`
 }
 
 // VerifyResult is the layered verdict for one input. JSON keys:
 //
 //	file        the input as given
 //	form        "archive", "state.bin" or "data-dir"
-//	verdict     "ok", "warnings", "damaged" or "unreadable"
+//	verdict     "ok", "warnings", "damaged", "unreadable" or "not_snapshot"
+//	looks_like  for "not_snapshot": what the input looks like ("JSON text", "an empty file")
 //	pass        true when there is no error (and, with strict, no warning)
 //	strict      whether warnings fail
-//	integrity   checksum state: "verified", "failed", "unverifiable"
+//	integrity   checksum state: "verified", "failed", "unverifiable", or
+//	            "unchecked" when an earlier layer kept the checksums from being checked
 //	meta        meta.json (null when it could not be read)
 //	last_index  state.bin header LastIndex
 //	records     number of records read
@@ -100,10 +110,14 @@ type VerifyMeta struct {
 //	warnings    number of warning findings
 //	layers      [{name, status}] in VerifyLayers order
 //	findings    [Finding] in layer order
+//	advice      one sentence on what to do: for a damaged file, not to
+//	            restore it and which records can still be read, with which
+//	            command; empty for a good file
 type VerifyResult struct {
 	File      string        `json:"file"`
 	Form      string        `json:"form"`
 	Verdict   string        `json:"verdict"`
+	LooksLike string        `json:"looks_like,omitempty"`
 	Pass      bool          `json:"pass"`
 	Strict    bool          `json:"strict"`
 	Integrity string        `json:"integrity"`
@@ -115,6 +129,17 @@ type VerifyResult struct {
 	Warnings  int           `json:"warnings"`
 	Layers    []LayerStatus `json:"layers"`
 	Findings  []Finding     `json:"findings"`
+	Advice    string        `json:"advice,omitempty"`
+
+	readable  readableSpan // how far state.bin could be read, for Advice
+	garbageAt int64        // file offset of trailing garbage after the gzip stream, when that is the only error
+}
+
+// readableSpan is how much of state.bin could be read: records handed
+// out, and where the stream stopped (its end when clean).
+type readableSpan struct {
+	clean bool  // every record read, the stream ended cleanly
+	upTo  int64 // state.bin offset where reading stopped
 }
 
 // VerifyOptions tune Verify.
@@ -159,6 +184,10 @@ func VerifyFile(ctx context.Context, path string, o VerifyOptions) (*VerifyResul
 // the verdict is the same as VerifyFile's.
 func VerifyOpenError(path string, err error, o VerifyOptions) *VerifyResult {
 	r := &VerifyResult{File: path, Strict: o.Strict, Findings: []Finding{}}
+	if errors.Is(err, decode.ErrNotSnapshot) {
+		r.notSnapshot(err)
+		return r
+	}
 	if decode.IsDamage(err) {
 		r.Findings = append(r.Findings, findingOf(err, SeverityError))
 		r.finish(nil)
@@ -234,7 +263,7 @@ func NewVerify(o VerifyOptions) *VerifyAccumulator {
 				a.indexBeyondMetaFound = true
 				a.v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
 					Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
-					Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
+					Message: fmt.Sprintf("record %d (%s) at offset %d of state.bin has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
 			}
 		} else if value > a.maxIdx.value {
 			a.maxIdx = idxSeen{value: value, field: field, n: rec.N, off: rec.Offset, t: rec.Type}
@@ -284,6 +313,11 @@ func (a *VerifyAccumulator) Finish(s *decode.Snapshot) *VerifyResult {
 	r := &a.r
 	r.File, r.Form, r.Strict = s.Name, s.Form.String(), a.o.Strict
 	a.v.flushCaps()
+	if err := s.Err(); errors.Is(err, decode.ErrNotSnapshot) {
+		r.Form = ""
+		r.notSnapshot(err)
+		return r
+	}
 
 	// Everything decode found, by layer.
 	for _, e := range s.Errors() {
@@ -299,7 +333,7 @@ func (a *VerifyAccumulator) Finish(s *decode.Snapshot) *VerifyResult {
 
 	m := s.Meta()
 	if m != nil {
-		r.Meta = &VerifyMeta{ID: m.ID, Index: m.Index, Term: m.Term, Size: m.Size, Version: int(m.Version)}
+		r.Meta = &VerifyMeta{ID: m.ID, Index: m.Index, Term: m.Term, Size: m.Size, Version: int(m.Version), Saved: SavedTime(m)}
 	}
 	st := s.Stream()
 	streamClean := st != nil && st.Err() == nil
@@ -316,7 +350,7 @@ func (a *VerifyAccumulator) Finish(s *decode.Snapshot) *VerifyResult {
 	if mi := a.maxIdx; m != nil && mi.value > m.Index && !a.indexBeyondMetaFound {
 		r.Findings = append(r.Findings, Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
 			Offset: mi.off, Record: mi.n, Type: mi.t.String(),
-			Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d (meta.json follows state.bin, so only the highest index is reported)", mi.n, mi.t, mi.off, mi.field, mi.value, m.Index)})
+			Message: fmt.Sprintf("record %d (%s) at offset %d of state.bin has %s %d, beyond meta.json Index %d (meta.json follows state.bin, so only the highest index is reported)", mi.n, mi.t, mi.off, mi.field, mi.value, m.Index)})
 	}
 	if streamClean {
 		switch {
@@ -339,8 +373,28 @@ func (a *VerifyAccumulator) Finish(s *decode.Snapshot) *VerifyResult {
 	if in := s.Integrity(); in != decode.Pending {
 		r.Integrity = in.String()
 	}
+	if st != nil {
+		r.readable = readableSpan{clean: streamClean, upTo: st.Consumed()}
+	}
+	var ae *decode.ArchiveError
+	if errs := s.Errors(); len(errs) == 1 && errors.Is(errs[0], decode.ErrTrailingGarbage) && errors.As(errs[0], &ae) && ae.InFile {
+		r.garbageAt = ae.Offset
+	}
 	r.finish(s)
 	return r
+}
+
+// notSnapshot makes r the verdict on an input that is not a snapshot.
+func (r *VerifyResult) notSnapshot(err error) {
+	var ns *decode.NotSnapshotError
+	if errors.As(err, &ns) {
+		r.LooksLike = ns.Looks
+	}
+	r.Verdict = VerdictNotSnapshot
+	r.Findings = []Finding{{Layer: LayerInput, Severity: SeverityError, Offset: -1, Message: err.Error()}}
+	r.Errors, r.Warnings, r.Records = 1, 0, 0
+	r.Integrity, r.Meta = "", nil
+	r.Layers = []LayerStatus{}
 }
 
 type unknownSeen struct {
@@ -438,7 +492,8 @@ func (r *VerifyResult) finish(s *decode.Snapshot) {
 		}
 	}
 	archive := s != nil && s.Form == decode.FormArchive
-	gzipBroken := status[LayerGzip] == StatusError
+	// Trailing garbage after the gzip stream leaves the archive whole.
+	gzipBroken := status[LayerGzip] == StatusError && s != nil && s.Integrity() != decode.Verified
 	r.Layers = make([]LayerStatus, 0, len(VerifyLayers))
 	for _, l := range VerifyLayers {
 		st := status[l]
@@ -486,6 +541,11 @@ func (r *VerifyResult) finish(s *decode.Snapshot) {
 			}
 		}
 		r.Layers = append(r.Layers, LayerStatus{Name: l, Status: st})
+		if l == LayerChecksums && st == StatusUnchecked {
+			// decode says "failed" for checksums it could not compute;
+			// the verdict says what happened: they were not checked.
+			r.Integrity = IntegrityUnchecked
+		}
 	}
 	switch {
 	case r.Errors > 0:
@@ -496,6 +556,53 @@ func (r *VerifyResult) finish(s *decode.Snapshot) {
 		r.Verdict = VerdictOK
 	}
 	r.Pass = r.Errors == 0 && (!r.Strict || r.Warnings == 0)
+	r.Advice = r.advice()
+}
+
+// advice is the one sentence on what to do with a file that did not pass:
+// not to restore it, and which records can still be read, with which
+// command. Empty for a file that passes.
+func (r *VerifyResult) advice() string {
+	if r.Pass {
+		return ""
+	}
+	if r.Verdict != VerdictDamaged {
+		// Warnings only, failed by --strict.
+		return "Its warnings fail --strict; look at them before restoring it."
+	}
+	file := shellQuote(r.File)
+	read := fmt.Sprintf("`snaptool dump %s` or `snaptool kv export %s`", file, file)
+	switch {
+	case r.garbageAt > 0 && r.Errors == 1 && r.Integrity == decode.Verified.String():
+		return fmt.Sprintf("Do not restore it as is: Consul refuses the bytes after the gzip stream. The archive before them is whole: `head -c %d %s > fixed.snap` keeps only it (verify that again).", r.garbageAt, file)
+	case r.Records == 0:
+		return "Do not restore it: no record can be read from it."
+	case r.readable.clean:
+		how := ""
+		switch r.Integrity {
+		case decode.Failed.String():
+			how = " (unverified: the checksums do not match)"
+		case IntegrityUnchecked, decode.Unverifiable.String():
+			how = " (unverified)"
+		}
+		return fmt.Sprintf("Do not restore it. All %s can still be read%s: %s.", Plural(int(r.Records), "record"), how, read)
+	}
+	return fmt.Sprintf("Do not restore it. The first %s (up to offset %d of state.bin) can still be read: %s.", Plural(int(r.Records), "record"), r.readable.upTo, read)
+}
+
+// shellQuote quotes a path for a command line a person copies.
+func shellQuote(p string) string {
+	safe := p != ""
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./:@%+=,-", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
 
 func sortStable(f []Finding, less func(a, b Finding) bool) {
@@ -508,15 +615,17 @@ func sortStable(f []Finding, less func(a, b Finding) bool) {
 }
 
 // VerifySummary counts the verdicts of several files. JSON keys: files,
-// passed, failed, unreadable.
+// passed, failed, unreadable, not_snapshot.
 type VerifySummary struct {
-	Files      int `json:"files"`
-	Passed     int `json:"passed"`
-	Failed     int `json:"failed"`
-	Unreadable int `json:"unreadable"`
+	Files       int `json:"files"`
+	Passed      int `json:"passed"`
+	Failed      int `json:"failed"`
+	Unreadable  int `json:"unreadable"`
+	NotSnapshot int `json:"not_snapshot"`
 }
 
-// Summarize counts results: unreadable inputs are neither passed nor failed.
+// Summarize counts results: unreadable inputs and inputs that are not
+// snapshots are neither passed nor failed.
 func Summarize(results []*VerifyResult) VerifySummary {
 	var s VerifySummary
 	for _, r := range results {
@@ -524,6 +633,8 @@ func Summarize(results []*VerifyResult) VerifySummary {
 		switch {
 		case r.Verdict == VerdictUnreadable:
 			s.Unreadable++
+		case r.Verdict == VerdictNotSnapshot:
+			s.NotSnapshot++
 		case r.Pass:
 			s.Passed++
 		default:
@@ -536,6 +647,9 @@ func Summarize(results []*VerifyResult) VerifySummary {
 // Headline is the one-line verdict of a result, e.g.
 // "backup.snap: OK (archive, 22 records, Index 13, checksums verified)".
 func (r *VerifyResult) Headline() string {
+	if r.Verdict == VerdictNotSnapshot {
+		return fmt.Sprintf("%s: NOT A SNAPSHOT: it looks like %s", r.File, r.LooksLike)
+	}
 	var word string
 	switch {
 	case r.Verdict == VerdictUnreadable:
@@ -557,8 +671,15 @@ func (r *VerifyResult) Headline() string {
 		parts = append(parts, fmt.Sprintf("%d records", r.Records))
 		if r.Meta != nil {
 			parts = append(parts, fmt.Sprintf("Index %d", r.Meta.Index))
+			if r.Meta.Saved != "" {
+				parts = append(parts, "saved "+SavedText(r.Meta.Saved))
+			}
 		}
-		if r.Integrity != "" {
+		switch r.Integrity {
+		case "":
+		case IntegrityUnchecked:
+			parts = append(parts, "checksums not checked")
+		default:
 			parts = append(parts, "checksums "+r.Integrity)
 		}
 	}
@@ -576,6 +697,9 @@ func (s VerifySummary) SummaryLine() string {
 	line := fmt.Sprintf("%s verified: %d passed, %d failed", Plural(s.Files, "file"), s.Passed, s.Failed)
 	if s.Unreadable > 0 {
 		line += fmt.Sprintf(", %d unreadable", s.Unreadable)
+	}
+	if s.NotSnapshot > 0 {
+		line += fmt.Sprintf(", %d not a snapshot", s.NotSnapshot)
 	}
 	return line
 }

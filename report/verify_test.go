@@ -185,8 +185,8 @@ func damageCases(t *testing.T) []damageCase {
 	unknownRec := []byte{100, 0x81, 0xa1, 'x', 0x01}
 
 	return []damageCase{
-		{name: "not gzip", input: []byte("this is not a snapshot\n"), layers: []string{LayerGzip}},
-		{name: "empty file", input: []byte{}, layers: []string{LayerGzip}},
+		{name: "gzip magic damaged", input: append([]byte{0x1f, 0x0b}, good[2:]...), layers: []string{LayerGzip}},
+		{name: "gzip cut inside its header", input: good[:5], layers: []string{LayerGzip}},
 		// A cut archive ends the compressed stream mid-member: reported as gzip
 		// (the decompressor saw the end) or as a short tar member.
 		{name: "truncated archive", input: good[:len(good)/2], layers: []string{LayerGzip, LayerTar}, anyOf: true},
@@ -367,5 +367,42 @@ func TestVerifyJSON(t *testing.T) {
 	}
 	if doc.Files[1].Verdict != VerdictDamaged || len(doc.Files[1].Findings) == 0 || doc.Files[1].Findings[0].Layer != LayerMeta {
 		t.Errorf("bad file: %+v", doc.Files[1])
+	}
+}
+
+// An input that is not a snapshot has its own verdict, saying what it
+// looks like; it is neither damaged nor passed.
+func TestVerifyNotSnapshot(t *testing.T) {
+	for _, tc := range []struct {
+		name, looks string
+		input       []byte
+		dir         bool
+	}{
+		{name: "empty file", input: []byte{}, looks: "an empty file"},
+		{name: "text", input: []byte("this is not a snapshot\n"), looks: `text (it starts "this is not a snapshot")`},
+		{name: "JSON", input: []byte(`  {"Meta": {}}`), looks: `JSON text (it starts "{\"Meta\": {}}")`},
+		{name: "zip", input: []byte("PK\x03\x04rest"), looks: "a zip archive"},
+		{name: "directory", dir: true, looks: "a directory with no state.bin and no raft snapshot directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := t.TempDir()
+			if !tc.dir {
+				path = filepath.Join(path, "x.snap")
+				noErr(t, os.WriteFile(path, tc.input, 0o600))
+			}
+			r, err := VerifyFile(context.Background(), path, VerifyOptions{})
+			if err != nil {
+				t.Fatalf("VerifyFile: %v", err)
+			}
+			if r.Verdict != VerdictNotSnapshot || r.Pass || r.LooksLike != tc.looks {
+				t.Errorf("verdict %q pass %v looks like %q, want %q, false, %q", r.Verdict, r.Pass, r.LooksLike, VerdictNotSnapshot, tc.looks)
+			}
+			if want := path + ": NOT A SNAPSHOT: it looks like " + tc.looks; r.Headline() != want {
+				t.Errorf("headline %q, want %q", r.Headline(), want)
+			}
+			if sum := Summarize([]*VerifyResult{r}); sum.NotSnapshot != 1 || sum.Failed != 0 || sum.Passed != 0 {
+				t.Errorf("summary %+v", sum)
+			}
+		})
 	}
 }

@@ -53,7 +53,10 @@
 //     drop it. It must give the same decision and the same length for a
 //     record in both passes (the size is announced before pass 2); Run
 //     checks this and fails with ErrChanged otherwise. Its output is checked
-//     to be one record of the same type (encode.ErrBadRecord).
+//     to be one record of the same type (encode.ErrBadRecord). Redaction
+//     returns the Transform of --redact: decode.RedactRecord with stand-ins
+//     from decode.NewStandIn under a per-run random key; the stand-ins
+//     keep every length, so the sizes of pass 1 hold in pass 2.
 //   - Not checked: references between records. Dropping Session records
 //     keeps KV entries whose Session field names them (Consul's restore
 //     inserts them as they are, the lock then names a session that does not

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -314,7 +315,6 @@ func runPass(ctx context.Context, in string, sel *selector, dopts decode.Options
 func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Options, p1 *tally) (Stats, error) {
 	meta := p1.meta
 	meta.Size = p1.size
-	cw := &countWriter{w: out}
 	pr, pw := io.Pipe()
 	back := make(chan readBack, 1)
 	go func() { back <- readArchive(pr, opts.Decode) }()
@@ -322,7 +322,7 @@ func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Op
 	var aw *encode.ArchiveWriter
 	p2, err := func() (*tally, error) {
 		var err error
-		aw, err = encode.NewArchiveWriter(io.MultiWriter(cw, pw), meta, opts.Archive)
+		aw, err = encode.NewArchiveWriter(io.MultiWriter(out, pw), meta, opts.Archive)
 		if err != nil {
 			return nil, err
 		}
@@ -358,7 +358,7 @@ func write(ctx context.Context, in string, out io.Writer, sel *selector, opts Op
 	rb := <-back
 
 	st := Stats{InRecords: p2.inRecords, InSize: p2.inSize, Records: p2.records, Dropped: p2.inRecords - p2.records,
-		Transformed: p2.transformed, Size: p2.size, ArchiveSize: cw.n, LastIndex: p2.lastIndex, Meta: meta, Warnings: p1.warnings}
+		Transformed: p2.transformed, Size: p2.size, ArchiveSize: aw.Written(), LastIndex: p2.lastIndex, Meta: meta, Warnings: p1.warnings}
 	for i := range p2.types {
 		if ts := p2.types[i]; ts.Kept+ts.Dropped > 0 {
 			ts.Type = decode.MessageType(i)
@@ -447,17 +447,6 @@ func (rb readBack) check(st Stats) error {
 	return nil
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // Summary is a one-line account of the rewrite: records kept and dropped
 // per type, sizes.
 func (s Stats) Summary() string {
@@ -486,4 +475,31 @@ func (s Stats) Summary() string {
 		line += ", read back and verified"
 	}
 	return line
+}
+
+// Redaction returns the Transform of `snaptool rewrite --redact`: every
+// value the secrets policy masks (decode.Mask's rules) is replaced in the
+// record's bytes by a stand-in of the same length and shape
+// (decode.RedactRecord, decode.NewStandIn), derived from an HMAC of the
+// secret under a key drawn here from crypto/rand and never stored: equal
+// secrets share a stand-in in this run (and in both passes), the output
+// carries no byte of any secret, and two runs give different stand-ins.
+// With kvValues, KV values are replaced by decode.KVPlaceholder of the same
+// length too. Records without secrets are copied byte for byte.
+func Redaction(kvValues bool) (Transform, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("redaction key: %w", err)
+	}
+	return redaction(decode.NewStandIn(key), kvValues), nil
+}
+
+func redaction(si decode.StandIn, kvValues bool) Transform {
+	return func(rec *decode.Record) ([]byte, bool, error) {
+		raw, changed, err := decode.RedactRecord(rec, si, kvValues)
+		if err != nil || !changed {
+			return nil, true, err
+		}
+		return raw, true, nil
+	}
 }

@@ -16,8 +16,14 @@
 # Wall time and peak RSS come from bench/measure (wait4 rusage, like GNU
 # time's %e %M), so nothing needs installing.
 #
+# history: a series of 8 archives of SIZE MB (h-SIZE-N.snap: a day apart,
+# KV growing by 0.5% a day, each with its own change set) read by one
+# `snaptool history`, against the sum of `snaptool inspect` on each file of
+# the same round.
+#
 # Environment: BENCH_SIZES (MB of state.bin, default "135 1350"),
-# BENCH_RUNS (default 3), BENCH_GEN_ONLY=1 (only generate the inputs).
+# BENCH_RUNS (default 3), BENCH_GEN_ONLY=1 (only generate the inputs),
+# BENCH_HISTORY=0 (skip the history series; it needs 8 archives per size).
 # Needs about 1.2 GB of disk for bench/out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +67,24 @@ gen() {
   echo "$want" >"$stamp"
 }
 
+# gen_series SIZE: makes $OUT/h-SIZE-1..8.snap unless cached with the same flags.
+gen_series() {
+  local size=$1 i
+  local kv=$(( 200000 * size / 135 )) nodes=$(( 2000 * size / 135 ))
+  for i in 1 2 3 4 5 6 7 8; do
+    local flags="--seed 1 --kv $(( kv + kv * i / 200 )) --value-size 510 --nodes $nodes --services-per-node 4 --checks-per-service 1 --tokens $(( 500 * size / 135 )) --sessions $(( 200 * size / 135 )) --tombstones $(( 1000 * size / 135 )) --time 2026-01-0${i}T03:00:00Z --apply-changes $i/$(( kv / 100 ))"
+    local f="$OUT/h-$size-$i.snap" stamp="$OUT/h-$size-$i.flags" want
+    want="$flags $(cat cmd/snapgen/*.go encode/*.go | sha256sum | cut -c1-16)"
+    if [ -f "$f" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+      continue
+    fi
+    echo "generating $f (history series, state.bin ≈ $size MB)" >&2
+    # shellcheck disable=SC2086
+    "$BIN/snapgen" -o "$f" $flags
+    echo "$want" >"$stamp"
+  done
+}
+
 # timed NAME CMD...: one run; appends "wall rss" to $WORK/NAME; stdout discarded.
 # Exit status 1 is accepted for diff (differences found); anything else fails.
 timed() {
@@ -77,7 +101,7 @@ timed() {
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 if [ "${BENCH_GEN_ONLY:-0}" = 1 ]; then
-  for size in $SIZES; do gen "$size"; done
+  for size in $SIZES; do gen "$size"; [ "${BENCH_HISTORY:-1}" = 1 ] && gen_series "$size"; done
   exit 0
 fi
 
@@ -115,6 +139,15 @@ for size in $SIZES; do
       fr=$(tail -n 1 "$WORK/rwfloor" | cut -d' ' -f1)
       tail -n 1 "$WORK/rewrite" | awk -v f="$fr" '{printf "%.3f\n", $1/f}' >>"$WORK/ratio-rewrite"
     fi
+    if [ "${BENCH_HISTORY:-1}" = 1 ] && has_cmd history; then
+      [ "$r" -eq 1 ] && gen_series "$size"
+      timed history "$ST" history "$OUT"/h-"$size"-?.snap
+      rm -f "$WORK/inspect1"
+      for f in "$OUT"/h-"$size"-?.snap; do timed inspect1 "$ST" inspect "$f"; done
+      sum=$(awk '{s += $1} END {printf "%.3f", s}' "$WORK/inspect1")
+      awk '{s += $1; if ($2 > m) m = $2} END {printf "%.3f %d\n", s, m}' "$WORK/inspect1" >>"$WORK/inspectsum"
+      tail -n 1 "$WORK/history" | awk -v f="$sum" '{printf "%.3f\n", $1/f}' >>"$WORK/ratio-history"
+    fi
   done
   statebytes=$("$ST" inspect --format json "$A" 2>/dev/null | awk -F': *' '/"TotalSize"/ {gsub(/[^0-9]/,"",$2); print $2; exit}')
   label="$(awk -v b="${statebytes:-0}" 'BEGIN {printf "%.0f MB", b/1e6}')"
@@ -137,6 +170,11 @@ for size in $SIZES; do
   if [ -f "$WORK/rwfloor" ]; then
     row rwfloor "rewrite floor (inflate + pgzip deflate)" "–"
     row rewrite "snaptool rewrite A OUT (vs rewrite floor)" "–"
+  fi
+  if [ -f "$WORK/history" ]; then
+    recs=$("$ST" inspect --format json "$OUT/h-$size-8.snap" 2>/dev/null | awk -F': *' '/"Records"/ {gsub(/[^0-9]/,"",$2); print $2; exit}')
+    row inspectsum "sum of snaptool inspect on each of the 8 (history series)" "–"
+    row history "snaptool history, 8 snapshots (vs the sum of inspect)" "≤ 0.6×, ≤ 64 MiB + $(awk -v n="${recs:-0}" 'BEGIN {printf "%.1f", n*16/1048576}') MiB digest"
   fi
   [ -x "$CONSUL" ] && row consul "consul snapshot inspect ($("$CONSUL" version | head -n 1 | cut -d' ' -f2))" "–"
 done

@@ -26,7 +26,10 @@
 #     records are Consul's own after a restore and are not compared.
 #  4. Also `snaptool verify` the generated file and Consul's new save.
 #  5. Then scripts/interop-kv.sh (kv export/import round trip), unless
-#     INTEROP_KV=0.
+#     INTEROP_KV=0; scripts/interop-rewrite.sh, unless INTEROP_REWRITE=0;
+#     scripts/interop-restore.sh (preflight's restore matrix against
+#     Consul 1.12.9, 1.13.9 and 1.14.11, a downgrade rewrite restored into
+#     1.12.9, a --redact rewrite into 1.13.9), unless INTEROP_RESTORE=0.
 # The server is stopped and the temp dir removed on every exit.
 #
 # Env: CONSUL (default fixtures/consul/bin/consul, built from fixtures/consul
@@ -131,4 +134,8 @@ fi
 
 if [ "${INTEROP_REWRITE:-1}" != 0 ] && [ -f scripts/interop-rewrite.sh ]; then
   SNAPTOOL=$ST CONSUL=$CONSUL bash scripts/interop-rewrite.sh
+fi
+
+if [ "${INTEROP_RESTORE:-1}" != 0 ] && [ -f scripts/interop-restore.sh ]; then
+  SNAPTOOL=$ST bash scripts/interop-restore.sh
 fi

@@ -240,11 +240,11 @@ func TestBrowserReport(t *testing.T) {
 	if len(row) != 2 || row[0] != largest.Name || row[1] != fmt.Sprint(largest.Count) {
 		t.Errorf("largest type row %q, Consul: %s with %d records", row, largest.Name, largest.Count)
 	}
-	bar := evalJS[string](t, ctx, `document.querySelector("#snap-A svg.chart g.type-bar").dataset.type`)
+	bar := evalJS[string](t, ctx, `document.querySelector("#snap-A figure.bars.all .type-bar").dataset.type`)
 	if bar != largest.Name {
 		t.Errorf("first bar of the chart is %q, want %q", bar, largest.Name)
 	}
-	removed := evalJS[[]string](t, ctx, `[...document.querySelectorAll('#compare tr.change[data-op="removed"] td.id')].map(e => e.textContent)`)
+	removed := evalJS[[]string](t, ctx, `[...document.querySelectorAll('#details tr.change[data-op="removed"]')].map(e => e.dataset.id)`)
 	if !containsString(removed, "node:"+removedNode) {
 		t.Errorf("removed node %q not among the removed records %q", removedNode, removed)
 	}
@@ -255,29 +255,24 @@ func TestBrowserReport(t *testing.T) {
 		t.Error("opening KV prefix app shows no child prefix")
 	}
 
-	// Full-page screenshot, kept as an artifact, must not be blank.
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(art, "report.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	checkNotBlank(t, shot)
-
-	// Narrow screen: nothing wider than the viewport.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812)); err != nil {
-		t.Fatal(err)
-	}
-	if w := evalJS[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); len(w) != 2 || w[0] > w[1]+1 {
-		t.Errorf("narrow screen: page is %v px wide for a %v px viewport", w, w)
-	}
-	narrow, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(art, "report-narrow.png"), narrow, 0o644); err != nil {
-		t.Fatal(err)
+	// The layout at a desktop and a phone width, each kept as a full-page
+	// screenshot; the wide one must not be blank.
+	labels := diffLabels(t, before, after)
+	for _, w := range []int{1400, 400} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), 900)); err != nil {
+			t.Fatal(err)
+		}
+		checkLayout(t, ctx, w, labels, "consul-1.13.9/before.snap", "consul-1.13.9/after.snap")
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(art, fmt.Sprintf("report-%d.png", w)), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if w == 1400 {
+			checkNotBlank(t, shot)
+		}
 	}
 
 	// Print: the print stylesheet applies and a PDF comes out.
@@ -310,6 +305,268 @@ func TestBrowserReport(t *testing.T) {
 		}
 	}
 	t.Logf("screenshots and report kept in %s", art)
+}
+
+// diffLabels runs `snaptool diff --format json` on the pair and returns
+// each change's label by "type id" (the labels the report must show).
+func diffLabels(t *testing.T, a, b string) map[string]string {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, "diff", "--format", "json", a, b)
+	if code != 1 {
+		t.Fatalf("snaptool diff: exit %d\n%s", code, stderr)
+	}
+	labels := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var c struct{ Op, Type, ID, Label string }
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("diff JSON line %q: %v", line, err)
+		}
+		if c.Op != "summary" {
+			labels[c.Type+" "+c.ID] = c.Label
+		}
+	}
+	if len(labels) == 0 {
+		t.Fatal("diff of the pair gives no change")
+	}
+	return labels
+}
+
+// layoutJS measures the page at the current viewport width.
+const layoutJS = `(() => {
+  const de = document.documentElement, cw = de.clientWidth;
+  const top = id => { const e = document.getElementById(id); return e ? e.getBoundingClientRect().top + window.scrollY : -1; };
+  const px = e => parseFloat(getComputedStyle(e).fontSize);
+  const chart = [...document.querySelectorAll("figure.bars .bar-label, figure.bars .bar-val")];
+  const out = {
+    scrollWidth: de.scrollWidth, clientWidth: cw, viewHeight: window.innerHeight,
+    order: ["inputs", "summary", "details", "snap-A", "snap-B"].map(top),
+    chartFigures: [...document.querySelectorAll("#snap-A figure.bars")].map(f => f.className),
+    chartTexts: chart.length,
+    chartMinPx: Math.min(...chart.map(px)),
+    chartOutside: chart.filter(e => { const r = e.getBoundingClientRect(); return r.width == 0 || r.right > cw + 0.5; }).map(e => e.textContent),
+    unwrapped: [...document.querySelectorAll("table")].filter(t => !t.parentElement.classList.contains("table-wrap")).map(t => t.className),
+    wrapsOutside: [...document.querySelectorAll(".table-wrap")].filter(w => w.getBoundingClientRect().right > cw + 0.5).map(w => w.firstElementChild.className),
+    clipped: [...document.querySelectorAll(".table-wrap")].filter(w => w.scrollWidth > w.clientWidth && getComputedStyle(w).overflowX != "auto").map(w => w.firstElementChild.className),
+    summaryHeads: [...document.querySelectorAll("#summary table.diff-types th")].filter(h => h.getBoundingClientRect().width > 0 && h.getBoundingClientRect().right > h.closest(".table-wrap").getBoundingClientRect().right + 0.5).map(h => h.textContent),
+    idStyles: [...new Set([...document.querySelectorAll(".id")].map(e => getComputedStyle(e).overflowWrap + "/" + getComputedStyle(e).wordBreak))],
+    wbr: document.querySelectorAll(".id wbr").length,
+    inputs: [...document.querySelectorAll("#inputs tbody tr")].map(r => r.dataset.label + " " + r.querySelector(".id").textContent + " " + r.querySelector(".saved").textContent),
+    important: [...document.querySelectorAll("#summary table.important tbody tr")].map(r => ({type: r.dataset.type, id: r.dataset.id, label: r.dataset.label, text: r.querySelector(".ident").textContent})),
+    listed: [...document.querySelectorAll("#details table.changes tbody tr")].map(r => ({type: r.dataset.type, id: r.dataset.id, label: r.dataset.label, text: r.querySelector(".ident").textContent})),
+  };
+  return out;
+})()`
+
+type layoutRow struct{ Type, ID, Label, Text string }
+
+type layout struct {
+	ScrollWidth, ClientWidth, ViewHeight  float64
+	Order                                 []float64
+	ChartFigures                          []string
+	ChartTexts                            int
+	ChartMinPx                            float64
+	ChartOutside, Unwrapped, WrapsOutside []string
+	Clipped, SummaryHeads, IDStyles       []string
+	Wbr                                   int
+	Inputs                                []string
+	Important, Listed                     []layoutRow
+}
+
+// checkLayout asserts the report's layout at viewport width w: no
+// horizontal scrolling of the page, the diff story first (inputs, summary
+// of changes, details, then each snapshot), readable charts, tables that
+// scroll in their own box, identities that wrap only at separators, and
+// every label diff gives shown beside its identity.
+func checkLayout(t *testing.T, ctx context.Context, w int, labels map[string]string, fileA, fileB string) {
+	t.Helper()
+	l := evalJS[layout](t, ctx, layoutJS)
+	t.Logf("%d px: page %v/%v px wide, sections at %v, %d chart texts >= %.1f px, %d <wbr>, id styles %v",
+		w, l.ScrollWidth, l.ClientWidth, l.Order, l.ChartTexts, l.ChartMinPx, l.Wbr, l.IDStyles)
+	if l.ClientWidth != float64(w) || l.ScrollWidth > l.ClientWidth {
+		t.Errorf("%d px: the page scrolls sideways: scrollWidth %v > clientWidth %v", w, l.ScrollWidth, l.ClientWidth)
+	}
+	for i := range l.Order {
+		if l.Order[i] < 0 || i > 0 && l.Order[i] <= l.Order[i-1] {
+			t.Errorf("%d px: sections inputs, summary, details, snap-A, snap-B at %v: want each present and below the one before", w, l.Order)
+			break
+		}
+	}
+	if len(l.Order) > 1 && l.Order[1] > l.ViewHeight {
+		t.Errorf("%d px: the summary of changes starts at %v px, below the first screen (%v px)", w, l.Order[1], l.ViewHeight)
+	}
+	if len(l.ChartFigures) != 2 || !strings.Contains(l.ChartFigures[1], "others") {
+		t.Errorf("%d px: size charts %q: KVS dominates snapshot A, want the chart of all types and the other types' own", w, l.ChartFigures)
+	}
+	if l.ChartTexts < 20 || l.ChartMinPx < 10 {
+		t.Errorf("%d px: %d chart labels, smallest %.1f px: want them readable (>= 10 px)", w, l.ChartTexts, l.ChartMinPx)
+	}
+	if len(l.ChartOutside) > 0 {
+		t.Errorf("%d px: chart text hidden or cut at the right edge: %q", w, l.ChartOutside)
+	}
+	if len(l.Unwrapped) > 0 || len(l.WrapsOutside) > 0 || len(l.Clipped) > 0 {
+		t.Errorf("%d px: tables not in a scroll box %q, boxes wider than the page %q, cut without scrolling %q", w, l.Unwrapped, l.WrapsOutside, l.Clipped)
+	}
+	if len(l.SummaryHeads) > 0 {
+		t.Errorf("%d px: the changes-per-type table is cut at %q", w, l.SummaryHeads)
+	}
+	if len(l.IDStyles) != 1 || l.IDStyles[0] != "normal/keep-all" || l.Wbr == 0 {
+		t.Errorf("%d px: identities wrap with %q and %d <wbr>: want normal/keep-all, breaks only at / . - :", w, l.IDStyles, l.Wbr)
+	}
+	if len(l.Inputs) != 2 || !strings.HasPrefix(l.Inputs[0], "A ") || !strings.Contains(l.Inputs[0], fileA) ||
+		!strings.HasPrefix(l.Inputs[1], "B ") || !strings.Contains(l.Inputs[1], fileB) {
+		t.Errorf("%d px: inputs table %q: want A %s and B %s", w, l.Inputs, fileA, fileB)
+	}
+	for _, in := range l.Inputs {
+		if !regexp.MustCompile(` 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(in) {
+			t.Errorf("%d px: input %q does not show when it was saved", w, in)
+		}
+	}
+	want := len(labels)
+	if want > 10 {
+		want = 10
+	}
+	if len(l.Important) != want || len(l.Listed) != len(labels) {
+		t.Errorf("%d px: %d important changes and %d listed, diff gives %d", w, len(l.Important), len(l.Listed), len(labels))
+	}
+	shown, importantLabels := 0, 0
+	for _, r := range l.Important {
+		if r.Label != "" && strings.Contains(r.Text, r.Label) {
+			importantLabels++
+		}
+	}
+	if importantLabels < 5 {
+		t.Errorf("%d px: only %d of the important changes show a label: %+v", w, importantLabels, l.Important)
+	}
+	for _, r := range append(append([]layoutRow(nil), l.Important...), l.Listed...) {
+		lab, ok := labels[r.Type+" "+r.ID]
+		if !ok {
+			t.Errorf("%d px: the report lists %s %s, which diff does not", w, r.Type, r.ID)
+			continue
+		}
+		if r.Label != lab || !strings.Contains(r.Text, lab) || !strings.Contains(r.Text, r.ID) {
+			t.Errorf("%d px: %s %s shows label %q (%q), diff's label is %q", w, r.Type, r.ID, r.Label, r.Text, lab)
+		}
+		if lab != "" {
+			shown++
+		}
+	}
+	t.Logf("%d px: %d of the listed changes carry a label", w, shown)
+}
+
+// TestBrowserCrossVersion: the same layout checks on the cross-version
+// pair (1.13.9 after → 1.14.11 after: 59 changes, schema-only differences
+// hidden), at 1400 and 400 px, with screenshots.
+func TestBrowserCrossVersion(t *testing.T) {
+	chromium := findChromium(t)
+	a, b := repoPath("fixtures", "consul-1.13.9", "after.snap"), repoPath("fixtures", "consul-1.14.11", "after.snap")
+	art := artifactDir(t)
+	out := filepath.Join(art, "report-cross.html")
+	if stdout, stderr, code := runCLI(t, "report", "--html", out, a, b); code != 0 {
+		t.Fatalf("snaptool report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	labels := diffLabels(t, a, b)
+	ctx, ev := newBrowser(t, chromium)
+	if err := chromedp.Do(ctx, chromedp.Navigate(fileURL(t, out))); err != nil {
+		t.Fatal(err)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll("#summary .schema-only").length`); n != 1 {
+		t.Errorf("no note on the hidden schema-only differences (%d)", n)
+	}
+	for _, w := range []int{1400, 400} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(w), 900)); err != nil {
+			t.Fatal(err)
+		}
+		checkLayout(t, ctx, w, labels, "consul-1.13.9/after.snap", "consul-1.14.11/after.snap")
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(art, fmt.Sprintf("report-cross-%d.png", w)), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs, _ := ev.snapshot(); len(errs) > 0 {
+		t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestBrowserLongIdentity: an identity with no separator in 96
+// characters (a KV key of one long token) neither breaks inside the token
+// nor widens the page at 400 px: its table scrolls in its own box. This is
+// the case the overflow protection is for; the shipped pair fits anyway.
+func TestBrowserLongIdentity(t *testing.T) {
+	chromium := findChromium(t)
+	dir := t.TempDir()
+	token := strings.Repeat("0123456789abcdef", 6)
+	key := "app/" + token
+	kv := func(k, v string) []byte {
+		var b bytes.Buffer
+		b.WriteByte(0x82)
+		for _, s := range []string{"Key", k, "Value", v} {
+			if len(s) < 32 {
+				b.WriteByte(0xa0 | byte(len(s)))
+			} else {
+				b.Write([]byte{0xd9, byte(len(s))})
+			}
+			b.WriteString(s)
+		}
+		return b.Bytes()
+	}
+	a := writeKVSnap(t, dir, "a.snap", kv("app/x", "1"))
+	b := writeKVSnap(t, dir, "b.snap", kv("app/x", "1"), kv(key, "2"))
+	out := filepath.Join(artifactDir(t), "report-long-identity.html")
+	if stdout, stderr, code := runCLI(t, "report", "--html", out, a, b); code != 0 {
+		t.Fatalf("snaptool report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	ctx, _ := newBrowser(t, chromium)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(400, 900)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fileURL(t, out))); err != nil {
+		t.Fatal(err)
+	}
+	m := evalJS[struct {
+		ScrollWidth, ClientWidth float64
+		Lines                    []int
+		Boxes                    []string
+	}](t, ctx, fmt.Sprintf(`((token) => {
+  const de = document.documentElement;
+  // Lines the token takes in each identity cell that shows it.
+  const lines = [...document.querySelectorAll('.id')].filter(e => e.textContent.includes(token)).map(e => {
+    const r = document.createRange(), n = [...e.childNodes].find(c => c.nodeType == 3 && c.textContent.includes(token));
+    r.selectNodeContents(n);
+    return new Set([...r.getClientRects()].map(q => Math.round(q.top))).size;
+  });
+  const boxes = [...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.firstElementChild.className + ":" + getComputedStyle(w).overflowX);
+  return {scrollWidth: de.scrollWidth, clientWidth: de.clientWidth, lines, boxes};
+})(%q)`, token))
+	t.Logf("page %v/%v px, token lines %v, scrolling boxes %v", m.ScrollWidth, m.ClientWidth, m.Lines, m.Boxes)
+	if m.ScrollWidth > m.ClientWidth {
+		t.Errorf("a long identity widens the page: scrollWidth %v > clientWidth %v", m.ScrollWidth, m.ClientWidth)
+	}
+	if len(m.Lines) < 2 {
+		t.Errorf("the long identity is shown %d times, want in the important changes and the list", len(m.Lines))
+	}
+	for _, n := range m.Lines {
+		if n != 1 {
+			t.Errorf("the token of the long identity is broken over %d lines", n)
+		}
+	}
+	if len(m.Boxes) == 0 {
+		t.Error("no table scrolls in its own box, yet the token is wider than the screen")
+	}
+	for _, b := range m.Boxes {
+		if !strings.HasSuffix(b, ":auto") {
+			t.Errorf("table box %s does not scroll", b)
+		}
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactDir(t), "report-long-identity-400.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkNotBlank decodes a PNG and requires real contrast: the standard

@@ -99,9 +99,9 @@ func TestDiffCLINoFakeDiff(t *testing.T) {
 		stderr  string
 		partial bool
 	}{
-		{"empty file", empty, 2, "is not a Consul snapshot", false},
-		{"text file", text, 2, "is not a Consul snapshot", false},
-		{"JSON file", jsonFile, 2, "is not a Consul snapshot", false},
+		{"empty file", empty, 2, "not a Consul snapshot", false},
+		{"text file", text, 2, "not a Consul snapshot", false},
+		{"JSON file", jsonFile, 2, "not a Consul snapshot", false},
 		{"damage before the first record", early, 3, "nothing was compared", false},
 		{"damage part-way", partway, 3, "the comparison stopped there", true},
 	} {
@@ -115,7 +115,14 @@ func TestDiffCLINoFakeDiff(t *testing.T) {
 				if code != tc.code {
 					t.Errorf("text: exit %d, want %d; stderr %s", code, tc.code, errOut)
 				}
-				if !strings.Contains(errOut, tc.stderr) || !strings.Contains(errOut, "input "+badSide+" ") {
+				// Not a snapshot is known when the input is opened: the error
+				// names the file; damage is found by the comparison, which
+				// names the input.
+				where := "input " + badSide + " "
+				if tc.code == 2 {
+					where = tc.bad
+				}
+				if !strings.Contains(errOut, tc.stderr) || !strings.Contains(errOut, where) {
 					t.Errorf("text: stderr %q lacks %q for input %s", errOut, tc.stderr, badSide)
 				}
 				if !tc.partial && out != "" {
@@ -124,6 +131,12 @@ func TestDiffCLINoFakeDiff(t *testing.T) {
 				out, errOut, code = runCLI(t, "diff", "--format", "json", a, b)
 				if code != tc.code {
 					t.Errorf("json: exit %d, want %d; stderr %s", code, tc.code, errOut)
+				}
+				if tc.code == 2 {
+					if out != "" {
+						t.Errorf("json: output for an input that is not a snapshot:\n%s", out)
+					}
+					return
 				}
 				lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 				var last struct {
@@ -195,7 +208,7 @@ func TestDiffCLIIdentical(t *testing.T) {
 	for _, in := range inputs {
 		out, errOut, code := runCLI(t, "diff", in, in)
 		for _, l := range strings.Split(strings.TrimSuffix(errOut, "\n"), "\n") {
-			if l != "" && !strings.HasPrefix(l, "snaptool: warning: ") { // a raw state.bin without CRC is unverifiable
+			if l != "" && !strings.HasPrefix(l, "Warning: ") { // a raw state.bin without CRC is unverifiable
 				t.Errorf("%s: stderr line %q", in, l)
 			}
 		}
@@ -285,7 +298,7 @@ func TestDiffCLIErrors(t *testing.T) {
 		{"unknown type", []string{"diff", "--type", "Nope", before, after}, 2, `unknown record type "Nope"`},
 		{"missing file", []string{"diff", before, filepath.Join(dir, "nope.snap")}, 2, "nope.snap"},
 		{"both stdin", []string{"diff", "-", "-"}, 2, "only one of A and B"},
-		{"truncated archive", []string{"diff", before, truncated}, 3, "snaptool: B (" + truncated + ")"},
+		{"truncated archive", []string{"diff", before, truncated}, 3, "Error: B (" + truncated + ")"},
 		{"truncated state.bin", []string{"diff", repoPath("fixtures", "consul-testdata", "raw", "state.bin"), filepath.Join(stateDir, "state.bin")}, 3, "unexpected EOF"},
 		{"truncated state.bin, json", []string{"diff", "--format", "json", filepath.Join(stateDir, "state.bin"), repoPath("fixtures", "consul-testdata", "raw", "state.bin")}, 3, "record"},
 	} {

@@ -184,8 +184,8 @@ func TestCLIExitCodes(t *testing.T) {
 		{[]string{"inspect", "--nope", testdataPath("backup.snap")}, 2, "Error:"},
 		{[]string{"inspect", "--format", "xml", testdataPath("backup.snap")}, 2, "--format"},
 		{[]string{"inspect", "-kvdepth", "-1", testdataPath("backup.snap")}, 2, "--kv-depth"},
-		{[]string{"inspect", missing}, 2, "snaptool: opening"},
-		{[]string{"inspect", damaged}, 3, "snaptool: "},
+		{[]string{"inspect", missing}, 2, "Error: opening"},
+		{[]string{"inspect", damaged}, 3, "Error: "},
 		{[]string{"inspect", flipped}, 3, "gzip"},
 		{[]string{"verify", testdataPath("backup.snap")}, 0, ""},
 		{[]string{"verify"}, 2, "verify needs at least 1 argument (FILE...), got 0"},
@@ -198,8 +198,8 @@ func TestCLIExitCodes(t *testing.T) {
 		{[]string{"dump", testdataPath("backup.snap")}, 0, ""},
 		{[]string{"dump"}, 2, "dump needs 1 argument (FILE), got 0"},
 		{[]string{"dump", "--type", "NoSuchType", testdataPath("backup.snap")}, 2, "unknown record type"},
-		{[]string{"dump", missing}, 2, "snaptool: opening"},
-		{[]string{"dump", damaged}, 3, "snaptool: "},
+		{[]string{"dump", missing}, 2, "Error: opening"},
+		{[]string{"dump", damaged}, 3, "Error: "},
 	}
 	for _, tt := range tests {
 		_, errOut, code := runCLI(t, tt.args...)
@@ -231,7 +231,7 @@ func TestCLIErrorsNameThePlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, errOut, code := runCLI(t, "inspect", filepath.Join(dir, "state.bin"))
-	if code != 3 || !strings.Contains(errOut, "snaptool: state.bin record 5 (ConnectCA) at offset 1949: unexpected EOF") {
+	if code != 3 || !strings.Contains(errOut, "Error: state.bin record 5 (ConnectCA) at offset 1949: unexpected EOF") {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
 	}
 	out, _, code := runCLI(t, "verify", filepath.Join(dir, "state.bin"))
@@ -414,7 +414,7 @@ func TestCLIDumpFiltersAndDamage(t *testing.T) {
 	}
 	damaged := damagedCopy(t, testdataPath("backupWithKV.snap"), truncateHalf)
 	out, errOut, code := runCLI(t, "dump", damaged)
-	if code != 3 || !strings.Contains(errOut, "snaptool: ") || len(dumpLines(t, out)) < 2 {
+	if code != 3 || !strings.Contains(errOut, "Error: ") || len(dumpLines(t, out)) < 2 {
 		t.Errorf("damaged: exit %d stderr %q", code, errOut)
 	}
 }

@@ -296,7 +296,7 @@ func TestLogLocked(t *testing.T) {
 	if code != 2 || out != "" {
 		t.Errorf("exit %d, stdout %q", code, out)
 	}
-	const want = "snaptool: raft.db is in use by a running Consul server: stop it, or copy the data dir and point snaptool at the copy\n"
+	const want = "Error: raft.db is in use by a running Consul server: stop it, or copy the data dir and point snaptool at the copy\n"
 	if stderr != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
 	}

@@ -127,9 +127,12 @@ func TestCLITop(t *testing.T) {
 	// The table names it first, too.
 	stdout, _, _ = runCLI(t, "top", fixBefore)
 	lines := strings.Split(stdout, "\n")
-	// Title, top border, header, rule, then the first row.
-	if len(lines) < 5 || !strings.Contains(lines[4], "app/blob/big-70000") {
-		t.Errorf("first row of the table: %q", lines[:min(5, len(lines))])
+	// The snapshot and its saved time, a blank line, title, top border,
+	// header, rule, then the first row: rank #1, then its record number.
+	if len(lines) < 7 || lines[0] != "Snapshot 2-99-1795550638790, saved 2026-11-24 20:03:58 UTC" ||
+		!strings.Contains(lines[4], "│ Rank │ Record │") || !strings.HasPrefix(strings.TrimLeft(lines[6], "│ "), "#1 │") ||
+		!strings.Contains(lines[6], "app/blob/big-70000") {
+		t.Errorf("head of the table: %q", lines[:min(7, len(lines))])
 	}
 }
 
@@ -260,7 +263,7 @@ func TestCLIReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(b)
-	for _, want := range []string{`<section id="snap-A"`, `<section id="snap-B"`, `<section id="compare">`, "<svg", "<style>", `class="kvtree"`, "@media print", "@media (max-width"} {
+	for _, want := range []string{`<section id="snap-A"`, `<section id="snap-B"`, `<section id="summary">`, `<section id="details">`, `<figure class="bars all"`, "<style>", `class="kvtree"`, "@media print", "@media (max-width"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -279,7 +282,7 @@ func TestCLIReport(t *testing.T) {
 	if _, stderr, code := runCLI(t, "report", "--html", one, fixBefore); code != 0 {
 		t.Fatalf("one file: exit %d: %s", code, stderr)
 	}
-	if b, _ := os.ReadFile(one); !bytes.Contains(b, []byte(`id="snap-A"`)) || bytes.Contains(b, []byte(`id="compare"`)) {
+	if b, _ := os.ReadFile(one); !bytes.Contains(b, []byte(`id="snap-A"`)) || bytes.Contains(b, []byte(`id="summary"`)) {
 		t.Error("single-snapshot report: wrong sections")
 	}
 }

@@ -75,9 +75,7 @@ type diffOptions struct {
 
 // AddFlags registers diff's flags on fs.
 func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
-	o.input.AddFlags(fs)
-
-	fs.StringVar(&o.format, "format", "text", "output format: text or json (JSON lines)")
+	fs.StringVar(&o.format, "format", "text", "output format: text, jsonl or json (JSON lines either way)")
 	fs.BoolVar(&o.stat, "stat", false, "print only the summary (per type and per KV prefix)")
 	fs.BoolVar(&o.values, "values", false, "show KV values that are text on both sides as a unified diff, and the content of added and removed records")
 	fs.BoolVar(&o.schema, "include-schema-changes", false, "also report schema-only differences (absent on one side, null/empty/zero on the other)")
@@ -89,6 +87,7 @@ func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
 	fs.IntVar(&o.maxValueLen, "max-value-len", report.DefaultDiffValueLen, "text: elide old/new values longer than this many bytes (0: show them whole)")
 	fs.StringVar(&o.log, "log", "", "blame: attribute each change to the entry of this data dir's raft log that last touched it between A and B")
+	o.input.AddFlags(fs)
 }
 
 // newBlamer reads the log entries between A's and B's raft index.
@@ -121,7 +120,7 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, diffUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, "text", "json", "jsonl"); err != nil {
 		return err
 	}
 	if o.kvDepth < 1 {
@@ -216,7 +215,7 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	}
 	printWarnings(e, a, b)
 	for _, w := range sum.Warnings {
-		fmt.Fprintf(e.stderr, "%s: note: %s\n", programName, w)
+		fmt.Fprintf(e.stderr, "Note: %s\n", w)
 	}
 	if runErr != nil {
 		return runErr

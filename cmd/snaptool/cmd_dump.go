@@ -33,27 +33,35 @@ Secrets (ACL token SecretIDs, CA signing and private keys, peering
 secrets, secret-looking auth-method and CA config) are replaced by
 "<masked sha256:1a2b3c4d>" unless --show-secrets is given.
 
+--format jsonl is the only format (JSON lines); json is accepted as its
+alias, as in diff.
+
 Filters combine with AND: --type (repeatable, a type name such as KVS or
 ACLToken, or its number), --kv-prefix (only KVS and Tombstone records whose
 key starts with it), --id (a glob on the identity: * matches anything
 including /, ? one character).`
 
+// dumpFormats are dump's --format names: its output is JSON lines, and
+// "json" is an alias of "jsonl".
+var dumpFormats = []string{"jsonl", "json"}
+
 // dumpOptions are dump's flags.
 type dumpOptions struct {
-	input inputOptions
-	types typeList
+	input  inputOptions
+	format string
+	types  typeList
 	report.DumpOptions
 }
 
 // AddFlags registers dump's flags on fs.
 func (o *dumpOptions) AddFlags(fs *pflag.FlagSet) {
-	o.input.AddFlags(fs)
-
+	fs.StringVar(&o.format, "format", "jsonl", "output format: jsonl or json (both JSON lines)")
 	fs.Var(&o.types, "type", "only records of this type (repeatable or comma-separated; name or number)")
 	fs.StringVar(&o.KVPrefix, "kv-prefix", "", "only KVS and Tombstone records whose key starts with this prefix")
 	fs.StringVar(&o.IDGlob, "id", "", "only records whose identity matches this glob")
 	fs.BoolVar(&o.ShowSecrets, "show-secrets", false, "show secrets instead of masking them")
 	fs.BoolVar(&o.NoHeader, "no-header", false, "leave out the first SnapshotHeader line")
+	o.input.AddFlags(fs)
 }
 
 func runDump(ctx context.Context, args []string, e *env) error {
@@ -61,6 +69,9 @@ func runDump(ctx context.Context, args []string, e *env) error {
 	fs := newFlagSet("dump")
 	o.AddFlags(fs)
 	if err := parseFlags(fs, args, e, dumpUsage); err != nil {
+		return err
+	}
+	if err := checkFormat(o.format, dumpFormats...); err != nil {
 		return err
 	}
 	if err := checkArgs(fs, "FILE", 1, 1); err != nil {

@@ -22,10 +22,12 @@ the same file. FILE is an archive (.snap), a raw state.bin (meta.json read
 from the same directory), a raft data-dir snapshot directory, a data dir,
 or - for an archive on standard input.
 
-Formats: table (default), pretty (byte-identical to ` + "`consul snapshot inspect`" + `),
-json (a superset of ` + "`consul snapshot inspect -format json`" + `: Meta, Stats,
-StatsKV, TotalSize, TotalSizeKV, then LastIndex, Records, Integrity,
-Errors, Warnings). Consul's spellings -kvdetails, -kvdepth, -kvfilter and
+Formats: table (default; text is its alias), pretty (byte-identical to
+` + "`consul snapshot inspect`" + `), json (a superset of ` + "`consul snapshot inspect -format json`" + `:
+Meta, Stats, StatsKV, TotalSize, TotalSizeKV, then LastIndex, SavedTime,
+Records, Integrity, Errors, Warnings). table and json give the time the
+snapshot was saved (UTC, from its ID); pretty, like Consul, does not.
+A file that is not a snapshot at all exits 2 and says what it looks like. Consul's spellings -kvdetails, -kvdepth, -kvfilter and
 -format are accepted.
 
 A damaged snapshot still prints the counts of what could be read, then the
@@ -38,14 +40,16 @@ type inspectOptions struct {
 	report.InspectOptions
 }
 
+// inspectFormats are inspect's --format names ("text" is "table").
+var inspectFormats = []string{"table", "text", "pretty", "json"}
+
 // AddFlags registers inspect's flags on fs.
 func (o *inspectOptions) AddFlags(fs *pflag.FlagSet) {
-	o.input.AddFlags(fs)
-
-	fs.StringVar(&o.format, "format", "table", "output format: table, pretty or json")
+	fs.StringVar(&o.format, "format", "table", "output format: table, text, pretty or json (text is table)")
 	fs.BoolVar(&o.KVDetails, "kv-details", false, "break KV records down by key prefix")
 	fs.IntVar(&o.KVDepth, "kv-depth", 2, "number of key parts (split on /) that name a prefix group")
 	fs.StringVar(&o.KVFilter, "kv-filter", "", "only count KV keys that start with this prefix")
+	o.input.AddFlags(fs)
 }
 
 func runInspect(ctx context.Context, args []string, e *env) error {
@@ -55,7 +59,7 @@ func runInspect(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, inspectUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "table", "pretty", "json"); err != nil {
+	if err := checkFormat(o.format, inspectFormats...); err != nil {
 		return err
 	}
 	if o.KVDepth < 0 {

@@ -57,8 +57,8 @@ type kvExportOptions struct {
 
 // AddFlags registers kv export's flags on fs.
 func (o *kvExportOptions) AddFlags(fs *pflag.FlagSet) {
-	o.input.AddFlags(fs)
 	fs.StringVarP(&o.output, "output", "o", "", "write to FILE (atomically) instead of stdout")
+	o.input.AddFlags(fs)
 }
 
 func runKVExport(ctx context.Context, args []string, e *env) error {
@@ -132,7 +132,7 @@ func runKVGet(ctx context.Context, args []string, e *env) error {
 	printWarnings(e, s)
 	if gerr != nil {
 		if !v.Found {
-			fmt.Fprintf(e.stderr, "%s: key %q not found in what could be read of %s\n", programName, v.Key, path)
+			fmt.Fprintf(e.stderr, "Error: key %q not found in what could be read of %s\n", v.Key, path)
 		}
 		return gerr
 	}

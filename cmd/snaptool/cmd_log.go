@@ -47,6 +47,9 @@ time (inclusive). --token matches an AccessorID prefix or a token
 description. An entry that cannot be decoded is still listed with its
 error, and the exit status is then 3.`
 
+// logFormats are log's --format names: json is jsonl, as dump's.
+var logFormats = []string{"text", "jsonl", "json"}
+
 // logOptions are log's flags.
 type logOptions struct {
 	format      string
@@ -65,7 +68,7 @@ type logOptions struct {
 
 // AddFlags registers log's flags on fs.
 func (o *logOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.format, "format", "text", "output format: text, jsonl (json is the same)")
+	fs.StringVar(&o.format, "format", "text", "output format: text, jsonl or json (both JSON lines)")
 	fs.BoolVar(&o.summary, "summary", false, "count entries per type, operation and token instead of listing them")
 	fs.StringVar(&o.since, "since", "", "only entries from this index or RFC 3339 time on")
 	fs.StringVar(&o.until, "until", "", "only entries up to this index or RFC 3339 time")
@@ -120,7 +123,7 @@ func runLog(ctx context.Context, args []string, e *env) error {
 	if o.format == "json" {
 		o.format = "jsonl"
 	}
-	if err := checkFormat(o.format, "text", "jsonl"); err != nil {
+	if err := checkFormat(o.format, logFormats...); err != nil {
 		return err
 	}
 	f, err := o.filter()
@@ -139,7 +142,7 @@ func runLog(ctx context.Context, args []string, e *env) error {
 	}
 	defer l.Close()
 	if l.SnapshotErr != nil && o.snapshot == "" {
-		fmt.Fprintf(e.stderr, "%s: warning: no snapshot to resolve tokens (%v): callers are named from the log's own token writes only\n", programName, l.SnapshotErr)
+		fmt.Fprintf(e.stderr, "Warning: no snapshot to resolve tokens (%v): callers are named from the log's own token writes only\n", l.SnapshotErr)
 	}
 	s := l.Scan(f)
 	defer s.Close()
@@ -179,7 +182,7 @@ func runLog(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	if damaged > 0 {
-		fmt.Fprintf(e.stderr, "%s: %s: %s could not be decoded (listed with their error)\n", programName, l.Path, report.Plural(damaged, "entry"))
+		fmt.Fprintf(e.stderr, "Error: %s: %s could not be decoded (listed with their error)\n", l.Path, entries(damaged))
 		return errDamaged
 	}
 	return nil
@@ -197,7 +200,7 @@ func writeLogSummary(e *env, s *raftlog.Summary, format string) error {
 			ByToken []raftlog.Count `json:"by_token"`
 		}{s, s.ByType(), s.ByOp(), s.ByToken()})
 	}
-	span := fmt.Sprintf("%s, indexes %d to %d, %s", report.Plural(int(s.Entries), "entry"), s.FirstIndex, s.LastIndex, report.ByteSize(s.Bytes))
+	span := fmt.Sprintf("%s, indexes %d to %d, %s", entries(int(s.Entries)), s.FirstIndex, s.LastIndex, report.ByteSize(s.Bytes))
 	if !s.FirstTime.IsZero() {
 		span += fmt.Sprintf(", %s to %s", s.FirstTime.Format(time.RFC3339), s.LastTime.Format(time.RFC3339))
 	}
@@ -225,4 +228,12 @@ func writeLogSummary(e *env, s *raftlog.Summary, format string) error {
 		return err
 	}
 	return report.WriteSection(e.stdout, "\nPer token", []string{"Token", "Entries", "Size"}, rows(s.ByToken(), false), 1, 2)
+}
+
+// entries is "1 entry" or "N entries".
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return strconv.Itoa(n) + " entries"
 }

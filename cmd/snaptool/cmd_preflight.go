@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/snaptool/snaptool/decode"
@@ -49,19 +48,17 @@ type preflightOptions struct {
 	downgradeEnv bool
 }
 
+// preflightFormats are preflight's --format names.
+var preflightFormats = []string{"text", "json"}
+
 // AddFlags declares the flags on fs.
 func (o *preflightOptions) AddFlags(fs *pflag.FlagSet) {
-	o.input.AddFlags(fs)
-
 	fs.StringVar(&o.target, "target", "", "the Consul version to restore into, e.g. 1.12.9 or 1.12 (required)")
 	fs.StringVar(&o.edition, "edition", "ce", "the target's edition: ce or enterprise")
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.downgradeEnv, "downgrade-env", false, "the target runs with CONSUL_ENTERPRISE_DOWNGRADE_TO_CE=true")
+	o.input.AddFlags(fs)
 }
-
-// errCheckFailed means preflight found a snapshot the target would refuse
-// (exit 1); the verdict is already printed.
-var errCheckFailed = errors.New("check failed")
 
 func runPreflight(ctx context.Context, args []string, e *env) error {
 	var o preflightOptions
@@ -70,7 +67,7 @@ func runPreflight(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, preflightUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, preflightFormats...); err != nil {
 		return err
 	}
 	if o.target == "" {

@@ -17,14 +17,17 @@ func init() {
 
 const reportUsage = `Usage: snaptool report --html OUT FILE [FILE2]
 
-Writes one self-contained HTML file (inline CSS and SVG, no external
-resources; readable printed and on a narrow screen) with, for each snapshot:
-meta.json and the integrity verdict of 'snaptool verify', a bar chart of the
-size per record type, the KV prefix sizes with drill-down by depth, the
+Writes one self-contained HTML file (inline CSS, no external resources;
+readable printed and on a narrow screen) with, for each snapshot: meta.json
+and when it was saved, the integrity verdict of 'snaptool verify', the size
+per record type as bars, the KV prefix sizes with drill-down by depth, the
 largest records, the busiest nodes, sessions per node and tombstones. With
-FILE2 it adds what changed from FILE to FILE2: growth per type and per KV
-prefix (sorted by absolute growth), the diff summary per type and the list of
-changes. Secrets are masked unless --show-secrets.
+FILE2 what changed from FILE to FILE2 comes first: the changes per type
+(sorted by byte growth, largest growth first and largest shrink last) and
+the ten most important changes (security, then the Connect CA, then
+configuration, then data, bookkeeping last; largest byte change first
+within each), then the growth per KV prefix and the list of changes, then
+each snapshot. Secrets are masked unless --show-secrets.
 
 OUT is written atomically and never replaces an input. Each snapshot is read
 once (verify, inspect, top and the diff share one pass), so either FILE
@@ -101,7 +104,7 @@ func runReport(ctx context.Context, args []string, e *env) error {
 	for _, s := range r.Snapshots {
 		if s.Damaged {
 			damaged = true
-			fmt.Fprintf(e.stderr, "%s: %s is damaged; the report shows what could be read and the damage\n", programName, s.File)
+			fmt.Fprintf(e.stderr, "Warning: %s is damaged; the report shows what could be read and the damage\n", s.File)
 		}
 	}
 	if damaged {

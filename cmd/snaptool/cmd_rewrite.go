@@ -39,6 +39,17 @@ once to size state.bin (the tar header carries its size first), once to
 write. A damaged IN is refused (exit 3). 'snaptool preflight' prints the
 rewrite command that makes a snapshot restorable on a given Consul.
 
+--redact replaces every secret (what every other command masks: ACL
+SecretIDs, the management token, CA private keys, peering secrets, tokens
+in config entries, ...) by a stand-in of the same length and shape: a UUID
+stays a UUID, a PEM private key a PEM block saying REDACTED, anything else
+letters and digits. Stand-ins come from an HMAC of the secret under a key
+drawn for this run and then forgotten, so two records that shared a secret
+still share its stand-in and OUT carries no byte of any secret. Records
+without secrets stay byte for byte; OUT still restores. --redact-kv-values
+(implies --redact) also replaces every KV value by "redacted " repeated to
+the same length, for sending a snapshot's structure without its data.
+
 A one-line summary goes to stderr: records kept and dropped per type, sizes.`
 
 // rewriteOptions are rewrite's flags.
@@ -48,6 +59,8 @@ type rewriteOptions struct {
 	dropEnterprise bool
 	kvPrefixes     []string
 	dropKVPrefixes []string
+	redact         bool
+	redactKV       bool
 }
 
 // AddFlags declares the flags on fs.
@@ -57,6 +70,8 @@ func (o *rewriteOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.dropEnterprise, "drop-enterprise", false, "drop Consul Enterprise records (types 64 and up)")
 	fs.StringArrayVar(&o.kvPrefixes, "kv-prefix", nil, "keep only KV entries and tombstones whose key starts with `P` (repeatable)")
 	fs.StringArrayVar(&o.dropKVPrefixes, "drop-kv-prefix", nil, "drop KV entries and tombstones whose key starts with `P` (repeatable)")
+	fs.BoolVar(&o.redact, "redact", false, "replace every secret by a stand-in of the same length and shape")
+	fs.BoolVar(&o.redactKV, "redact-kv-values", false, "also replace KV values by same-length placeholders (implies --redact)")
 }
 
 // options turns the flags into the library's options.
@@ -76,9 +91,16 @@ func (o *rewriteOptions) options() (rewrite.Options, error) {
 			}
 		}
 	}
+	var transform rewrite.Transform
+	if o.redact || o.redactKV {
+		if transform, err = rewrite.Redaction(o.redactKV); err != nil {
+			return rewrite.Options{}, err
+		}
+	}
 	return rewrite.Options{
 		DropTypes: drop, KeepTypes: keep, DropEnterprise: o.dropEnterprise,
 		KVPrefixes: o.kvPrefixes, DropKVPrefixes: o.dropKVPrefixes,
+		Transform: transform,
 		// Both cores: compression is the cost of a rewrite.
 		Archive: encode.ArchiveOptions{Parallel: runtime.GOMAXPROCS(0)},
 	}, nil
@@ -127,8 +149,8 @@ func runRewrite(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	for _, w := range st.Warnings {
-		fmt.Fprintf(e.stderr, "%s: warning: %s: %s\n", programName, in, w)
+		fmt.Fprintf(e.stderr, "Warning: %s: %s\n", in, w)
 	}
-	fmt.Fprintf(e.stderr, "%s: rewrote %s to %s: %s\n", programName, in, out, st.Summary())
+	fmt.Fprintf(e.stderr, "Note: rewrote %s to %s: %s\n", in, out, st.Summary())
 	return nil
 }

@@ -14,14 +14,19 @@ func init() {
 	register(&command{name: "top", summary: "what takes the space: largest records, KV prefixes, busiest nodes, sessions, tombstones", run: runTop})
 }
 
-const topUsage = `Usage: snaptool top [-n N] [--type T] [--kv-depth D] [--format table|json] FILE
+const topUsage = `Usage: snaptool top [-n N] [--type T] [--kv-depth D] [--format table|text|json] FILE
 
 Lists, in one streaming pass, the N largest records (type, identity, size as
 'consul snapshot inspect' counts it), the N largest KV prefixes at depth D,
 the nodes with the most services and checks, sessions per node, and the
 tombstone build-up (count, bytes, oldest/newest ModifyIndex, top prefixes).
 --type restricts the largest-records list (repeatable, or comma-separated;
-names as inspect prints them, e.g. KVS, Register, or a type number).`
+names as inspect prints them, e.g. KVS, Register, or a type number).
+
+The tables open with the snapshot's ID and when it was saved (UTC, from
+the ID). Largest records are ranked (#1, #2…); the Record column is the
+record's number in state.bin (as dump's n), Offset its byte offset there.
+--format text is table; json carries id, saved and the lists.`
 
 // topOptions are top's flags.
 type topOptions struct {
@@ -32,14 +37,16 @@ type topOptions struct {
 	format  string
 }
 
+// topFormats are top's --format names ("text" is "table").
+var topFormats = []string{"table", "text", "json"}
+
 // AddFlags registers top's flags on fs.
 func (o *topOptions) AddFlags(fs *pflag.FlagSet) {
-	o.input.AddFlags(fs)
-
 	fs.IntVarP(&o.n, "n", "n", report.DefaultTopN, "length of each list")
 	fs.Var(&o.types, "type", "only records of these types in the largest-records list (repeatable or comma-separated; name or number)")
 	fs.IntVar(&o.kvDepth, "kv-depth", report.DefaultKVDepth, "KV prefix depth (key parts split on /)")
-	fs.StringVar(&o.format, "format", "table", "output format: table or json")
+	fs.StringVar(&o.format, "format", "table", "output format: table, text or json (text is table)")
+	o.input.AddFlags(fs)
 }
 
 func runTop(ctx context.Context, args []string, e *env) error {
@@ -49,7 +56,7 @@ func runTop(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, topUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "table", "json"); err != nil {
+	if err := checkFormat(o.format, topFormats...); err != nil {
 		return err
 	}
 	if o.n < 1 {

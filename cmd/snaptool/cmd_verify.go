@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -36,8 +37,18 @@ strict, integrity, meta, last_index, records, state_size, errors,
 warnings, layers [{name, status}], findings [{layer, severity, member,
 offset, record, type, message}].
 
+A damaged file ends with one line on what to do: do not restore it, and
+which records can still be read (how many, up to which offset of
+state.bin) with which command. A file that is not a Consul snapshot (an
+empty file, text, JSON, a zip, a directory with no snapshot) gets the
+verdict "not_snapshot" and says what it looks like instead. Offsets say
+which stream they count: the file, the gzip output (the uncompressed tar
+stream) or state.bin. A raw state.bin is checked against a SHA256SUMS
+beside it (an extracted archive), or a data-dir snapshot's CRC-64.
+
 Exit status: 0 when every file passes, 3 when one is damaged (or has a
-warning with --strict), 2 when a file cannot be read and none failed.`
+warning with --strict), 2 when a file cannot be read or is not a
+snapshot and none failed.`
 
 // verifyOptions are verify's flags.
 type verifyOptions struct {
@@ -45,6 +56,9 @@ type verifyOptions struct {
 	format string
 	strict bool
 }
+
+// verifyFormats are verify's --format names.
+var verifyFormats = []string{"text", "json"}
 
 // AddFlags registers verify's flags on fs.
 func (o *verifyOptions) AddFlags(fs *pflag.FlagSet) {
@@ -60,7 +74,7 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	if err := parseFlags(fs, args, e, verifyUsage); err != nil {
 		return err
 	}
-	if err := checkFormat(o.format, "text", "json"); err != nil {
+	if err := checkFormat(o.format, verifyFormats...); err != nil {
 		return err
 	}
 	if err := checkArgs(fs, "FILE...", 1, -1); err != nil {
@@ -94,6 +108,12 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 		return errDamaged
 	case sum.Unreadable > 0:
 		return fmt.Errorf("%s could not be read", report.Plural(sum.Unreadable, "file"))
+	case sum.NotSnapshot > 0:
+		verb := "is"
+		if sum.NotSnapshot > 1 {
+			verb = "are"
+		}
+		return fmt.Errorf("%s %s %w", report.Plural(sum.NotSnapshot, "file"), verb, decode.ErrNotSnapshot)
 	}
 	return nil
 }

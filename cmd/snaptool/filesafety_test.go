@@ -32,8 +32,9 @@ var outputFlags = map[string]struct {
 	pre  []string
 	flag string
 }{
-	"kv":     {pre: []string{"export"}, flag: "-o"},
-	"report": {flag: "--html"},
+	"kv":      {pre: []string{"export"}, flag: "-o"},
+	"report":  {flag: "--html"},
+	"history": {flag: "--out"},
 }
 
 type fileState struct {
@@ -274,6 +275,7 @@ func TestInputsNeverWritten(t *testing.T) {
 		"top":     {{args: []string{"{D}"}}},
 		"kv":      {{args: []string{"export", "{R}"}}, {args: []string{"export", "-o", "{OUT}", "{X}"}}},
 		"report":  {{args: []string{"--html", "{OUT}", "{D}", "{X}"}}},
+		"history": {{args: []string{"{R}", "{X}", "{D}"}}, {args: []string{"--out", "{OUT}", "{A}", "{X}"}}},
 	}
 	extra["preflight"] = []auditPlan{{args: []string{"--target", "1.12", "{R}", "{D}", "{X}", "{P}"}}}
 	extra["rewrite"] = []auditPlan{{args: []string{"--drop-enterprise", "{D}", "{OUT}"}}, {args: []string{"--kv-prefix", "app/", "{R}", "{OUT}"}}, {args: []string{"{X}", "{OUT}"}}}

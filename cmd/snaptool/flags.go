@@ -149,7 +149,7 @@ func (in inputOptions) opener(ctx context.Context, e *env) func(string, decode.O
 					return nil, err
 				}
 				for _, u := range res.Skipped {
-					fmt.Fprintf(e.stderr, "%s: warning: %s: not replayed: %s\n", programName, decode.SafeText(path), decode.SafeText(u.String()))
+					fmt.Fprintf(e.stderr, "Warning: %s: not replayed: %s\n", decode.SafeText(path), decode.SafeText(u.String()))
 				}
 				return s, nil
 			}
@@ -159,14 +159,16 @@ func (in inputOptions) opener(ctx context.Context, e *env) func(string, decode.O
 }
 
 // printWarnings prints the warnings of each snapshot to stderr, one line
-// each, after the data: "snaptool: warning: NAME: message".
+// each, after the data: "Warning: NAME: message". Every diagnostic line on
+// stderr has one of four labels: "Error: " (and "Try: " for a usage
+// error's hint, run.go), "Warning: ", "Note: ".
 func printWarnings(e *env, snaps ...*decode.Snapshot) {
 	for _, s := range snaps {
 		if s == nil {
 			continue
 		}
 		for _, w := range s.Warnings() {
-			fmt.Fprintf(e.stderr, "%s: warning: %s: %v\n", programName, s.Name, w)
+			fmt.Fprintf(e.stderr, "Warning: %s: %v\n", s.Name, w)
 		}
 	}
 }

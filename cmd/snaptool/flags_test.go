@@ -115,7 +115,7 @@ func TestCLIReportStdin(t *testing.T) {
 	if g, w := bytesAttr.FindAllString(string(got), -1), bytesAttr.FindAllString(string(exp), -1); len(g) == 0 || !reflect.DeepEqual(g, w) {
 		t.Errorf("report from stdin shows other sizes than from the file: %d vs %d cells", len(g), len(w))
 	}
-	if !bytes.Contains(got, []byte(`id="compare"`)) {
+	if !bytes.Contains(got, []byte(`id="summary"`)) {
 		t.Error("report from stdin has no comparison")
 	}
 }

@@ -11,8 +11,13 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are set at build time with -ldflags "-X
+// main.version=… -X main.commit=…" (make build does); the build info's
+// vcs.revision, when go build stamped one, wins over commit.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 // Exit codes, documented in every command's help.
 const (
@@ -21,7 +26,7 @@ const (
 	exitUsage      = 2
 	exitDamaged    = 3
 	exitInterrupt  = 130 // 128 + SIGINT
-	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight)\n  2  usage or I/O error\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
+	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight), a check failed (history)\n  2  usage or I/O error, or not a Consul snapshot\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
 	programName    = "snaptool"
 	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
 )
@@ -61,6 +66,11 @@ func usagef(hint, format string, a ...any) error {
 // errDifferent means diff found differences (exit 1). It is not printed.
 var errDifferent = errors.New("snapshots differ")
 
+// errCheckFailed means a check failed (exit 1) and the command already
+// printed why: preflight found a snapshot the target would refuse, or a
+// history cron rule fired.
+var errCheckFailed = errors.New("check failed")
+
 // errDamaged means a command already reported damage (exit 3) and nothing more needs printing.
 var errDamaged = errors.New("snapshot damaged")
 
@@ -76,8 +86,8 @@ func exitCode(err error) int {
 		return exitInterrupt
 	case errors.Is(err, errDifferent), errors.Is(err, errCheckFailed):
 		return exitDifferent
-	case errors.As(err, &ue):
-		return exitUsage
+	case errors.As(err, &ue), errors.Is(err, decode.ErrNotSnapshot):
+		return exitUsage // not a snapshot is not damage: the input is something else
 	case errors.Is(err, errDamaged), decode.IsDamage(err):
 		return exitDamaged
 	default:
@@ -92,18 +102,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "-help", "help":
-		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				_ = c.run(ctx, []string{"--help"}, e)
-				return exitOK
-			}
-		}
-		printGlobalHelp(stdout)
-		return exitOK
-	case "--version", "-version", "version":
-		fmt.Fprintf(stdout, "snaptool %s\n", version)
-		return exitOK
+	case "-h", "--help", "-help":
+		args[0] = "help"
+	case "--version", "-version":
+		args[0] = "version"
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -117,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		var ue *usageError
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "%s: interrupted\n", programName)
+			fmt.Fprintln(stderr, "Error: interrupted")
 		} else if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "Error: %s\n", ue.msg)
 			hint := ue.hint
@@ -132,16 +134,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// printError prints each joined error on its own line, prefixed with the program name.
+// printError prints each line of err (joined errors are one per line,
+// at any depth) as "Error: …", the one style of every error (a usage
+// error adds "Try: …").
 func printError(w io.Writer, err error) {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	for _, e := range list {
-		fmt.Fprintf(w, "%s: %v\n", programName, e)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "Error: %s\n", line)
 	}
 }
 
@@ -153,7 +151,7 @@ func printGlobalHelp(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun 'snaptool <command> --help' for a command's flags.\n\n%s", exitCodesHelp)
 }

@@ -214,6 +214,9 @@ var auditPlans = map[string][]auditPlan{
 	"diff":    {{args: []string{"{A}", "{B}"}}, {args: []string{"{B}", "{P}"}, show: "some"}, {args: []string{"--stat", "{A}", "{D}"}}},
 	"kv":      {{args: []string{"export", "{B}"}}, {args: []string{"export", "-o", "{OUT}", "{A}"}}, {args: []string{"get", "{B}", "app/config/db"}}},
 	"report":  {{args: []string{"--html", "{OUT}", "{B}"}}, {args: []string{"--html", "{OUT}", "{B}", "{P}"}, show: "some"}},
+	"history": {{args: []string{"{A}", "{B}", "{D}", "{P}"}}, {args: []string{"--out", "{OUT}", "{A}", "{P}"}},
+		{args: []string{"--format", "json", "{A}", "{B}", "{D}", "{P}"}}, {args: []string{"--format", "csv", "{B}", "{P}"}},
+		{args: []string{"--format", "prometheus", "{A}", "{P}"}}, {args: []string{"--format", "html", "--out", "{OUT}", "{B}", "{P}"}}},
 }
 
 func init() {
@@ -676,6 +679,12 @@ func TestSecretsAuditCrafted(t *testing.T) {
 		"report":    {{args: []string{"--html", "{OUT}", "{A}"}}, {args: []string{"--html", "{OUT}", "{CA}", "{CB}"}, show: "all"}},
 		"preflight": {{args: []string{"--target", "1.13", "{A}", "{B}"}}, {args: []string{"--target", "1.12", "{CB}"}}},
 		"rewrite":   {{args: []string{"--drop-type", "KVS", "{CA}", "{OUT}"}}},
+		"history": {{args: []string{"{A}", "{B}", "{CA}", "{CB}"}}, {args: []string{"--format", "json", "{A}", "{B}", "{CA}", "{CB}"}},
+			{args: []string{"--format", "csv", "{A}", "{CB}"}}, {args: []string{"--format", "prometheus", "{A}", "{B}"}},
+			{args: []string{"--format", "html", "--out", "{OUT}", "{CA}", "{CB}"}}},
+	}
+	for _, n := range []string{"version", "help", "completion"} { // they read no input
+		plans[n] = auditPlans[n]
 	}
 	plans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}}
 	fixture := raftlogFixture(fixDir)
