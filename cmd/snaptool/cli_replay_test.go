@@ -133,6 +133,17 @@ func TestReplayAtSnapshotEqualsSavedFile(t *testing.T) {
 	if bytes.Contains([]byte(out), []byte("Register")) {
 		t.Errorf("replay changed the catalog:\n%s", out)
 	}
+	// history takes replayed states beside files, ordered by index.
+	hist, stderr, code := runCLI(t, "history", "--format", "json", fmt.Sprintf("%s@%d", dir, at+3), saved)
+	var h struct {
+		Snapshots []struct {
+			Index   uint64 `json:"index"`
+			Verdict string `json:"verdict"`
+		} `json:"snapshots"`
+	}
+	if code != 0 || json.Unmarshal([]byte(hist), &h) != nil || len(h.Snapshots) != 2 || h.Snapshots[0].Index != at || h.Snapshots[1].Index != at+3 {
+		t.Errorf("history DIR@%d halfway.snap: exit %d %s\n%s", at+3, code, stderr, hist)
+	}
 }
 
 // TestDiffBlame: diff --log attributes each change between two states of

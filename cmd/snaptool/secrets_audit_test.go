@@ -236,6 +236,7 @@ func init() {
 	auditPlans["dump"] = append(auditPlans["dump"], auditPlan{args: []string{"{L}@{LA}"}, show: "all"})
 	auditPlans["diff"] = append(auditPlans["diff"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}"}},
 		auditPlan{args: []string{"--log", "{L}", "{L}@{LA}", "{L}@{LB}"}})
+	auditPlans["history"] = append(auditPlans["history"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}", "{L}"}})
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
