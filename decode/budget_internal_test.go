@@ -62,3 +62,49 @@ func TestBudgetRealRecords(t *testing.T) {
 	}
 	t.Logf("worst real record: %.1f heap bytes charged per byte (%s, %d bytes)", worst, worstT, worstN)
 }
+
+// TestCheckerChargesMatchDecode: the checker charges exactly what
+// DecodeValueOf charges its budget, on every real record and on hostile
+// shapes, so that CheckRecord's fast accept never hides an ErrBudget.
+func TestCheckerChargesMatchDecode(t *testing.T) {
+	check := func(name string, typ MessageType, v []byte) {
+		t.Helper()
+		if _, fast := checkTargets[typ]; !fast && typ.InSnapshots() {
+			return
+		}
+		c := checker{b: v}
+		var ok bool
+		if target, known := checkTargets[typ]; known {
+			ok = c.typed(target, 0)
+		} else {
+			ok = c.walk(0, true)
+		}
+		if !ok || c.p != len(v) {
+			return
+		}
+		bud := &budget{left: 1 << 62}
+		if _, err := decodeValueOf(typ, v, bud); err != nil {
+			t.Errorf("%s: the checker accepts, decode fails: %v", name, err)
+			return
+		}
+		if spent := 1<<62 - bud.left; spent != c.cost {
+			t.Errorf("%s (%s, %d bytes): checker charges %d, decode %d", name, typ, len(v), c.cost, spent)
+		}
+	}
+	for _, p := range realArchives(t) {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewArchive(f, Options{})
+		for s.Next() {
+			rec := s.Record()
+			check(p, rec.Type, rec.Value())
+		}
+		f.Close()
+	}
+	ext := []byte{0x82, 0xa1, 'X', 0x92, 0xd4, 0x05, 0x01, 0x81, 0xd5, 0x02, 'a', 'b', 0x01, 0xa4, 'N', 'o', 'd', 'e', 0xa1, 'n'}
+	check("ext key and value in Extra", TypeRegister, ext)
+	check("unknown type with ext", 200, ext)
+	check("checks of empty maps", TypeRegister, []byte{0x81, 0xa6, 'C', 'h', 'e', 'c', 'k', 's', 0x93, 0x80, 0x80, 0xc0})
+}
