@@ -24,6 +24,28 @@ func CheckRecord(rec *Record) error {
 	return err
 }
 
+// RecordOK reports whether DecodeRecord would succeed on rec: CheckRecord's
+// verdict without its error. The checker's walk decides both ways for the
+// types it knows (it accepts exactly what DecodeRecord accepts, within the
+// same budget; FuzzCheckRecord holds them equal), and a wrapped type whose
+// value is not a str is rejected at once, so that a malformed record
+// costs no more than a valid one to reject and allocates nothing. Build
+// the error (CheckRecord) only for a finding that is kept (Capped).
+func RecordOK(rec *Record) bool {
+	if len(rec.Raw) < 2 {
+		return false
+	}
+	b := rec.Raw[1:]
+	if rec.Type.wrapsPayload() {
+		if k := descs[b[0]].kind; k != Str && k != Bin {
+			return false // DecodeValueOf wants a str-wrapped payload
+		}
+		_, err := DecodeRecord(rec)
+		return err == nil
+	}
+	return checkFast(rec.Type, b)
+}
+
 // checkTargets are the struct types DecodeValueOf decodes into (kept in
 // step with it by TestCheckTargetsMatchDecodeRecord).
 var checkTargets = map[MessageType]reflect.Type{

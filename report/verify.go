@@ -47,10 +47,6 @@ const (
 	VerdictUnreadable = "unreadable" // the input could not be opened (usage or I/O problem)
 )
 
-// maxFindingsPerCheck caps the findings one check reports for one file; the
-// rest are counted in a last finding.
-const maxFindingsPerCheck = 20
-
 // Finding is one problem, located. JSON keys: layer, severity ("error" or
 // "warning"), member (archive member, omitted when none), offset (byte
 // offset: in state.bin for records, in the uncompressed tar stream for
@@ -208,7 +204,7 @@ type VerifyAccumulator struct {
 func NewVerify(o VerifyOptions) *VerifyAccumulator {
 	a := &VerifyAccumulator{o: o, unknown: map[decode.MessageType]*unknownSeen{}}
 	a.r.Findings = []Finding{}
-	a.v = verifier{r: &a.r, capped: map[string]int{}}
+	a.v = verifier{r: &a.r}
 	// onIdx sees each raft index of the current record (decode.RaftIndexes
 	// walks the bytes; one closure for the whole scan, so nothing is
 	// allocated per record).
@@ -221,9 +217,11 @@ func NewVerify(o VerifyOptions) *VerifyAccumulator {
 		if m != nil {
 			if value > m.Index {
 				a.indexBeyondMetaFound = true
-				a.v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
-					Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
-					Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
+				if a.v.note("index", LayerOrdering, SeverityError, rec) {
+					a.v.put("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
+						Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
+						Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
+				}
 			}
 		} else if value > a.maxIdx.value {
 			a.maxIdx = idxSeen{value: value, field: field, n: rec.N, off: rec.Offset, t: rec.Type}
@@ -255,12 +253,20 @@ func (a *VerifyAccumulator) Add(rec *decode.Record) {
 		}
 		u.count++
 	}
-	// CheckRecord gives DecodeRecord's exact verdict and error without
-	// building the typed value in the common case.
-	if err := decode.CheckRecord(rec); err != nil {
-		a.v.add("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
-			Offset: rec.Offset, Record: rec.N, Type: t.String(),
-			Message: recordError(rec, err).Error()})
+	// RecordOK gives DecodeRecord's exact verdict without building the
+	// typed value in the common case, and without building an error:
+	// CheckRecord builds DecodeRecord's only for a finding that is kept.
+	if !decode.RecordOK(rec) {
+		if a.v.note("typed", LayerRecords, SeverityError, rec) {
+			err := decode.CheckRecord(rec)
+			if err == nil { // RecordOK and CheckRecord disagree (FuzzCheckRecord guards this)
+				err = fmt.Errorf("%w: %s", decode.ErrTypedDecode, t)
+			}
+			a.v.put("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
+				Offset: rec.Offset, Record: rec.N, Type: t.String(),
+				Message: recordError(rec, err).Error()})
+		}
+		a.rec = nil
 		return
 	}
 	decode.RaftIndexes(rec, a.onIdx)
@@ -343,39 +349,54 @@ type idxSeen struct {
 	t      decode.MessageType
 }
 
-// verifier caps repeated findings of one check.
+// verifier caps the findings of each check with decode.Capped, the one
+// findings cap: the first decode.MaxFindings are kept, the rest only
+// counted, with where the last of them was. A check asks note before it
+// builds a finding, so that past the cap a finding costs a count.
 type verifier struct {
 	r      *VerifyResult
-	capped map[string]int
+	checks map[string]*checkFindings
 	order  []string
-	last   map[string]Finding
 }
 
-func (v *verifier) add(check string, f Finding) {
-	n := v.capped[check]
-	if n == 0 {
+type checkFindings struct {
+	decode.Capped[Finding]
+	last Finding // where the last finding past the cap was (no message)
+}
+
+// note counts one finding of check at rec and reports whether it is kept
+// (then build it and call put).
+func (v *verifier) note(check string, layer, severity string, rec *decode.Record) bool {
+	c := v.checks[check]
+	if c == nil {
+		c = &checkFindings{}
+		if v.checks == nil {
+			v.checks = map[string]*checkFindings{}
+		}
+		v.checks[check] = c
 		v.order = append(v.order, check)
 	}
-	v.capped[check] = n + 1
-	if n < maxFindingsPerCheck {
-		v.r.Findings = append(v.r.Findings, f)
-		return
+	if c.Note() {
+		return true
 	}
-	if v.last == nil {
-		v.last = map[string]Finding{}
-	}
-	v.last[check] = f
+	c.last = Finding{Layer: layer, Severity: severity, Member: decode.MemberState, Offset: rec.Offset, Record: rec.N, Type: rec.Type.String()}
+	return false
 }
 
+// put keeps a finding note allowed.
+func (v *verifier) put(check string, f Finding) { v.checks[check].Keep(f) }
+
+// flushCaps moves the kept findings to the result, each check's followed
+// by how many more there were.
 func (v *verifier) flushCaps() {
 	for _, check := range v.order {
-		n := v.capped[check]
-		if n <= maxFindingsPerCheck {
-			continue
+		c := v.checks[check]
+		v.r.Findings = append(v.r.Findings, c.Kept()...)
+		if n := c.More(); n > 0 {
+			f := c.last
+			v.r.Findings = append(v.r.Findings, Finding{Layer: f.Layer, Severity: f.Severity, Member: f.Member, Offset: -1,
+				Message: fmt.Sprintf("and %d more findings of this kind (the last: record %d (%s) at offset %d)", n, f.Record, f.Type, f.Offset)})
 		}
-		f := v.last[check]
-		v.r.Findings = append(v.r.Findings, Finding{Layer: f.Layer, Severity: f.Severity, Member: f.Member, Offset: -1,
-			Message: fmt.Sprintf("%d more findings like the above (last: %s)", n-maxFindingsPerCheck, f.Message)})
 	}
 }
 
