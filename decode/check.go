@@ -75,6 +75,21 @@ var checkTargets = map[MessageType]reflect.Type{
 	TypeFreeVirtualIP:          reflect.TypeOf(FreeVirtualIP{}),
 }
 
+// checkTarget is checkTargets by type byte: the lookup runs once per
+// record, so it is an array index, not a map lookup.
+var checkTarget = func() (a [256]struct {
+	t    reflect.Type
+	root Kind // the msgpack kind of a non-nil value: Map for a struct, Array for a slice
+}) {
+	for mt, t := range checkTargets {
+		a[mt].t, a[mt].root = t, Map
+		if t.Kind() == reflect.Slice {
+			a[mt].root = Array
+		}
+	}
+	return a
+}()
+
 // checkFast is true only when DecodeValueOf(t, b) certainly succeeds.
 func checkFast(t MessageType, b []byte) bool {
 	c := checker{b: b}
@@ -82,7 +97,12 @@ func checkFast(t MessageType, b []byte) bool {
 	case TypeConfigEntry, TypePeering, TypePeeringTrustBundle, TypePeeringSecret, TypeResource:
 		return false // second-level decodes: take the full path
 	}
-	target, ok := checkTargets[t]
+	ct := &checkTarget[t]
+	target := ct.t
+	ok := target != nil
+	if ok && len(b) > 0 && b[0] != 0xc0 && descs[b[0]].kind != ct.root {
+		return false // a garbage record is usually rejected by its first byte
+	}
 	if ok {
 		ok = c.typed(target, 0)
 	} else {

@@ -183,12 +183,14 @@ func Verify(ctx context.Context, s *decode.Snapshot, o VerifyOptions) (*VerifyRe
 // When it is not bound, or meta.json follows state.bin, only the highest
 // index is kept and compared in Finish.
 type VerifyAccumulator struct {
-	o     VerifyOptions
-	s     *decode.Snapshot
-	r     VerifyResult
-	v     verifier
-	rec   *decode.Record
-	onIdx func(field string, value uint64)
+	o VerifyOptions
+	s *decode.Snapshot
+
+	typedCheck, indexCheck *checkFindings
+	r                      VerifyResult
+	v                      verifier
+	rec                    *decode.Record
+	onIdx                  func(field string, value uint64)
 
 	lastType             decode.MessageType
 	chunkCount           int64
@@ -205,6 +207,7 @@ func NewVerify(o VerifyOptions) *VerifyAccumulator {
 	a := &VerifyAccumulator{o: o, unknown: map[decode.MessageType]*unknownSeen{}}
 	a.r.Findings = []Finding{}
 	a.v = verifier{r: &a.r}
+	a.typedCheck, a.indexCheck = a.v.check("typed"), a.v.check("index") // looked up once, not per record
 	// onIdx sees each raft index of the current record (decode.RaftIndexes
 	// walks the bytes; one closure for the whole scan, so nothing is
 	// allocated per record).
@@ -217,8 +220,8 @@ func NewVerify(o VerifyOptions) *VerifyAccumulator {
 		if m != nil {
 			if value > m.Index {
 				a.indexBeyondMetaFound = true
-				if a.v.note("index", LayerOrdering, SeverityError, rec) {
-					a.v.put("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
+				if a.indexCheck.note(LayerOrdering, SeverityError, rec) {
+					a.indexCheck.Keep(Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
 						Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
 						Message: fmt.Sprintf("record %d (%s) at offset %d has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
 				}
@@ -257,12 +260,12 @@ func (a *VerifyAccumulator) Add(rec *decode.Record) {
 	// typed value in the common case, and without building an error:
 	// CheckRecord builds DecodeRecord's only for a finding that is kept.
 	if !decode.RecordOK(rec) {
-		if a.v.note("typed", LayerRecords, SeverityError, rec) {
+		if a.typedCheck.note(LayerRecords, SeverityError, rec) {
 			err := decode.CheckRecord(rec)
 			if err == nil { // RecordOK and CheckRecord disagree (FuzzCheckRecord guards this)
 				err = fmt.Errorf("%w: %s", decode.ErrTypedDecode, t)
 			}
-			a.v.put("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
+			a.typedCheck.Keep(Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
 				Offset: rec.Offset, Record: rec.N, Type: t.String(),
 				Message: recordError(rec, err).Error()})
 		}
@@ -353,49 +356,50 @@ type idxSeen struct {
 // findings cap: the first decode.MaxFindings are kept, the rest only
 // counted, with where the last of them was. A check asks note before it
 // builds a finding, so that past the cap a finding costs a count.
+// Checks are listed in the order they were made (a few: a slice).
 type verifier struct {
 	r      *VerifyResult
-	checks map[string]*checkFindings
-	order  []string
+	checks []*checkFindings // in the order first seen; a few, so a slice
 }
 
 type checkFindings struct {
+	name string
 	decode.Capped[Finding]
-	last Finding // where the last finding past the cap was (no message)
+	// where the last finding past the cap was (its message is not built)
+	lastLayer, lastSeverity string
+	lastN, lastOff          int64
+	lastType                decode.MessageType
 }
 
-// note counts one finding of check at rec and reports whether it is kept
-// (then build it and call put).
-func (v *verifier) note(check string, layer, severity string, rec *decode.Record) bool {
-	c := v.checks[check]
-	if c == nil {
-		c = &checkFindings{}
-		if v.checks == nil {
-			v.checks = map[string]*checkFindings{}
+func (v *verifier) check(name string) *checkFindings {
+	for _, c := range v.checks {
+		if c.name == name {
+			return c
 		}
-		v.checks[check] = c
-		v.order = append(v.order, check)
 	}
+	c := &checkFindings{name: name}
+	v.checks = append(v.checks, c)
+	return c
+}
+
+// note counts one finding at rec and reports whether it is kept (then
+// build it and Keep it).
+func (c *checkFindings) note(layer, severity string, rec *decode.Record) bool {
 	if c.Note() {
 		return true
 	}
-	c.last = Finding{Layer: layer, Severity: severity, Member: decode.MemberState, Offset: rec.Offset, Record: rec.N, Type: rec.Type.String()}
+	c.lastLayer, c.lastSeverity, c.lastN, c.lastOff, c.lastType = layer, severity, rec.N, rec.Offset, rec.Type
 	return false
 }
-
-// put keeps a finding note allowed.
-func (v *verifier) put(check string, f Finding) { v.checks[check].Keep(f) }
 
 // flushCaps moves the kept findings to the result, each check's followed
 // by how many more there were.
 func (v *verifier) flushCaps() {
-	for _, check := range v.order {
-		c := v.checks[check]
+	for _, c := range v.checks {
 		v.r.Findings = append(v.r.Findings, c.Kept()...)
 		if n := c.More(); n > 0 {
-			f := c.last
-			v.r.Findings = append(v.r.Findings, Finding{Layer: f.Layer, Severity: f.Severity, Member: f.Member, Offset: -1,
-				Message: fmt.Sprintf("and %d more findings of this kind (the last: record %d (%s) at offset %d)", n, f.Record, f.Type, f.Offset)})
+			v.r.Findings = append(v.r.Findings, Finding{Layer: c.lastLayer, Severity: c.lastSeverity, Member: decode.MemberState, Offset: -1,
+				Message: fmt.Sprintf("and %d more findings of this kind (the last: record %d (%s) at offset %d)", n, c.lastN, c.lastType, c.lastOff)})
 		}
 	}
 }
