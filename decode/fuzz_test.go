@@ -154,7 +154,7 @@ func FuzzTypedDecode(f *testing.F) {
 	f.Add(byte(99), append([]byte{0x81, 0xa1, 'c', 0x91, 0xbf}, pem...))        // {"c":[PEM]}
 	f.Add(byte(99), append(append([]byte{0x81, 0xbf}, pem...), 0xc0))           // {PEM: nil}
 	f.Add(byte(decode.TypeConfigEntry), append([]byte{0xd9, 32, 0xbf}, pem...)) // a wrapped kind, no request
-	for _, r := range append(nonFiniteRecords(), // hostile_gen_test.go
+	for _, r := range append(nonFiniteRecords(),                                // hostile_gen_test.go
 		kvsRecord("e", emptiesValue(4<<10)), registerRecord("k", keysValue(4<<10)),
 		kvsRecord("d", deepValue(4<<10)), configEntryRecord("c", emptiesValue(4<<10)),
 		[]byte{0, 0}, []byte{byte(decode.TypeConfigEntry), 0}) {
