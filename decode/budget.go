@@ -45,13 +45,14 @@ type budget struct {
 	left int64
 }
 
-// budgetFor returns the budget of a record value of n bytes.
-func budgetFor(n int) *budget {
+// budgetFor returns the budget of a record value of n bytes (a value, so
+// that a caller's budget lives on its stack).
+func budgetFor(n int) budget {
 	heap := int64(n)*BudgetPerByte + BudgetFloor
 	if heap > BudgetCeiling {
 		heap = BudgetCeiling
 	}
-	return &budget{left: heap + int64(n)}
+	return budget{left: heap + int64(n)}
 }
 
 // spend charges n bytes; false (and the budget stays exhausted) when it is over.

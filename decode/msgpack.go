@@ -218,24 +218,33 @@ var (
 // by len(b): a length field can never make it allocate more than the input,
 // and the Values built stay within the work budget of len(b) bytes
 // (budget.go), past which it fails with ErrBudget.
-func DecodeValue(b []byte) (Value, int, error) { return decodeValue(b, budgetFor(len(b))) }
+func DecodeValue(b []byte) (Value, int, error) {
+	bud := budgetFor(len(b))
+	return decodeValue(b, &bud)
+}
 
 // decodeValue is DecodeValue charging bud.
 func decodeValue(b []byte, bud *budget) (Value, int, error) {
-	d := valueDecoder{b: b, bud: bud}
+	// The decoder charges a copy of the budget (the recursion would move
+	// a pointer to it to the heap) and hands back what is left.
+	d := valueDecoder{b: b, bud: budget{left: math.MaxInt64}}
+	if bud != nil {
+		d.bud = *bud
+		defer func() { bud.left = d.bud.left }()
+	}
 	if np, ne, ok := countContainers(b); ok { // slab.go
 		// The slabs are charged before they are made: a record of tiny
 		// containers is refused here, at the cost of one header walk.
 		// Unless the value is malformed (too deep, say): the
 		// per-container path finds that, charging as it goes.
-		if cost := int64(np)*sizePair + int64(ne)*sizeValue; bud != nil && cost > bud.left {
+		if cost := int64(np)*sizePair + int64(ne)*sizeValue; cost > d.bud.left {
 			if c := (checker{b: b}); c.generic(0) {
-				bud.spend(cost)
+				d.bud.spend(cost)
 				return Value{}, 0, ErrBudget
 			}
 			np, ne = 0, 0
 		} else {
-			bud.spend(cost)
+			d.bud.spend(cost)
 		}
 		if np > 0 {
 			d.pairs = make([]Pair, 0, np)
@@ -250,7 +259,10 @@ func decodeValue(b []byte, bud *budget) (Value, int, error) {
 }
 
 // DecodeAll decodes b as exactly one msgpack object with nothing after it.
-func DecodeAll(b []byte) (Value, error) { return decodeAll(b, budgetFor(len(b))) }
+func DecodeAll(b []byte) (Value, error) {
+	bud := budgetFor(len(b))
+	return decodeAll(b, &bud)
+}
 
 // decodeAll is DecodeAll charging bud.
 func decodeAll(b []byte, bud *budget) (Value, error) {
@@ -267,7 +279,7 @@ func decodeAll(b []byte, bud *budget) (Value, error) {
 type valueDecoder struct {
 	b     []byte
 	p     int
-	bud   *budget
+	bud   budget  // what is left of the record's budget
 	pairs []Pair  // slab for map pairs (slab.go); nil: allocate per map
 	elems []Value // slab for array elements
 }

@@ -265,10 +265,10 @@ func (m *masker) maskField(obj any, keys ...string) {
 // size and offset only, never expanded.
 func View(t MessageType, value []byte, show bool) (tree any, err error) {
 	bud := budgetFor(len(value))
-	d, err := decodeValueOf(t, value, bud)
+	d, err := decodeValueOf(t, value, &bud)
 	switch {
 	case err == nil:
-		if tree = treeBudget(d.Data, bud); !bud.ok() {
+		if tree = treeBudget(d.Data, &bud); !bud.ok() {
 			return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, ErrBudget)
 		}
 	case errors.Is(err, ErrBudget):
@@ -291,7 +291,8 @@ func View(t MessageType, value []byte, show bool) (tree any, err error) {
 // msgpack, or when building it goes over the record's work budget (a
 // budget of its own: the typed attempt's is spent).
 func genericTree(t MessageType, value []byte) any {
-	bud := budgetFor(len(value))
+	budv := budgetFor(len(value))
+	bud := &budv
 	v, err := decodeAll(value, bud)
 	if err != nil {
 		return nil

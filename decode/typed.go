@@ -42,7 +42,8 @@ func DecodeRecord(rec *Record) (*Decoded, error) {
 // DecodeValueOf decodes the msgpack value b of a record of type t, within
 // the work budget of len(b) bytes.
 func DecodeValueOf(t MessageType, b []byte) (*Decoded, error) {
-	return decodeValueOf(t, b, budgetFor(len(b)))
+	bud := budgetFor(len(b))
+	return decodeValueOf(t, b, &bud)
 }
 
 // decodeValueOf is DecodeValueOf charging bud. The generic Value aliases
