@@ -32,7 +32,7 @@ const (
 	BudgetFloor = 64 << 10
 	// BudgetCeiling is the hard ceiling of a record's heap, on top of the
 	// copies of its strings and bytes.
-	BudgetCeiling = 48 << 20
+	BudgetCeiling = 32 << 20
 )
 
 // ErrBudget means a record's full decode would build more than its work

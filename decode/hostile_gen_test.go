@@ -149,7 +149,12 @@ func repeatRecords(size, per int, mk func(i, n int) []byte) []byte {
 	return stateWithRecords(recs...)
 }
 
-const hostileRecordSize = 4 << 20 // the amplifying records are 4 MiB each (well under the 64 MiB cap)
+// hostileRecordSize is the size of the amplifying records: 4 MiB by
+// default (well under the 64 MiB cap); records of about 512 KiB are the
+// worst case for the budget (just under its ceiling).
+var hostileRecordSize = 4 << 20
+
+var hostileRec = flag.Int("hostile.rec", 4<<20, "bytes per amplifying record in the written corpus")
 
 var hostileClasses = []hostileClass{
 	{"empties", func(size int) []byte {
@@ -183,6 +188,7 @@ func TestWriteHostileCorpus(t *testing.T) {
 	if err := os.MkdirAll(*hostileOut, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	hostileRecordSize = *hostileRec
 	for _, c := range hostileClasses {
 		st := c.state(*hostileMB << 20)
 		arch := hostileArchive(t, st)
