@@ -373,8 +373,12 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 		b, _ = decode.AppendJSON(b, label)
 	}
 	b = append(b, `,"data":`...)
-	if b, err = decode.AppendJSON(b, data); err != nil {
-		return b, false, failed, err
+	if out, jerr := decode.AppendJSON(b, data); jerr == nil {
+		b = out
+	} else { // AppendJSON returns nil on error: keep the line, the record summarised
+		b = append(b, "null"...)
+		failed = true
+		errMsg = decode.SafeText("rendering data: " + jerr.Error())
 	}
 	if errMsg != "" {
 		b = append(b, `,"error":`...)
