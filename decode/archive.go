@@ -108,7 +108,8 @@ type Snapshot struct {
 	stateHash hash.Hash
 	stateLen  *countReader
 
-	errs      []error
+	errs      Capped[error] // the first MaxFindings, then a count
+	lastErr   error         // the last error counted, for the count's layer
 	warnings  []error
 	integrity Integrity
 	finished  bool
@@ -376,14 +377,27 @@ func (s *Snapshot) Record() *Record { return s.stream.Record() }
 // Integrity returns the checksum state. It is Pending until Next has returned false.
 func (s *Snapshot) Integrity() Integrity { return s.integrity }
 
-// Errors returns every error found so far, in the order found.
-func (s *Snapshot) Errors() []error { return s.errs }
+// Errors returns the errors found so far, in the order found: the first
+// MaxFindings, then one more that says how many were only counted (an
+// *ArchiveError in the layer of the last of them).
+func (s *Snapshot) Errors() []error {
+	kept := s.errs.Kept()
+	if more := s.errs.More(); more > 0 {
+		layer := "tar"
+		var ae *ArchiveError
+		if errors.As(s.lastErr, &ae) {
+			layer = ae.Layer
+		}
+		kept = append(kept[:len(kept):len(kept)], &ArchiveError{Layer: layer, Offset: -1, Err: fmt.Errorf("and %d more errors of this kind (the last: %w)", more, s.lastErr)})
+	}
+	return kept
+}
 
 // Warnings returns findings that do not make the snapshot damaged.
 func (s *Snapshot) Warnings() []error { return s.warnings }
 
 // Err returns all errors found (joined), or nil. Call it after Next returns false.
-func (s *Snapshot) Err() error { return errors.Join(s.errs...) }
+func (s *Snapshot) Err() error { return errors.Join(s.Errors()...) }
 
 // StateSize returns the number of state.bin bytes read so far.
 func (s *Snapshot) StateSize() int64 {
@@ -393,7 +407,10 @@ func (s *Snapshot) StateSize() int64 {
 	return s.stateLen.n
 }
 
-func (s *Snapshot) addErr(err error) { s.errs = append(s.errs, err) }
+func (s *Snapshot) addErr(err error) {
+	s.errs.Add(err)
+	s.lastErr = err
+}
 
 // Next advances to the next state.bin record. When it returns false the
 // whole input has been read and checked; see Err and Integrity.
@@ -752,7 +769,8 @@ func (s *Snapshot) finishArchive() {
 	if s.seen[MemberMeta]+s.seen[MemberState]+s.seen[MemberSums] == 0 {
 		// A gzip'd tar, but of other files: not a damaged snapshot. No
 		// record has been handed out (there was no state.bin).
-		s.errs = []error{&NotSnapshotError{Looks: "a gzip'd tar archive " + describeMembers(s.seen)}}
+		s.errs = Capped[error]{}
+		s.errs.Add(&NotSnapshotError{Looks: "a gzip'd tar archive " + describeMembers(s.seen)})
 		return
 	}
 	for _, m := range []string{MemberMeta, MemberState, MemberSums} {

@@ -24,6 +24,28 @@ func CheckRecord(rec *Record) error {
 	return err
 }
 
+// RecordOK reports whether DecodeRecord would succeed on rec: CheckRecord's
+// verdict without its error. The checker's walk decides both ways for the
+// types it knows (it accepts exactly what DecodeRecord accepts, within the
+// same budget; FuzzCheckRecord holds them equal), and a wrapped type whose
+// value is not a str is rejected at once, so that a malformed record
+// costs no more than a valid one to reject and allocates nothing. Build
+// the error (CheckRecord) only for a finding that is kept (Capped).
+func RecordOK(rec *Record) bool {
+	if len(rec.Raw) < 2 {
+		return false
+	}
+	b := rec.Raw[1:]
+	if rec.Type.wrapsPayload() {
+		if k := descs[b[0]].kind; k != Str && k != Bin {
+			return false // DecodeValueOf wants a str-wrapped payload
+		}
+		_, err := DecodeRecord(rec)
+		return err == nil
+	}
+	return checkFast(rec.Type, b)
+}
+
 // checkTargets are the struct types DecodeValueOf decodes into (kept in
 // step with it by TestCheckTargetsMatchDecodeRecord).
 var checkTargets = map[MessageType]reflect.Type{
@@ -53,6 +75,21 @@ var checkTargets = map[MessageType]reflect.Type{
 	TypeFreeVirtualIP:          reflect.TypeOf(FreeVirtualIP{}),
 }
 
+// checkTarget is checkTargets by type byte: the lookup runs once per
+// record, so it is an array index, not a map lookup.
+var checkTarget = func() (a [256]struct {
+	t    reflect.Type
+	root Kind // the msgpack kind of a non-nil value: Map for a struct, Array for a slice
+}) {
+	for mt, t := range checkTargets {
+		a[mt].t, a[mt].root = t, Map
+		if t.Kind() == reflect.Slice {
+			a[mt].root = Array
+		}
+	}
+	return a
+}()
+
 // checkFast is true only when DecodeValueOf(t, b) certainly succeeds.
 func checkFast(t MessageType, b []byte) bool {
 	c := checker{b: b}
@@ -60,18 +97,28 @@ func checkFast(t MessageType, b []byte) bool {
 	case TypeConfigEntry, TypePeering, TypePeeringTrustBundle, TypePeeringSecret, TypeResource:
 		return false // second-level decodes: take the full path
 	}
-	target, ok := checkTargets[t]
+	ct := &checkTarget[t]
+	target := ct.t
+	ok := target != nil
+	if ok && len(b) > 0 && b[0] != 0xc0 && descs[b[0]].kind != ct.root {
+		return false // a garbage record is usually rejected by its first byte
+	}
 	if ok {
 		ok = c.typed(target, 0)
 	} else {
-		ok = c.generic(0) // unknown types decode generically
+		ok = c.walk(0, true) // unknown types decode generically, then Interface
 	}
-	return ok && c.p == len(b)
+	// Within the budget, DecodeValueOf certainly succeeds (the same charges).
+	return ok && c.p == len(b) && c.cost <= budgetFor(len(b)).left
 }
 
 type checker struct {
 	b []byte
 	p int
+	// cost is what DecodeValueOf charges its budget for the value walked
+	// so far (slabs, unmarshal's copies and containers, Interface): the
+	// same charges, so that CheckRecord and DecodeRecord agree on ErrBudget.
+	cost int64
 }
 
 // head reads the header at p and returns the kind, the length or count
@@ -140,8 +187,14 @@ func (c *checker) payload(k Kind, n uint64) ([]byte, int8, bool) {
 	return s, et, true
 }
 
-// generic accepts what DecodeAll accepts (at this depth).
-func (c *checker) generic(depth int) bool {
+// generic accepts what DecodeAll accepts (at this depth), charging cost
+// for the Values DecodeAll would cut from its slabs.
+func (c *checker) generic(depth int) bool { return c.walk(depth, false) }
+
+// walk is generic; with iface it also charges what Value.iface builds
+// from the value (the same charges, budget.go), as the typed decode does
+// for interface fields, Extra and unknown types.
+func (c *checker) walk(depth int, iface bool) bool {
 	if depth > MaxDepth {
 		return false
 	}
@@ -150,23 +203,58 @@ func (c *checker) generic(depth int) bool {
 		return false
 	}
 	switch k {
+	case Int, Uint, Float:
+		if iface {
+			c.cost += sizeBox
+		}
 	case Str, Bin, Ext:
 		_, _, ok = c.payload(k, n)
+		if iface {
+			switch k {
+			case Str:
+				c.cost += sizeBox + int64(n)
+			case Bin:
+				c.cost += sizeSlice + int64(n)
+			default:
+				c.cost += sizeMap + 2*sizeMapEntry + sizeSlice + int64(n)
+			}
+		}
 		return ok
 	case Array:
+		c.cost += int64(n) * sizeValue
+		if iface {
+			c.cost += sizeSlice + sizeIface*int64(n)
+		}
 		for j := uint64(0); j < n; j++ {
-			if !c.generic(depth + 1) {
+			if !c.walk(depth+1, iface) {
 				return false
 			}
 		}
 	case Map:
+		c.cost += int64(n) * sizePair
+		if iface {
+			c.cost += sizeMap + sizeMapEntry*int64(n)
+		}
 		for j := uint64(0); j < n; j++ {
-			if !c.generic(depth+1) || !c.generic(depth+1) {
+			if iface {
+				c.cost += sizeStr + c.strLenAt()
+			}
+			if !c.walk(depth+1, false) || !c.walk(depth+1, iface) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// strLenAt is the length of Value.Bytes of the str, bin or ext at p (0
+// for anything else, or when it is cut off: the walk then fails).
+func (c *checker) strLenAt() int64 {
+	k, _, n, ok := readHead(c.b, c.p)
+	if !ok || (k != Str && k != Bin && k != Ext) {
+		return 0
+	}
+	return int64(n)
 }
 
 // typed accepts a value only if unmarshal into Go type t certainly succeeds.
@@ -198,12 +286,13 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 	}
 	switch t.Kind() {
 	case reflect.Interface:
-		return c.generic(depth)
+		return c.walk(depth, true)
 	case reflect.Pointer:
 		if isNilAt(c.b, c.p) {
 			c.p++
 			return true
 		}
+		c.cost += int64(t.Elem().Size())
 		return c.typed(t.Elem(), depth)
 	}
 	k, n, i, ok := c.head()
@@ -216,6 +305,7 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 		case Nil:
 			return true
 		case Str, Bin:
+			c.cost += int64(n)
 			_, _, ok := c.payload(k, n)
 			return ok
 		}
@@ -247,6 +337,7 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 			case Nil:
 				return true
 			case Str, Bin:
+				c.cost += int64(n)
 				_, _, ok := c.payload(k, n)
 				return ok
 			}
@@ -256,6 +347,7 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 		case Nil:
 			return true
 		case Array:
+			c.cost += int64(n) * (sizeValue + int64(t.Elem().Size()))
 			for j := uint64(0); j < n; j++ {
 				if !c.typed(t.Elem(), depth+1) {
 					return false
@@ -268,6 +360,7 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 		case Nil:
 			return true
 		case Map:
+			c.cost += sizeMap + int64(n)*(sizePair+sizeMapEntry+int64(t.Key().Size()+t.Elem().Size()))
 			for j := uint64(0); j < n; j++ {
 				if !c.typed(t.Key(), depth+1) || !c.typed(t.Elem(), depth+1) {
 					return false
@@ -281,12 +374,14 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 			return true
 		case Map:
 			si := infoOf(t)
+			c.cost += int64(n) * sizePair
 			for j := uint64(0); j < n; j++ {
 				start := c.p
 				kk, kn, _, ok := c.head()
 				if !ok {
 					return false
 				}
+				var keyLen int64
 				if kk == Str || kk == Bin {
 					name, _, ok := c.payload(kk, kn)
 					if !ok {
@@ -298,13 +393,17 @@ func (c *checker) typed(t reflect.Type, depth int) bool {
 						}
 						continue
 					}
+					keyLen = int64(kn)
 				} else {
 					c.p = start
 					if !c.generic(depth + 1) {
 						return false
 					}
 				}
-				if !c.generic(depth + 1) { // an unknown key's value: kept generically in Extra
+				if si.extra >= 0 {
+					c.cost += sizeMapEntry + sizeStr + keyLen
+				}
+				if !c.walk(depth+1, si.extra >= 0) { // an unknown key's value: kept generically in Extra
 					return false
 				}
 			}

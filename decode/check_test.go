@@ -6,13 +6,18 @@ import (
 	"github.com/snaptool/snaptool/decode"
 )
 
-// agree asserts CheckRecord and DecodeRecord give the same verdict and error.
+// agree asserts CheckRecord and DecodeRecord give the same verdict and
+// error, and RecordOK the same verdict.
 func agree(t *testing.T, rec *decode.Record) bool {
 	t.Helper()
 	_, want := decode.DecodeRecord(rec)
 	got := decode.CheckRecord(rec)
 	if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
 		t.Errorf("type %d, value % x:\nCheckRecord:  %v\nDecodeRecord: %v", rec.Type, rec.Raw[1:], got, want)
+		return false
+	}
+	if ok := decode.RecordOK(rec); ok != (want == nil) {
+		t.Errorf("type %d, value % x: RecordOK %v, DecodeRecord: %v", rec.Type, rec.Raw[1:], ok, want)
 		return false
 	}
 	return true

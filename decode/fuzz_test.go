@@ -2,6 +2,7 @@ package decode_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
@@ -54,6 +55,9 @@ func FuzzArchive(f *testing.F) {
 	for _, b := range hostileArchiveSeeds(f) { // membertype_test.go
 		f.Add(b)
 	}
+	for _, c := range hostileClasses { // hostile_gen_test.go: small versions of each class
+		f.Add(hostileArchive(f, c.state(8<<10)))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
 		if r.err != nil && !decode.IsDamage(r.err) {
@@ -78,6 +82,9 @@ func FuzzStream(f *testing.F) {
 	}
 	f.Add(stateWithRecords([]byte{0x02, 0xdb, 0xff, 0xff, 0xff, 0xff}))
 	f.Add(stateWithRecords(append([]byte{200}, append(bytes.Repeat([]byte{0x91}, 600), 0xc0)...)))
+	for _, c := range hostileClasses { // hostile_gen_test.go
+		f.Add(c.state(8 << 10))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		whole := scanAll(bytes.NewReader(b))
 		oneByte := scanAll(iotest.OneByteReader(bytes.NewReader(b)))
@@ -121,7 +128,7 @@ func scanAll(r interface{ Read([]byte) (int, error) }) scanResult {
 		rec := s.Record()
 		out.n++
 		out.rebuilt = append(out.rebuilt, rec.Raw...)
-		if _, err := decode.DecodeAll(rec.Value()); err != nil && !errors.Is(err, decode.ErrTooDeep) {
+		if _, err := decode.DecodeAll(rec.Value()); err != nil && !errors.Is(err, decode.ErrTooDeep) && !errors.Is(err, decode.ErrBudget) {
 			panic("scanner handed out a record that is not one msgpack object: " + err.Error())
 		}
 	}
@@ -147,6 +154,12 @@ func FuzzTypedDecode(f *testing.F) {
 	f.Add(byte(99), append([]byte{0x81, 0xa1, 'c', 0x91, 0xbf}, pem...))        // {"c":[PEM]}
 	f.Add(byte(99), append(append([]byte{0x81, 0xbf}, pem...), 0xc0))           // {PEM: nil}
 	f.Add(byte(decode.TypeConfigEntry), append([]byte{0xd9, 32, 0xbf}, pem...)) // a wrapped kind, no request
+	for _, r := range append(nonFiniteRecords(),                                // hostile_gen_test.go
+		kvsRecord("e", emptiesValue(4<<10)), registerRecord("k", keysValue(4<<10)),
+		kvsRecord("d", deepValue(4<<10)), configEntryRecord("c", emptiesValue(4<<10)),
+		[]byte{0, 0}, []byte{byte(decode.TypeConfigEntry), 0}) {
+		f.Add(r[0], r[1:])
+	}
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {
 		rec := &decode.Record{N: 1, Type: decode.MessageType(typ), Raw: append([]byte{typ}, b...), Size: int64(len(b) + 1)}
 		id, idErr := decode.Identity(rec)
@@ -158,6 +171,12 @@ func FuzzTypedDecode(f *testing.F) {
 			var re *decode.RecordError
 			if e != nil && (!errors.As(e, &re) || re.N != 1 || re.Type != rec.Type || !errors.Is(e, decode.ErrTypedDecode)) {
 				t.Fatalf("keys error is not a RecordError at record 1 wrapping ErrTypedDecode: %v", e)
+			}
+		}
+		// Every tree renders as valid JSON (non-finite floats as strings).
+		if tree, _ := decode.View(decode.MessageType(typ), b, true); tree != nil {
+			if js, err := decode.AppendJSON(nil, tree); err != nil || !json.Valid(js) {
+				t.Fatalf("the tree does not render as JSON: %v: %q", err, js)
 			}
 		}
 		// The failure path too.

@@ -114,45 +114,75 @@ func (v *Value) AsInt() (int64, bool) {
 // keys are formatted with %v), str becomes string when it is valid UTF-8 and
 // []byte otherwise, so that no byte is lost.
 func (v *Value) Interface() any {
+	x, _ := v.iface(nil)
+	return x
+}
+
+// iface is Interface charging what it builds to b (nil: no budget); ok is
+// false, and the result incomplete, when b ran out.
+func (v *Value) iface(b *budget) (x any, ok bool) {
 	switch v.Kind {
 	case Nil:
-		return nil
+		return nil, true
 	case Bool:
-		return v.Bool
+		return v.Bool, true
 	case Int:
-		return v.Int
+		return v.Int, b.spend(sizeBox)
 	case Uint:
-		return v.Uint
+		return v.Uint, b.spend(sizeBox)
 	case Float:
-		return v.Float
+		return v.Float, b.spend(sizeBox)
 	case Str:
-		if utf8.Valid(v.Bytes) {
-			return string(v.Bytes)
+		if !b.spend(sizeBox + int64(len(v.Bytes))) {
+			return nil, false
 		}
-		return append([]byte(nil), v.Bytes...)
+		if utf8.Valid(v.Bytes) {
+			return string(v.Bytes), true
+		}
+		return append([]byte(nil), v.Bytes...), true
 	case Bin:
-		return append([]byte(nil), v.Bytes...)
+		if !b.spend(sizeSlice + int64(len(v.Bytes))) {
+			return nil, false
+		}
+		return append([]byte(nil), v.Bytes...), true
 	case Ext:
+		if !b.spend(sizeMap + 2*sizeMapEntry + sizeSlice + int64(len(v.Bytes))) {
+			return nil, false
+		}
 		if v.ExtType == -1 {
 			if t, err := decodeTimestampExt(v.Bytes); err == nil {
-				return t
+				return t, true
 			}
 		}
-		return map[string]any{"ExtType": v.ExtType, "Data": append([]byte(nil), v.Bytes...)}
+		return map[string]any{"ExtType": v.ExtType, "Data": append([]byte(nil), v.Bytes...)}, true
 	case Array:
+		if !b.spend(sizeSlice + sizeIface*int64(len(v.Elems))) {
+			return nil, false
+		}
 		out := make([]any, len(v.Elems))
 		for i := range v.Elems {
-			out[i] = v.Elems[i].Interface()
+			if out[i], ok = v.Elems[i].iface(b); !ok {
+				return nil, false
+			}
 		}
-		return out
+		return out, true
 	case Map:
+		if !b.spend(sizeMap + sizeMapEntry*int64(len(v.Pairs))) {
+			return nil, false
+		}
 		out := make(map[string]any, len(v.Pairs))
 		for i := range v.Pairs {
-			out[v.Pairs[i].Key.keyString()] = v.Pairs[i].Val.Interface()
+			k := &v.Pairs[i].Key
+			if !b.spend(int64(len(k.Bytes)) + sizeStr) { // the key's copy (a formatted non-string key is shorter than sizeStr+its bytes)
+				return nil, false
+			}
+			if out[k.keyString()], ok = v.Pairs[i].Val.iface(b); !ok {
+				return nil, false
+			}
 		}
-		return out
+		return out, true
 	}
-	return nil
+	return nil, true
 }
 
 func (v *Value) keyString() string {
@@ -185,10 +215,37 @@ var (
 
 // DecodeValue decodes exactly one msgpack object from b and returns it with
 // the number of bytes it used. Byte payloads alias b. Allocation is bounded
-// by len(b): a length field can never make it allocate more than the input.
+// by len(b): a length field can never make it allocate more than the input,
+// and the Values built stay within the work budget of len(b) bytes
+// (budget.go), past which it fails with ErrBudget.
 func DecodeValue(b []byte) (Value, int, error) {
-	d := valueDecoder{b: b}
+	bud := budgetFor(len(b))
+	return decodeValue(b, &bud)
+}
+
+// decodeValue is DecodeValue charging bud.
+func decodeValue(b []byte, bud *budget) (Value, int, error) {
+	// The decoder charges a copy of the budget (the recursion would move
+	// a pointer to it to the heap) and hands back what is left.
+	d := valueDecoder{b: b, bud: budget{left: math.MaxInt64}}
+	if bud != nil {
+		d.bud = *bud
+		defer func() { bud.left = d.bud.left }()
+	}
 	if np, ne, ok := countContainers(b); ok { // slab.go
+		// The slabs are charged before they are made: a record of tiny
+		// containers is refused here, at the cost of one header walk.
+		// Unless the value is malformed (too deep, say): the
+		// per-container path finds that, charging as it goes.
+		if cost := int64(np)*sizePair + int64(ne)*sizeValue; cost > d.bud.left {
+			if c := (checker{b: b}); c.generic(0) {
+				d.bud.spend(cost)
+				return Value{}, 0, ErrBudget
+			}
+			np, ne = 0, 0
+		} else {
+			d.bud.spend(cost)
+		}
 		if np > 0 {
 			d.pairs = make([]Pair, 0, np)
 		}
@@ -203,7 +260,13 @@ func DecodeValue(b []byte) (Value, int, error) {
 
 // DecodeAll decodes b as exactly one msgpack object with nothing after it.
 func DecodeAll(b []byte) (Value, error) {
-	v, n, err := DecodeValue(b)
+	bud := budgetFor(len(b))
+	return decodeAll(b, &bud)
+}
+
+// decodeAll is DecodeAll charging bud.
+func decodeAll(b []byte, bud *budget) (Value, error) {
+	v, n, err := decodeValue(b, bud)
 	if err != nil {
 		return v, err
 	}
@@ -216,6 +279,7 @@ func DecodeAll(b []byte) (Value, error) {
 type valueDecoder struct {
 	b     []byte
 	p     int
+	bud   budget  // what is left of the record's budget
 	pairs []Pair  // slab for map pairs (slab.go); nil: allocate per map
 	elems []Value // slab for array elements
 }
@@ -300,7 +364,11 @@ func (d *valueDecoder) capacity(n uint64, per uint64) int {
 func (d *valueDecoder) decodeArray(v *Value, n uint64, depth int) error {
 	elems := d.takeElems(n)
 	if elems == nil {
-		elems = make([]Value, 0, d.capacity(n, 1))
+		c := d.capacity(n, 1)
+		if !d.bud.spend(int64(c) * sizeValue) {
+			return ErrBudget
+		}
+		elems = make([]Value, 0, c)
 	}
 	for i := uint64(0); i < n; i++ {
 		elems = append(elems, Value{})
@@ -316,7 +384,11 @@ func (d *valueDecoder) decodeArray(v *Value, n uint64, depth int) error {
 func (d *valueDecoder) decodeMap(v *Value, n uint64, depth int) error {
 	pairs := d.takePairs(n)
 	if pairs == nil {
-		pairs = make([]Pair, 0, d.capacity(n, 2))
+		c := d.capacity(n, 2)
+		if !d.bud.spend(int64(c) * sizePair) {
+			return ErrBudget
+		}
+		pairs = make([]Pair, 0, c)
 	}
 	for i := uint64(0); i < n; i++ {
 		pairs = append(pairs, Pair{})

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A minimal protobuf wire-format reader for the peering and resource
@@ -23,9 +24,13 @@ type protoField struct {
 	b    []byte // length-delimited
 }
 
-func protoFields(b []byte) ([]protoField, error) {
+func protoFields(b []byte, bud *budget) ([]protoField, error) {
 	var out []protoField
 	for len(b) > 0 {
+		// A field costs its protoField and, kept, an Extra or map entry.
+		if !bud.spend(int64(unsafe.Sizeof(protoField{})) + sizeMapEntry + sizeBox) {
+			return nil, ErrBudget
+		}
 		key, n := binary.Uvarint(b)
 		if n <= 0 {
 			return nil, fmt.Errorf("%w: bad field key", errProto)
@@ -101,8 +106,8 @@ func addProtoExtra(e *Extra, f protoField) {
 
 var peeringStates = []string{"UNDEFINED", "PENDING", "ESTABLISHING", "ACTIVE", "FAILING", "DELETING", "TERMINATED"}
 
-func protoTimestamp(b []byte) (*Time, error) {
-	fs, err := protoFields(b)
+func protoTimestamp(b []byte, bud *budget) (*Time, error) {
+	fs, err := protoFields(b, bud)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +124,8 @@ func protoTimestamp(b []byte) (*Time, error) {
 }
 
 // protoMap decodes a nested message generically: field number → value.
-func protoMap(b []byte, names map[uint64]string) (map[string]any, error) {
-	fs, err := protoFields(b)
+func protoMap(b []byte, names map[uint64]string, bud *budget) (map[string]any, error) {
+	fs, err := protoFields(b, bud)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +149,8 @@ func protoMap(b []byte, names map[uint64]string) (map[string]any, error) {
 	return out, nil
 }
 
-func decodeProtoRecord(t MessageType, b []byte) (any, error) {
-	fs, err := protoFields(b)
+func decodeProtoRecord(t MessageType, b []byte, bud *budget) (any, error) {
+	fs, err := protoFields(b, bud)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +167,13 @@ func decodeProtoRecord(t MessageType, b []byte) (any, error) {
 			case f.num == 3 && f.wire == 2:
 				p.Partition = s
 			case f.num == 4 && f.wire == 2:
-				ts, err := protoTimestamp(f.b)
+				ts, err := protoTimestamp(f.b, bud)
 				if err != nil {
 					return nil, fmt.Errorf("DeletedAt: %w", err)
 				}
 				p.DeletedAt = ts
 			case f.num == 5 && f.wire == 2:
-				kv, err := protoMap(f.b, map[uint64]string{1: "key", 2: "value"})
+				kv, err := protoMap(f.b, map[uint64]string{1: "key", 2: "value"}, bud)
 				if err != nil {
 					return nil, fmt.Errorf("Meta: %w", err)
 				}
@@ -197,13 +202,13 @@ func decodeProtoRecord(t MessageType, b []byte) (any, error) {
 			case f.num == 12 && f.wire == 0:
 				p.ModifyIndex = f.u
 			case f.num == 13 && f.wire == 2:
-				m, err := protoMap(f.b, map[uint64]string{1: "ImportedServices", 2: "ExportedServices", 3: "LastHeartbeat", 4: "LastReceive", 5: "LastSend"})
+				m, err := protoMap(f.b, map[uint64]string{1: "ImportedServices", 2: "ExportedServices", 3: "LastHeartbeat", 4: "LastReceive", 5: "LastSend"}, bud)
 				if err != nil {
 					return nil, fmt.Errorf("StreamStatus: %w", err)
 				}
 				p.StreamStatus = m
 			case f.num == 17 && f.wire == 2:
-				m, err := protoMap(f.b, map[uint64]string{1: "Partition", 2: "Datacenter", 3: "Locality"})
+				m, err := protoMap(f.b, map[uint64]string{1: "Partition", 2: "Datacenter", 3: "Locality"}, bud)
 				if err != nil {
 					return nil, fmt.Errorf("Remote: %w", err)
 				}
@@ -246,13 +251,13 @@ func decodeProtoRecord(t MessageType, b []byte) (any, error) {
 			case f.num == 1 && f.wire == 2:
 				p.PeerID = string(f.b)
 			case f.num == 2 && f.wire == 2:
-				m, err := protoMap(f.b, map[uint64]string{1: "SecretID"})
+				m, err := protoMap(f.b, map[uint64]string{1: "SecretID"}, bud)
 				if err != nil {
 					return nil, fmt.Errorf("establishment: %w", err)
 				}
 				p.EstablishmentSecretID, _ = m["SecretID"].(string)
 			case f.num == 3 && f.wire == 2:
-				m, err := protoMap(f.b, map[uint64]string{1: "ActiveSecretID", 2: "PendingSecretID"})
+				m, err := protoMap(f.b, map[uint64]string{1: "ActiveSecretID", 2: "PendingSecretID"}, bud)
 				if err != nil {
 					return nil, fmt.Errorf("stream: %w", err)
 				}
@@ -268,7 +273,7 @@ func decodeProtoRecord(t MessageType, b []byte) (any, error) {
 		for _, f := range fs {
 			switch {
 			case f.num == 1 && f.wire == 2:
-				if err := decodeResourceID(r, f.b); err != nil {
+				if err := decodeResourceID(r, f.b, bud); err != nil {
 					return nil, fmt.Errorf("id: %w", err)
 				}
 			case f.num == 3 && f.wire == 2:
@@ -284,8 +289,8 @@ func decodeProtoRecord(t MessageType, b []byte) (any, error) {
 	return nil, fmt.Errorf("%w: type %s is not protobuf", errProto, t)
 }
 
-func decodeResourceID(r *Resource, b []byte) error {
-	fs, err := protoFields(b)
+func decodeResourceID(r *Resource, b []byte, bud *budget) error {
+	fs, err := protoFields(b, bud)
 	if err != nil {
 		return err
 	}
@@ -296,7 +301,7 @@ func decodeResourceID(r *Resource, b []byte) error {
 		case 2:
 			r.Name = string(f.b)
 		case 3:
-			m, err := protoMap(f.b, map[uint64]string{1: "group", 2: "group_version", 3: "kind"})
+			m, err := protoMap(f.b, map[uint64]string{1: "group", 2: "group_version", 3: "kind"}, bud)
 			if err != nil {
 				return err
 			}
@@ -304,7 +309,7 @@ func decodeResourceID(r *Resource, b []byte) error {
 			r.GroupVersion, _ = m["group_version"].(string)
 			r.Kind, _ = m["kind"].(string)
 		case 4:
-			m, err := protoMap(f.b, map[uint64]string{1: "partition", 2: "namespace", 3: "peer_name"})
+			m, err := protoMap(f.b, map[uint64]string{1: "partition", 2: "namespace", 3: "peer_name"}, bud)
 			if err != nil {
 				return err
 			}

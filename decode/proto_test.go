@@ -71,7 +71,7 @@ func TestProtoUnknownFieldsKept(t *testing.T) {
 	field(6, 0, []byte{3})
 	field(99, 2, []byte("future"))
 	field(100, 0, binary.AppendUvarint(nil, 300))
-	x, err := decodeProtoRecord(TypePeering, b)
+	x, err := decodeProtoRecord(TypePeering, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestProtoUnknownFieldsKept(t *testing.T) {
 	if p.Extra["proto.99"] != "future" || p.Extra["proto.100"] != uint64(300) {
 		t.Errorf("unknown fields not kept: %v", p.Extra)
 	}
-	if _, err := decodeProtoRecord(TypePeering, []byte{0x0a, 0xff}); err == nil {
+	if _, err := decodeProtoRecord(TypePeering, []byte{0x0a, 0xff}, nil); err == nil {
 		t.Error("truncated protobuf decoded without error")
 	}
 }

@@ -54,7 +54,7 @@ func RedactRecord(rec *Record, standIn StandIn, kvValues bool) (raw []byte, chan
 	if (t == TypeKVS || t == TypeTombstone) && !kv {
 		return rec.Raw, false, nil
 	}
-	r := redactor{standIn: standIn, secrets: map[string]int{}, kvValues: kv}
+	r := redactor{standIn: standIn, secrets: map[string]int{}, kvValues: kv, bud: budgetFor(len(rec.Raw))}
 	if !kv {
 		tree, _ := contentTree(t, rec.Value()) // a typed-decode error: the generic tree, as View
 		if tree == nil {
@@ -104,6 +104,7 @@ type redactor struct {
 	kvValues bool           // replace the top-level Value (a KVS record)
 	replaced int
 	err      error
+	bud      budget // the record's work budget, for the protobuf payloads it opens
 }
 
 // value walks the msgpack value at b[p] and returns the position after it
@@ -198,7 +199,7 @@ func (r *redactor) payload(s []byte, depth, wrap int) {
 			p = r.value(s, p, depth+1, msgpackStr, false)
 		}
 	case protoStr:
-		fs, err := protoFields(s) // proto.go; the fields alias s
+		fs, err := protoFields(s, &r.bud) // proto.go; the fields alias s
 		if err != nil {
 			return
 		}

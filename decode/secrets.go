@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -275,7 +277,10 @@ func (m *masker) maskField(obj any, keys ...string) {
 // as a Tree, secrets masked by Mask unless show. When the typed decode
 // fails, err says why (it wraps ErrTypedDecode) and tree is the generic
 // value (genericTree), masked the same way, or nil when not even that
-// decodes; the record's bytes are never shown as they are.
+// decodes; the record's bytes are never shown as they are. The decode and
+// the tree share the record's work budget (budget.go): past it err wraps
+// ErrBudget and tree is nil, so that the record is shown by its type,
+// size and offset only, never expanded.
 func View(t MessageType, value []byte, show bool) (tree any, err error) {
 	tree, err = contentTree(t, value)
 	if tree != nil && !show {
@@ -289,9 +294,16 @@ func View(t MessageType, value []byte, show bool) (tree any, err error) {
 // says why) the generic value (genericTree), nil when not even that
 // decodes.
 func contentTree(t MessageType, value []byte) (tree any, err error) {
-	d, err := DecodeValueOf(t, value)
-	if err == nil {
-		return Tree(d.Data), nil
+	bud := budgetFor(len(value))
+	d, err := decodeValueOf(t, value, &bud)
+	switch {
+	case err == nil:
+		if tree = treeBudget(d.Data, &bud); !bud.ok() {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, ErrBudget)
+		}
+		return tree, nil
+	case errors.Is(err, ErrBudget):
+		return nil, err
 	}
 	return genericTree(t, value), err
 }
@@ -302,51 +314,71 @@ func contentTree(t MessageType, value []byte) (tree any, err error) {
 // whole, except that a config entry's wrapper is opened as far as it goes:
 // {"Kind", "Request"} with the request's wrapped Entry opened too, so that
 // its fields can be shown and masked one by one. nil when the value is not
-// msgpack.
+// msgpack, or when building it goes over the record's work budget (a
+// budget of its own: the typed attempt's is spent).
 func genericTree(t MessageType, value []byte) any {
-	v, err := DecodeAll(value)
+	budv := budgetFor(len(value))
+	bud := &budv
+	v, err := decodeAll(value, bud)
 	if err != nil {
 		return nil
 	}
+	var tree any
 	if t.wrapsPayload() && (v.Kind == Str || v.Kind == Bin) {
 		if t == TypeConfigEntry {
-			if o := openConfigEntry(v.Bytes); o != nil {
+			if o := openConfigEntry(v.Bytes, bud); o != nil {
 				return o
 			}
 		}
+		if !bud.spend(int64(len(v.Bytes))) {
+			return nil
+		}
 		return append([]byte{}, v.Bytes...)
 	}
-	return Tree(&Unknown{Value: v.Interface()})
+	if x, ok := v.iface(bud); ok {
+		tree = treeBudget(&Unknown{Value: x}, bud)
+	}
+	if !bud.ok() {
+		return nil
+	}
+	return tree
 }
 
 // openConfigEntry opens a config entry's wrapper (its kind, then the
-// request) generically; nil when not even the kind decodes.
-func openConfigEntry(b []byte) *Object {
-	kind, n, err := DecodeValue(b)
+// request) generically; nil when not even the kind decodes or bud runs out.
+func openConfigEntry(b []byte, bud *budget) *Object {
+	kind, n, err := decodeValue(b, bud)
 	if err != nil {
 		return nil
 	}
 	o := &Object{}
-	o.Set("Kind", Tree(&Unknown{Value: kind.Interface()}))
-	req, err := DecodeAll(b[n:])
+	k, _ := kind.iface(bud)
+	o.Set("Kind", treeBudget(&Unknown{Value: k}, bud))
+	req, err := decodeAll(b[n:], bud)
 	if err != nil {
+		if !bud.spend(int64(len(b) - n)) {
+			return nil
+		}
 		o.Set("Request", append([]byte{}, b[n:]...))
 		return o
 	}
-	rv := req.Interface()
+	rv, _ := req.iface(bud)
 	if m, ok := rv.(map[string]any); ok {
 		if e, ok := m["Entry"].([]byte); ok {
-			if ev, err := DecodeAll(e); err == nil {
-				m["Entry"] = ev.Interface()
+			if ev, err := decodeAll(e, bud); err == nil {
+				m["Entry"], _ = ev.iface(bud)
 			}
 		} else if e, ok := m["Entry"].(string); ok {
-			if ev, err := DecodeAll([]byte(e)); err == nil {
-				m["Entry"] = ev.Interface()
+			if ev, err := decodeAll([]byte(e), bud); err == nil {
+				m["Entry"], _ = ev.iface(bud)
 			} else {
 				m["Entry"] = []byte(e) // unopened: masked whole
 			}
 		}
 	}
-	o.Set("Request", Tree(&Unknown{Value: rv}))
+	o.Set("Request", treeBudget(&Unknown{Value: rv}, bud))
+	if !bud.ok() {
+		return nil
+	}
 	return o
 }

@@ -11,7 +11,9 @@ import (
 // []byte, int64, uint64, float64, bool, nil) to b, byte for byte what
 // encoding/json with SetEscapeHTML(false) writes passed through EscapeJSON, without reflection and
 // without re-encoding nested objects (Object.MarshalJSON is on dump's hot
-// path). Values of other types go through encoding/json.
+// path). Values of other types go through encoding/json. Non-finite floats,
+// which encoding/json refuses, are written as the strings "NaN", "+Inf"
+// and "-Inf", as Tree holds them.
 func appendTreeJSON(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
@@ -63,6 +65,14 @@ func appendTreeJSON(b []byte, v any) ([]byte, error) {
 		return strconv.AppendUint(b, x, 10), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
+	case float64:
+		if s, ok := floatTree(x).(string); ok { // NaN and ±Inf are not JSON numbers (tree.go)
+			return appendJSONString(b, s), nil
+		}
+	case float32:
+		if s, ok := floatTree(float64(x)).(string); ok {
+			return appendJSONString(b, s), nil
+		}
 	}
 	vb, err := marshalNoHTML(v)
 	if err != nil {

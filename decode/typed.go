@@ -26,7 +26,8 @@ type Decoded struct {
 // DecodeRecord decodes a record's value to its typed form. Unknown types
 // decode generically into *Unknown. The result does not alias rec.Raw. A
 // failure is a *RecordError (the record's number, offset and type)
-// wrapping ErrTypedDecode.
+// wrapping ErrTypedDecode, and ErrBudget when the decode would build more
+// than the record's work budget (budget.go).
 func DecodeRecord(rec *Record) (*Decoded, error) {
 	if len(rec.Raw) < 1 {
 		return nil, recordErr(rec, fmt.Errorf("%w: %s: %w", ErrTypedDecode, rec.Type, ErrTruncated))
@@ -38,10 +39,18 @@ func DecodeRecord(rec *Record) (*Decoded, error) {
 	return d, nil
 }
 
-// DecodeValueOf decodes the msgpack value b of a record of type t.
+// DecodeValueOf decodes the msgpack value b of a record of type t, within
+// the work budget of len(b) bytes.
 func DecodeValueOf(t MessageType, b []byte) (*Decoded, error) {
-	b = append([]byte(nil), b...) // typed values must not alias the stream buffer
-	v, err := DecodeAll(b)
+	bud := budgetFor(len(b))
+	return decodeValueOf(t, b, &bud)
+}
+
+// decodeValueOf is DecodeValueOf charging bud. The generic Value aliases
+// b; everything the typed value keeps is copied out of it (strings,
+// []byte, Interface, protobuf fields), so the result does not alias b.
+func decodeValueOf(t MessageType, b []byte, bud *budget) (*Decoded, error) {
+	v, err := decodeAll(b, bud)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, err)
 	}
@@ -95,7 +104,7 @@ func DecodeValueOf(t MessageType, b []byte) (*Decoded, error) {
 	case TypeFreeVirtualIP:
 		target = &FreeVirtualIP{}
 	case TypeConfigEntry:
-		ce, err := decodeConfigEntry(&v)
+		ce, err := decodeConfigEntry(&v, bud)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, err)
 		}
@@ -105,36 +114,40 @@ func DecodeValueOf(t MessageType, b []byte) (*Decoded, error) {
 		if v.Kind != Str && v.Kind != Bin {
 			return nil, fmt.Errorf("%w: %s: value is a msgpack %s, want str-wrapped protobuf", ErrTypedDecode, t, v.Kind)
 		}
-		x, err := decodeProtoRecord(t, v.Bytes)
+		x, err := decodeProtoRecord(t, v.Bytes, bud)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, err)
 		}
 		d.Data = x
 		return d, nil
 	default:
-		d.Data = &Unknown{Value: v.Interface()}
+		x, ok := v.iface(bud)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, ErrBudget)
+		}
+		d.Data = &Unknown{Value: x}
 		return d, nil
 	}
-	if err := unmarshal(&v, reflect.ValueOf(target).Elem(), ""); err != nil {
+	if err := unmarshal(&v, reflect.ValueOf(target).Elem(), "", bud); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, err)
 	}
 	d.Data = target
 	return d, nil
 }
 
-func decodeConfigEntry(v *Value) (*ConfigEntry, error) {
+func decodeConfigEntry(v *Value, bud *budget) (*ConfigEntry, error) {
 	if v.Kind != Str && v.Kind != Bin {
 		return nil, fmt.Errorf("value is a msgpack %s, want a str-wrapped config entry", v.Kind)
 	}
 	inner := v.Bytes
-	kind, n, err := DecodeValue(inner)
+	kind, n, err := decodeValue(inner, bud)
 	if err != nil {
 		return nil, fmt.Errorf("config entry kind: %w", err)
 	}
 	if kind.Kind != Str {
 		return nil, fmt.Errorf("config entry kind is a msgpack %s, want str", kind.Kind)
 	}
-	req, err := DecodeAll(inner[n:])
+	req, err := decodeAll(inner[n:], bud)
 	if err != nil {
 		return nil, fmt.Errorf("config entry request: %w", err)
 	}
@@ -164,7 +177,7 @@ func decodeConfigEntry(v *Value) (*ConfigEntry, error) {
 			var unwrapped Value
 			if ev.Kind == Str || ev.Kind == Bin {
 				// proxy-defaults: the entry has its own MarshalBinary.
-				unwrapped, err = DecodeAll(ev.Bytes)
+				unwrapped, err = decodeAll(ev.Bytes, bud)
 				if err != nil {
 					return nil, fmt.Errorf("Entry (wrapped): %w", err)
 				}
@@ -174,13 +187,21 @@ func decodeConfigEntry(v *Value) (*ConfigEntry, error) {
 				return nil, fmt.Errorf("Entry is a msgpack %s, want map", ev.Kind)
 			}
 			if ev.Kind == Map {
-				ce.Entry = ev.Interface().(map[string]any)
+				x, ok := ev.iface(bud)
+				if !ok {
+					return nil, ErrBudget
+				}
+				ce.Entry = x.(map[string]any)
 			}
 		default:
 			if ce.Extra == nil {
 				ce.Extra = Extra{}
 			}
-			ce.Extra[key] = p.Val.Interface()
+			x, ok := p.Val.iface(bud)
+			if !ok {
+				return nil, ErrBudget
+			}
+			ce.Extra[key] = x
 		}
 	}
 	ce.Name, _ = ce.Entry["Name"].(string)
@@ -287,7 +308,8 @@ func withPath(err error, seg string) error {
 	return fe
 }
 
-func unmarshal(v *Value, rv reflect.Value, path string) error {
+// unmarshal decodes v into rv, charging bud for what it allocates.
+func unmarshal(v *Value, rv reflect.Value, path string, bud *budget) error {
 	t := rv.Type()
 	if t == timeType {
 		tm, err := decodeTimeValue(v)
@@ -303,18 +325,28 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 			rv.SetZero()
 			return nil
 		}
+		if !bud.spend(int64(t.Elem().Size())) {
+			return ErrBudget
+		}
 		p := reflect.New(t.Elem())
-		if err := unmarshal(v, p.Elem(), path); err != nil {
+		if err := unmarshal(v, p.Elem(), path, bud); err != nil {
 			return err
 		}
 		rv.Set(p)
 		return nil
 	case reflect.Interface:
-		if x := v.Interface(); x != nil {
+		x, ok := v.iface(bud)
+		if !ok {
+			return ErrBudget
+		}
+		if x != nil {
 			rv.Set(reflect.ValueOf(x))
 		}
 		return nil
 	case reflect.String:
+		if !bud.spend(int64(len(v.Bytes))) {
+			return ErrBudget
+		}
 		s, err := asString(v)
 		if err != nil {
 			return mismatch(path, v, "str")
@@ -371,6 +403,9 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 		if t == bytesType {
 			switch v.Kind {
 			case Str, Bin:
+				if !bud.spend(int64(len(v.Bytes))) {
+					return ErrBudget
+				}
 				rv.SetBytes(append([]byte{}, v.Bytes...))
 			case Nil:
 				rv.SetBytes(nil)
@@ -387,9 +422,12 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 		default:
 			return mismatch(path, v, "array")
 		}
+		if !bud.spend(int64(t.Elem().Size()) * int64(len(v.Elems))) {
+			return ErrBudget
+		}
 		s := reflect.MakeSlice(t, len(v.Elems), len(v.Elems))
 		for i := range v.Elems {
-			if err := unmarshal(&v.Elems[i], s.Index(i), ""); err != nil {
+			if err := unmarshal(&v.Elems[i], s.Index(i), "", bud); err != nil {
 				return withPath(withPath(err, "["+strconv.Itoa(i)+"]"), path)
 			}
 		}
@@ -404,15 +442,18 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 		default:
 			return mismatch(path, v, "map")
 		}
+		if !bud.spend(sizeMap + (sizeMapEntry+int64(t.Key().Size()+t.Elem().Size()))*int64(len(v.Pairs))) {
+			return ErrBudget
+		}
 		m := reflect.MakeMapWithSize(t, len(v.Pairs))
 		for i := range v.Pairs {
 			p := &v.Pairs[i]
 			k := reflect.New(t.Key()).Elem()
-			if err := unmarshal(&p.Key, k, ""); err != nil {
+			if err := unmarshal(&p.Key, k, "", bud); err != nil {
 				return withPath(withPath(err, "{key}"), path)
 			}
 			e := reflect.New(t.Elem()).Elem()
-			if err := unmarshal(&p.Val, e, ""); err != nil {
+			if err := unmarshal(&p.Val, e, "", bud); err != nil {
 				return withPath(withPath(err, "["+p.Key.keyString()+"]"), path)
 			}
 			m.SetMapIndex(k, e)
@@ -439,16 +480,22 @@ func unmarshal(v *Value, rv reflect.Value, path string) error {
 				if si.extra < 0 {
 					continue
 				}
+				if !bud.spend(sizeMapEntry + sizeStr + int64(len(p.Key.Bytes))) {
+					return ErrBudget
+				}
 				key := p.Key.keyString()
 				ev := rv.Field(si.extra)
 				if ev.IsNil() {
 					ev.Set(reflect.ValueOf(Extra{}))
 				}
-				x := p.Val.Interface()
+				x, ok := p.Val.iface(bud)
+				if !ok {
+					return ErrBudget
+				}
 				ev.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(&x).Elem())
 				continue
 			}
-			if err := unmarshal(&p.Val, rv.Field(fi.index), ""); err != nil {
+			if err := unmarshal(&p.Val, rv.Field(fi.index), "", bud); err != nil {
 				return withPath(withPath(err, fi.name), path)
 			}
 		}

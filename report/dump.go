@@ -358,14 +358,7 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 	} else if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
 		addValueText(data)
 	}
-	b = append(b, `{"n":`...)
-	b = strconv.AppendInt(b, rec.N, 10)
-	b = append(b, `,"offset":`...)
-	b = strconv.AppendInt(b, rec.Offset, 10)
-	b = append(b, `,"size":`...)
-	b = strconv.AppendInt(b, int64(len(rec.Raw)), 10)
-	b = append(b, `,"type":`...)
-	b, _ = decode.AppendJSON(b, rec.Type.String())
+	b = appendLineHead(b, rec)
 	b = append(b, `,"id":`...)
 	b, _ = decode.AppendJSON(b, id)
 	if label := decode.Label(rec.Type, data); label != "" && derr == nil {
@@ -373,8 +366,12 @@ func appendDumpLineTyped(b []byte, rec *decode.Record, id string, o *DumpOptions
 		b, _ = decode.AppendJSON(b, label)
 	}
 	b = append(b, `,"data":`...)
-	if b, err = decode.AppendJSON(b, data); err != nil {
-		return b, false, failed, err
+	if out, jerr := decode.AppendJSON(b, data); jerr == nil {
+		b = out
+	} else { // AppendJSON returns nil on error: keep the line, the record summarised
+		b = append(b, "null"...)
+		failed = true
+		errMsg = decode.SafeText("rendering data: " + jerr.Error())
 	}
 	if errMsg != "" {
 		b = append(b, `,"error":`...)
@@ -440,10 +437,9 @@ func globMatch(pattern, s string) bool {
 // appendKVLine writes; anything else takes the typed path.
 // TestDumpKVFastPathMatchesTyped holds the two equal.
 
-// appendKVLine writes the record's line as appendDumpLineTyped would: the
-// fields in DirEntry order, Namespace and Partition only when set,
-// ValueText after Value when the value is valid UTF-8.
-func appendKVLine(b []byte, rec *decode.Record, id string, e *decode.KVEntry) []byte {
+// appendLineHead opens a record's line: {"n", "offset", "size", "type" —
+// the same on the typed path and the KV fast path.
+func appendLineHead(b []byte, rec *decode.Record) []byte {
 	b = append(b, `{"n":`...)
 	b = strconv.AppendInt(b, rec.N, 10)
 	b = append(b, `,"offset":`...)
@@ -452,6 +448,14 @@ func appendKVLine(b []byte, rec *decode.Record, id string, e *decode.KVEntry) []
 	b = strconv.AppendInt(b, int64(len(rec.Raw)), 10)
 	b = append(b, `,"type":`...)
 	b, _ = decode.AppendJSON(b, rec.Type.String())
+	return b
+}
+
+// appendKVLine writes the record's line as appendDumpLineTyped would: the
+// fields in DirEntry order, Namespace and Partition only when set,
+// ValueText after Value when the value is valid UTF-8.
+func appendKVLine(b []byte, rec *decode.Record, id string, e *decode.KVEntry) []byte {
+	b = appendLineHead(b, rec)
 	b = append(b, `,"id":`...)
 	b, _ = decode.AppendJSON(b, id)
 	b = append(b, `,"data":{"CreateIndex":`...)

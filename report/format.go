@@ -146,27 +146,33 @@ func recordError(rec *decode.Record, err error) error {
 
 // maxKeptErrors caps the per-record errors a report function keeps; the
 // rest are only counted, so that a snapshot of undecodable records cannot
-// fill memory with errors.
-const maxKeptErrors = 20
+// fill memory with errors (decode.Capped, the one findings cap).
+const maxKeptErrors = decode.MaxFindings
 
 // recordErrors keeps the first maxKeptErrors errors and counts the rest.
 type recordErrors struct {
-	kept []error
-	n    int
+	c decode.Capped[error]
 }
 
-func (e *recordErrors) add(err error) {
-	e.n++
-	if len(e.kept) < maxKeptErrors {
-		e.kept = append(e.kept, err)
+func (e *recordErrors) add(err error) { e.c.Add(err) }
+
+// addRecord counts rec as undecodable and builds its error (DecodeRecord's,
+// located) only when it is kept: past the cap a bad record costs a count.
+func (e *recordErrors) addRecord(rec *decode.Record) {
+	if e.c.Note() {
+		_, err := decode.DecodeRecord(rec)
+		if err == nil { // RecordOK and DecodeRecord disagree (FuzzCheckRecord guards this)
+			err = fmt.Errorf("%w: %s", decode.ErrTypedDecode, rec.Type)
+		}
+		e.c.Keep(recordError(rec, err))
 	}
 }
 
 // err joins the kept errors and, when some were only counted, how many.
 func (e *recordErrors) err() error {
-	errs := e.kept
-	if more := e.n - len(e.kept); more > 0 {
-		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("%d more records could not be decoded: %w", more, decode.ErrTypedDecode))
+	errs := e.c.Kept()
+	if more := e.c.More(); more > 0 {
+		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("and %d more records of this kind could not be decoded: %w", more, decode.ErrTypedDecode))
 	}
 	return errors.Join(errs...)
 }

@@ -190,6 +190,10 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 	default:
 		return
 	}
+	if !decode.RecordOK(rec) { // allocation-free; the error is built only if it is kept
+		t.errs.addRecord(rec)
+		return
+	}
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
 		t.errs.add(recordError(rec, err))

@@ -53,10 +53,6 @@ const (
 // was never reached (an earlier layer stopped the read).
 const IntegrityUnchecked = "unchecked"
 
-// maxFindingsPerCheck caps the findings one check reports for one file; the
-// rest are counted in a last finding.
-const maxFindingsPerCheck = 20
-
 // Finding is one problem, located. JSON keys: layer, severity ("error" or
 // "warning"), member (archive member, omitted when none), offset (byte
 // offset: in state.bin for records, in the uncompressed tar stream for
@@ -227,12 +223,14 @@ func Verify(ctx context.Context, s *decode.Snapshot, o VerifyOptions) (*VerifyRe
 // When it is not bound, or meta.json follows state.bin, only the highest
 // index is kept and compared in Finish.
 type VerifyAccumulator struct {
-	o     VerifyOptions
-	s     *decode.Snapshot
-	r     VerifyResult
-	v     verifier
-	rec   *decode.Record
-	onIdx func(field string, value uint64)
+	o VerifyOptions
+	s *decode.Snapshot
+
+	typedCheck, indexCheck *checkFindings
+	r                      VerifyResult
+	v                      verifier
+	rec                    *decode.Record
+	onIdx                  func(field string, value uint64)
 
 	lastType             decode.MessageType
 	chunkCount           int64
@@ -248,7 +246,8 @@ type VerifyAccumulator struct {
 func NewVerify(o VerifyOptions) *VerifyAccumulator {
 	a := &VerifyAccumulator{o: o, unknown: map[decode.MessageType]*unknownSeen{}}
 	a.r.Findings = []Finding{}
-	a.v = verifier{r: &a.r, capped: map[string]int{}}
+	a.v = verifier{r: &a.r}
+	a.typedCheck, a.indexCheck = a.v.check("typed"), a.v.check("index") // looked up once, not per record
 	// onIdx sees each raft index of the current record (decode.RaftIndexes
 	// walks the bytes; one closure for the whole scan, so nothing is
 	// allocated per record).
@@ -261,9 +260,11 @@ func NewVerify(o VerifyOptions) *VerifyAccumulator {
 		if m != nil {
 			if value > m.Index {
 				a.indexBeyondMetaFound = true
-				a.v.add("index", Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
-					Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
-					Message: fmt.Sprintf("record %d (%s) at offset %d of state.bin has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
+				if a.indexCheck.note(LayerOrdering, SeverityError, rec) {
+					a.indexCheck.Keep(Finding{Layer: LayerOrdering, Severity: SeverityError, Member: decode.MemberState,
+						Offset: rec.Offset, Record: rec.N, Type: rec.Type.String(),
+						Message: fmt.Sprintf("record %d (%s) at offset %d of state.bin has %s %d, beyond meta.json Index %d: the snapshot claims to cover less than it holds", rec.N, rec.Type, rec.Offset, field, value, m.Index)})
+				}
 			}
 		} else if value > a.maxIdx.value {
 			a.maxIdx = idxSeen{value: value, field: field, n: rec.N, off: rec.Offset, t: rec.Type}
@@ -295,12 +296,20 @@ func (a *VerifyAccumulator) Add(rec *decode.Record) {
 		}
 		u.count++
 	}
-	// CheckRecord gives DecodeRecord's exact verdict and error without
-	// building the typed value in the common case.
-	if err := decode.CheckRecord(rec); err != nil {
-		a.v.add("typed", Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
-			Offset: rec.Offset, Record: rec.N, Type: t.String(),
-			Message: recordError(rec, err).Error()})
+	// RecordOK gives DecodeRecord's exact verdict without building the
+	// typed value in the common case, and without building an error:
+	// CheckRecord builds DecodeRecord's only for a finding that is kept.
+	if !decode.RecordOK(rec) {
+		if a.typedCheck.note(LayerRecords, SeverityError, rec) {
+			err := decode.CheckRecord(rec)
+			if err == nil { // RecordOK and CheckRecord disagree (FuzzCheckRecord guards this)
+				err = fmt.Errorf("%w: %s", decode.ErrTypedDecode, t)
+			}
+			a.typedCheck.Keep(Finding{Layer: LayerRecords, Severity: SeverityError, Member: decode.MemberState,
+				Offset: rec.Offset, Record: rec.N, Type: t.String(),
+				Message: recordError(rec, err).Error()})
+		}
+		a.rec = nil
 		return
 	}
 	decode.RaftIndexes(rec, a.onIdx)
@@ -408,39 +417,55 @@ type idxSeen struct {
 	t      decode.MessageType
 }
 
-// verifier caps repeated findings of one check.
+// verifier caps the findings of each check with decode.Capped, the one
+// findings cap: the first decode.MaxFindings are kept, the rest only
+// counted, with where the last of them was. A check asks note before it
+// builds a finding, so that past the cap a finding costs a count.
+// Checks are listed in the order they were made (a few: a slice).
 type verifier struct {
 	r      *VerifyResult
-	capped map[string]int
-	order  []string
-	last   map[string]Finding
+	checks []*checkFindings // in the order first seen; a few, so a slice
 }
 
-func (v *verifier) add(check string, f Finding) {
-	n := v.capped[check]
-	if n == 0 {
-		v.order = append(v.order, check)
-	}
-	v.capped[check] = n + 1
-	if n < maxFindingsPerCheck {
-		v.r.Findings = append(v.r.Findings, f)
-		return
-	}
-	if v.last == nil {
-		v.last = map[string]Finding{}
-	}
-	v.last[check] = f
+type checkFindings struct {
+	name string
+	decode.Capped[Finding]
+	// where the last finding past the cap was (its message is not built)
+	lastLayer, lastSeverity string
+	lastN, lastOff          int64
+	lastType                decode.MessageType
 }
 
-func (v *verifier) flushCaps() {
-	for _, check := range v.order {
-		n := v.capped[check]
-		if n <= maxFindingsPerCheck {
-			continue
+func (v *verifier) check(name string) *checkFindings {
+	for _, c := range v.checks {
+		if c.name == name {
+			return c
 		}
-		f := v.last[check]
-		v.r.Findings = append(v.r.Findings, Finding{Layer: f.Layer, Severity: f.Severity, Member: f.Member, Offset: -1,
-			Message: fmt.Sprintf("%d more findings like the above (last: %s)", n-maxFindingsPerCheck, f.Message)})
+	}
+	c := &checkFindings{name: name}
+	v.checks = append(v.checks, c)
+	return c
+}
+
+// note counts one finding at rec and reports whether it is kept (then
+// build it and Keep it).
+func (c *checkFindings) note(layer, severity string, rec *decode.Record) bool {
+	if c.Note() {
+		return true
+	}
+	c.lastLayer, c.lastSeverity, c.lastN, c.lastOff, c.lastType = layer, severity, rec.N, rec.Offset, rec.Type
+	return false
+}
+
+// flushCaps moves the kept findings to the result, each check's followed
+// by how many more there were.
+func (v *verifier) flushCaps() {
+	for _, c := range v.checks {
+		v.r.Findings = append(v.r.Findings, c.Kept()...)
+		if n := c.More(); n > 0 {
+			v.r.Findings = append(v.r.Findings, Finding{Layer: c.lastLayer, Severity: c.lastSeverity, Member: decode.MemberState, Offset: -1,
+				Message: fmt.Sprintf("and %d more findings of this kind (the last: record %d (%s) at offset %d)", n, c.lastN, c.lastType, c.lastOff)})
+		}
 	}
 }
 
