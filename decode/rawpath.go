@@ -85,15 +85,17 @@ func TimeOf(v *Value) (time.Time, error) {
 // protobuf-encoded types (Peering, PeeringTrustBundle, PeeringSecret,
 // Resource), as DecodeValueOf decodes the str-wrapped form that snapshots
 // hold. Consul's raft log carries its peering requests as bare protobuf
-// after the message type byte. The result does not alias b. A failure
-// wraps ErrTypedDecode.
+// after the message type byte. The result does not alias b. The decode
+// runs within the work budget of a record of len(b) bytes (ErrBudget). A
+// failure wraps ErrTypedDecode.
 func DecodeProtoOf(t MessageType, b []byte) (*Decoded, error) {
 	switch t {
 	case TypePeering, TypePeeringTrustBundle, TypePeeringSecret, TypeResource:
 	default:
 		return nil, fmt.Errorf("%w: %s is not a protobuf type", ErrTypedDecode, t)
 	}
-	x, err := decodeProtoRecord(t, append([]byte(nil), b...))
+	bud := budgetFor(len(b)) // the work budget of a record of len(b) bytes
+	x, err := decodeProtoRecord(t, append([]byte(nil), b...), &bud)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrTypedDecode, t, err)
 	}
