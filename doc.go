@@ -21,7 +21,12 @@
 // archives as Consul does; package preflight holds the table of what each
 // Consul release restores and checks a snapshot against a target; package
 // rewrite writes a new snapshot with a selection of another's records
-// (decode in, encode out). Command
+// (decode in, encode out). Package raftlog reads a server's raft log
+// (raft.db read-only, raft-wal segments) into entries with their
+// operation, targets and caller (decode only); package replay gives the
+// state at any raft index, DATA_DIR@INDEX, as a decode.Snapshot: a
+// data-dir snapshot plus log entries applied as Consul's state store
+// applies them (decode, encode and raftlog). Command
 // cmd/snaptool only wires pflag flags to these packages and decides exit
 // codes. fixtures/ holds real snapshots made by a real Consul 1.13.9 and
 // Consul's own test snapshots; fixtures/consul builds that Consul.

@@ -27,6 +27,8 @@ func TestLayering(t *testing.T) {
 		"history":           {"decode"},
 		"rewrite":           {"decode", "encode"},
 		"preflight":         {"decode"},
+		"raftlog":           {"decode"},
+		"replay":            {"decode", "encode", "raftlog"},
 		"report":            {"decode", "diff", "history", "internal/safefile"},
 		"internal/safefile": {},
 		"internal/golden":   {},

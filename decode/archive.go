@@ -290,7 +290,8 @@ func newStateBinFile(f *os.File, src io.Reader, statePath, name string, opts Opt
 
 // NewStateBin reads a raw state.bin from r, with the bytes of the meta.json
 // that belongs to it. If that meta.json carries a CRC (data-dir form), the
-// CRC-64 of state.bin is checked at the end.
+// CRC-64 of state.bin is checked at the end. When r is an io.Closer, Close
+// closes it (a producer writing state.bin into a pipe then stops).
 func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) {
 	return newStateBin(r, metaJSON, nil, opts)
 }
@@ -300,6 +301,9 @@ func NewStateBin(r io.Reader, metaJSON []byte, opts Options) (*Snapshot, error) 
 // against it as in an archive, both ways (docs/FORMAT.md §2).
 func newStateBin(r io.Reader, metaJSON, sums []byte, opts Options) (*Snapshot, error) {
 	s := &Snapshot{Form: FormStateBin, opts: opts}
+	if c, ok := r.(io.Closer); ok {
+		s.closer = c
+	}
 	var m Meta
 	if err := json.Unmarshal(metaJSON, &m); err != nil {
 		return nil, &ArchiveError{Layer: "meta.json", Member: MemberMeta, Offset: -1, Err: fmt.Errorf("%w: %s", ErrMeta, SafeText(err.Error()))}

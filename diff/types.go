@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -53,6 +54,10 @@ type Change struct {
 	// Deletes is "KVS" on an added Tombstone whose key is a KVS record
 	// reported removed just before (the other end of Tombstone).
 	Deletes string `json:"deletes,omitempty"`
+
+	// Blame is set by diff --log: the raft log entry that last touched the
+	// record between A and B (Index 0 when none in that range names it).
+	Blame *Blame `json:"blame,omitempty"`
 
 	// MessageType is the type number.
 	MessageType decode.MessageType `json:"-"`
@@ -269,6 +274,19 @@ type PrefixSummary struct {
 // (decode.Meta.SavedTime, RFC 3339 UTC; "" when unknown); Records is the
 // number of state.bin records read.
 // JSON names: name, form, id, index, term, version, size, saved, records, integrity.
+// Blame attributes a change to a raft log entry (diff --log DATA_DIR).
+type Blame struct {
+	// Index is the entry's raft index; 0 when no entry in (A, B] names the record.
+	Index uint64 `json:"index"`
+	// Time is when the leader appended it (omitted when unknown).
+	Time time.Time `json:"time,omitzero"`
+	// Entry is its message type and operation ("KVS set", "Txn kv:delete").
+	Entry string `json:"entry,omitempty"`
+	// By is the caller's token label (its description), "" when the
+	// request carries no token.
+	By string `json:"by,omitempty"`
+}
+
 type MetaSummary struct {
 	Name      string `json:"name"`
 	Form      string `json:"form"`

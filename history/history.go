@@ -54,6 +54,9 @@ type Options struct {
 	TopN int
 	// Decode is passed to decode.Open.
 	Decode decode.Options
+	// Open, when set, opens each input instead of decode.Open (the CLI's
+	// opener, which also takes DATA_DIR@INDEX).
+	Open func(path string, opts decode.Options) (*decode.Snapshot, error)
 	// MaxDigest caps the records of one snapshot's digest; 0 means
 	// DefaultMaxDigest. A snapshot with more records is still counted, but
 	// the steps into and out of it do not compare records (Step.Compared
@@ -62,6 +65,14 @@ type Options struct {
 	// Verifier gives each file's verdict in the pass that reads it
 	// (required; report.HistoryVerifier is verify's).
 	Verifier Verifier
+}
+
+// open is o.Open, or decode.Open when it is nil.
+func (o *Options) open(path string, opts decode.Options) (*decode.Snapshot, error) {
+	if o.Open != nil {
+		return o.Open(path, opts)
+	}
+	return decode.Open(path, opts)
 }
 
 // Stat is the records of one type or KV prefix in one snapshot.
@@ -229,7 +240,7 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 	if o.Verifier == nil {
 		return nil, errors.New("history: Options.Verifier is not set")
 	}
-	series := order(paths, o.Decode)
+	series := order(paths, o)
 	res := &Result{KVDepth: o.KVDepth, Snapshots: series, Steps: []*Step{}}
 	seed := maphash.MakeSeed()
 
@@ -298,12 +309,12 @@ func Run(ctx context.Context, paths []string, o Options) (*Result, error) {
 }
 
 // order reads each input's meta.json and sorts the series.
-func order(paths []string, opts decode.Options) []*Snapshot {
+func order(paths []string, o Options) []*Snapshot {
 	series := make([]*Snapshot, len(paths))
 	for i, p := range paths {
 		s := &Snapshot{File: p}
 		series[i] = s
-		snap, err := decode.Open(p, opts)
+		snap, err := o.open(p, o.Decode)
 		if err != nil {
 			continue
 		}

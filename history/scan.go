@@ -152,7 +152,7 @@ func (a *fileAcc) finish() {
 // type and KV prefix, the verdict, the node and service tables and the
 // digest. The error is ctx's.
 func scan(ctx context.Context, s *Snapshot, o Options, seed maphash.Seed) error {
-	snap, err := decode.Open(s.File, o.Decode)
+	snap, err := o.open(s.File, o.Decode)
 	if err != nil {
 		s.setVerdict(o.Verifier.OpenFailed(s.File, err))
 		s.Types, s.KV = []Stat{}, []Stat{}

@@ -85,6 +85,21 @@ func (p *DiffTextPrinter) Change(c *diff.Change) error {
 		fmt.Fprintf(&b, " (deleted, tombstone at index %d)", c.Tombstone.Index)
 	}
 	b.WriteByte('\n')
+	if bl := c.Blame; bl != nil {
+		if bl.Index == 0 {
+			b.WriteString("    last touched: no log entry in the range names it\n")
+		} else {
+			fmt.Fprintf(&b, "    last touched: index %d", bl.Index)
+			if !bl.Time.IsZero() {
+				b.WriteString(" " + bl.Time.UTC().Format(time.RFC3339))
+			}
+			b.WriteString(" " + decode.SafeText(bl.Entry))
+			if bl.By != "" {
+				b.WriteString(" by " + decode.SafeText(bl.By))
+			}
+			b.WriteByte('\n')
+		}
+	}
 	for _, f := range c.Fields {
 		fmt.Fprintf(&b, "    %s: %s -> %s\n", decode.SafeText(f.Path), p.value(f.Old, f.OldAbsent), p.value(f.New, f.NewAbsent))
 		if f.Diff != "" {

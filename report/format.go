@@ -176,3 +176,30 @@ func (e *recordErrors) err() error {
 	}
 	return errors.Join(errs...)
 }
+
+// WriteSection writes a titled table in the style of every table of the
+// text outputs (tablewriter through newTable): the title line, then the
+// header and rows, or "(none)" when there are no rows. Cells are made
+// terminal-safe (decode.SafeText); the columns listed in right are
+// right-aligned (counts, sizes). It serves commands whose results live
+// outside report (the raft log summary).
+func WriteSection(w io.Writer, title string, header []string, rows [][]string, right ...int) error {
+	aligns := make([]tw.Align, len(header))
+	for i := range aligns {
+		aligns[i] = tw.AlignLeft
+	}
+	for _, c := range right {
+		if c >= 0 && c < len(aligns) {
+			aligns[c] = tw.AlignRight
+		}
+	}
+	safe := make([][]string, len(rows))
+	for i, row := range rows {
+		safe[i] = make([]string, len(row))
+		for j, c := range row {
+			safe[i][j] = oneLine(c)
+		}
+	}
+	p := &tablePrinter{w: w}
+	return p.section(title, safe, header, nil, aligns...)
+}

@@ -31,6 +31,9 @@ type HTMLOptions struct {
 	ShowSecrets bool
 	// Decode is passed to decode.Open.
 	Decode decode.Options
+	// Open, when set, opens each path instead of decode.Open (see
+	// VerifyOptions.Open).
+	Open func(path string, opts decode.Options) (*decode.Snapshot, error)
 }
 
 func (o *HTMLOptions) defaults() {
@@ -108,7 +111,7 @@ func BuildHTMLReport(ctx context.Context, paths []string, o HTMLOptions) (*HTMLR
 	for i, p := range paths {
 		sn := &HTMLSnapshot{Label: string(rune('A' + i)), File: p, TreeDepth: o.TreeDepth}
 		r.Snapshots = append(r.Snapshots, sn)
-		s, err := decode.Open(p, o.Decode)
+		s, err := openWith(o.Open, p, o.Decode)
 		if err != nil {
 			if !decode.IsDamage(err) {
 				return nil, fmt.Errorf("opening %s: %w", p, err)

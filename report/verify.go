@@ -144,6 +144,17 @@ type VerifyOptions struct {
 	Strict bool
 	// Options are passed to decode.Open by VerifyFile.
 	Decode decode.Options
+	// Open, when set, opens VerifyFile's path instead of decode.Open (the
+	// CLI's openInput, which also takes DATA_DIR@INDEX).
+	Open func(path string, opts decode.Options) (*decode.Snapshot, error)
+}
+
+// openWith opens path with open, or decode.Open when open is nil.
+func openWith(open func(string, decode.Options) (*decode.Snapshot, error), path string, opts decode.Options) (*decode.Snapshot, error) {
+	if open != nil {
+		return open(path, opts)
+	}
+	return decode.Open(path, opts)
 }
 
 // VerifyFile opens path in any input form, verifies it and closes it. The
@@ -151,7 +162,7 @@ type VerifyOptions struct {
 // be opened for a reason other than damage (a missing file, a permission
 // problem): then the verdict is "unreadable"; or when ctx was cancelled.
 func VerifyFile(ctx context.Context, path string, o VerifyOptions) (*VerifyResult, error) {
-	s, err := decode.Open(path, o.Decode)
+	s, err := openWith(o.Open, path, o.Decode)
 	if err != nil {
 		r := VerifyOpenError(path, err, o)
 		if r.Verdict == VerdictUnreadable {

@@ -85,7 +85,7 @@ func TestCLICompletion(t *testing.T) {
 			{[]string{"snaptool", "inspect", "--format", ""}, "table text pretty json"},
 			{[]string{"snaptool", "dump", "--format", ""}, "jsonl json"},
 			{[]string{"snaptool", "kv", ""}, "export get"},
-			{[]string{"snaptool", "kv", "export", "-"}, "--output -o --help -h"},
+			{[]string{"snaptool", "kv", "export", "-"}, "--output -o --best-effort --help -h"},
 			{[]string{"snaptool", "completion", ""}, "bash zsh fish"},
 			{[]string{"snaptool", "help", "pre"}, "preflight"},
 		} {

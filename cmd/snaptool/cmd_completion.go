@@ -48,6 +48,7 @@ var cmdFlags = map[string]struct {
 	"preflight":  {add: func(fs *pflag.FlagSet) { (&preflightOptions{}).AddFlags(fs) }, formats: preflightFormats},
 	"rewrite":    {add: func(fs *pflag.FlagSet) { (&rewriteOptions{}).AddFlags(fs) }},
 	"history":    {add: func(fs *pflag.FlagSet) { (&historyOptions{}).AddFlags(fs) }, formats: historyFormats},
+	"log":        {add: func(fs *pflag.FlagSet) { (&logOptions{}).AddFlags(fs) }, formats: logFormats},
 	"version":    {},
 	"completion": {sub: completionShells},
 	"help":       {}, // its words are the command names

@@ -7,6 +7,7 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
+	"github.com/snaptool/snaptool/raftlog"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -46,10 +47,18 @@ If an input cannot be read before its first record, nothing is compared
 part-way, changes stop there, stderr (and the last JSON line,
 {"op":"incomplete",...}) says how far the comparison got, exit 3.
 
+--log DATA_DIR (blame) attributes each change to the entry of that data
+dir's raft log that last touched the record between A's index and B's
+(index, time, operation and the caller's token description); A must be
+older than B and the log must hold the entries between them (for example
+diff --log DIR DIR@1200 DIR@1350, or a backup and a later one of the same
+cluster). A change no entry in that range names says so.
+
 Exit status follows diff(1): 0 identical, 1 different.`
 
 // diffOptions are diff's flags.
 type diffOptions struct {
+	input       inputOptions
 	format      string
 	stat        bool
 	values      bool
@@ -61,6 +70,7 @@ type diffOptions struct {
 	bookkeeping bool
 	showSecrets bool
 	maxValueLen int
+	log         string
 }
 
 // AddFlags registers diff's flags on fs.
@@ -76,6 +86,31 @@ func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.bookkeeping, "include-raft-bookkeeping", false, "also compare CreateIndex/ModifyIndex and the Index table")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets in clear instead of fingerprints")
 	fs.IntVar(&o.maxValueLen, "max-value-len", report.DefaultDiffValueLen, "text: elide old/new values longer than this many bytes (0: show them whole)")
+	fs.StringVar(&o.log, "log", "", "blame: attribute each change to the entry of this data dir's raft log that last touched it between A and B")
+	o.input.AddFlags(fs)
+}
+
+// newBlamer reads the log entries between A's and B's raft index.
+func newBlamer(dataDir string, a, b *diff.MetaSummary) (*raftlog.Blamer, error) {
+	if a.Index >= b.Index {
+		return nil, usagef("", "--log: A (index %d) must be older than B (index %d)", a.Index, b.Index)
+	}
+	l, err := raftlog.Open(dataDir, raftlog.Options{})
+	if err != nil {
+		if errors.Is(err, raftlog.ErrInUse) {
+			return nil, raftlog.ErrInUse
+		}
+		return nil, fmt.Errorf("--log %s: %w", dataDir, err)
+	}
+	defer l.Close()
+	first, last, _, err := l.Bounds()
+	if err != nil {
+		return nil, fmt.Errorf("--log %s: %w", dataDir, err)
+	}
+	if first > a.Index+1 || last < b.Index {
+		return nil, fmt.Errorf("--log %s: the log holds indexes %d to %d, not all of %d to %d (between A and B)", dataDir, first, last, a.Index+1, b.Index)
+	}
+	return l.Blamer(a.Index+1, b.Index)
 }
 
 func runDiff(ctx context.Context, args []string, e *env) error {
@@ -112,12 +147,12 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		aOpts, done = withProgress(e, fs.Arg(0), o.format, aOpts)
 	}
 	defer done()
-	a, err := openInput(fs.Arg(0), aOpts)
+	a, err := openInput(ctx, e, fs.Arg(0), aOpts, o.input)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	b, err := openInput(fs.Arg(1), decode.Options{})
+	b, err := openInput(ctx, e, fs.Arg(1), decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}
@@ -127,14 +162,29 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return usagef("", "%v", err)
 	}
+	var blamer *raftlog.Blamer
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
 		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, IncludeSchemaChanges: o.schema,
 		Start: func(a, b *diff.MetaSummary) error {
+			if o.log != "" {
+				var err error
+				if blamer, err = newBlamer(o.log, a, b); err != nil {
+					return err
+				}
+			}
 			return p.DiffStart(a, b, report.DiffPrintOptions{MaxValueLen: o.maxValueLen})
 		}}
 	var emit func(*diff.Change) error
 	if !o.stat {
-		emit = p.DiffChange
+		emit = func(c *diff.Change) error {
+			if blamer != nil && c.MessageType != decode.TypeIndex {
+				c.Blame = &diff.Blame{}
+				if t, ok := blamer.Lookup(c.Type, c.ID); ok {
+					*c.Blame = diff.Blame{Index: t.Index, Time: t.Time, Entry: t.Entry, By: t.By}
+				}
+			}
+			return p.DiffChange(c)
+		}
 	}
 	sum, runErr := diff.Run(ctx, a, b, opts, emit)
 	done()

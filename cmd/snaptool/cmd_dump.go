@@ -47,6 +47,7 @@ var dumpFormats = []string{"jsonl", "json"}
 
 // dumpOptions are dump's flags.
 type dumpOptions struct {
+	input  inputOptions
 	format string
 	types  typeList
 	report.DumpOptions
@@ -60,6 +61,7 @@ func (o *dumpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.IDGlob, "id", "", "only records whose identity matches this glob")
 	fs.BoolVar(&o.ShowSecrets, "show-secrets", false, "show secrets instead of masking them")
 	fs.BoolVar(&o.NoHeader, "no-header", false, "leave out the first SnapshotHeader line")
+	o.input.AddFlags(fs)
 }
 
 func runDump(ctx context.Context, args []string, e *env) error {
@@ -81,7 +83,7 @@ func runDump(ctx context.Context, args []string, e *env) error {
 		dopts, done = withProgress(e, fs.Arg(0), "", dopts)
 	}
 	defer done()
-	s, err := openInput(fs.Arg(0), dopts)
+	s, err := openInput(ctx, e, fs.Arg(0), dopts, o.input)
 	if err != nil {
 		return err
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/history"
 	"github.com/snaptool/snaptool/internal/safefile"
+	"github.com/snaptool/snaptool/replay"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -56,6 +58,7 @@ type historyOptions struct {
 	maxGrowth float64
 	now       string
 	workers   int
+	input     inputOptions
 }
 
 func (o *historyOptions) AddFlags(fs *pflag.FlagSet) {
@@ -67,6 +70,7 @@ func (o *historyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.maxGrowth, "max-growth", -1, "exit 1 when the last step grew more than this many percent")
 	fs.StringVar(&o.now, "now", "", "the current time for --max-age and the age metric (RFC 3339)")
 	fs.IntVar(&o.workers, "workers", history.DefaultWorkers, "files read at once (each also inflates in its own goroutine); 1 is faster on a busy machine")
+	o.input.AddFlags(fs)
 }
 
 func runHistory(ctx context.Context, args []string, e *env) error {
@@ -101,11 +105,26 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 			return usagef("snaptool history [flags] FILE... | DIR", "history reads files, not standard input")
 		}
 	}
-	paths, err := history.Expand(fs.Args())
-	if err != nil {
-		return err
+	// DATA_DIR@INDEX arguments are inputs as they are; the others expand
+	// (a directory stands for its snapshots).
+	var paths, plain []string
+	for _, a := range fs.Args() {
+		if _, err := os.Stat(a); err != nil {
+			if _, _, ok := replay.Split(a); ok {
+				paths = append(paths, a)
+				continue
+			}
+		}
+		plain = append(plain, a)
 	}
-	res, err := report.History(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, Workers: o.workers}, report.VerifyOptions{})
+	if len(plain) > 0 {
+		expanded, err := history.Expand(plain)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, expanded...)
+	}
+	res, err := report.History(ctx, paths, history.Options{KVDepth: o.kvDepth, TopN: o.top, Workers: o.workers, Open: o.input.opener(ctx, e)}, report.VerifyOptions{})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ errors on stderr, and exits 3.`
 
 // inspectOptions are inspect's flags.
 type inspectOptions struct {
+	input  inputOptions
 	format string
 	report.InspectOptions
 }
@@ -48,6 +49,7 @@ func (o *inspectOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.KVDetails, "kv-details", false, "break KV records down by key prefix")
 	fs.IntVar(&o.KVDepth, "kv-depth", 2, "number of key parts (split on /) that name a prefix group")
 	fs.StringVar(&o.KVFilter, "kv-filter", "", "only count KV keys that start with this prefix")
+	o.input.AddFlags(fs)
 }
 
 func runInspect(ctx context.Context, args []string, e *env) error {
@@ -72,7 +74,7 @@ func runInspect(ctx context.Context, args []string, e *env) error {
 	}
 	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
 	defer done()
-	s, err := openInput(fs.Arg(0), opts)
+	s, err := openInput(ctx, e, fs.Arg(0), opts, o.input)
 	if err != nil {
 		return err
 	}

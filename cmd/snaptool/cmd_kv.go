@@ -10,6 +10,7 @@ import (
 
 	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/internal/safefile"
+	"github.com/snaptool/snaptool/replay"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -50,12 +51,14 @@ func runKV(ctx context.Context, args []string, e *env) error {
 
 // kvExportOptions are kv export's flags.
 type kvExportOptions struct {
+	input  inputOptions
 	output string
 }
 
 // AddFlags registers kv export's flags on fs.
 func (o *kvExportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.output, "output", "o", "", "write to FILE (atomically) instead of stdout")
+	o.input.AddFlags(fs)
 }
 
 func runKVExport(ctx context.Context, args []string, e *env) error {
@@ -69,7 +72,7 @@ func runKVExport(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	path, prefix := fs.Arg(0), fs.Arg(1)
-	s, err := openInput(path, decode.Options{})
+	s, err := openInput(ctx, e, path, decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}
@@ -96,11 +99,13 @@ func runKVExport(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// kvGetOptions are kv get's flags (none beyond --help).
-type kvGetOptions struct{}
+// kvGetOptions are kv get's flags.
+type kvGetOptions struct {
+	input inputOptions
+}
 
 // AddFlags registers kv get's flags on fs.
-func (o *kvGetOptions) AddFlags(fs *pflag.FlagSet) {}
+func (o *kvGetOptions) AddFlags(fs *pflag.FlagSet) { o.input.AddFlags(fs) }
 
 func runKVGet(ctx context.Context, args []string, e *env) error {
 	var o kvGetOptions
@@ -113,7 +118,7 @@ func runKVGet(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	path, key := fs.Arg(0), fs.Arg(1)
-	s, err := openInput(path, decode.Options{})
+	s, err := openInput(ctx, e, path, decode.Options{}, o.input)
 	if err != nil {
 		return err
 	}
@@ -148,6 +153,9 @@ func inputFiles(path string) []string {
 	}
 	st, err := os.Stat(path)
 	if err != nil {
+		if dir, _, ok := replay.Split(path); ok { // DATA_DIR@INDEX: the data dir's files
+			return append(append(files, inputFiles(dir)...), filepath.Join(dir, "raft", "raft.db"))
+		}
 		return files
 	}
 	if !st.IsDir() {

@@ -41,6 +41,7 @@ file cannot be read, 3 one is damaged (3 wins over 2, 2 over 1).`
 
 // preflightOptions are preflight's flags.
 type preflightOptions struct {
+	input        inputOptions
 	target       string
 	edition      string
 	format       string
@@ -56,6 +57,7 @@ func (o *preflightOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.edition, "edition", "ce", "the target's edition: ce or enterprise")
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.downgradeEnv, "downgrade-env", false, "the target runs with CONSUL_ENTERPRISE_DOWNGRADE_TO_CE=true")
+	o.input.AddFlags(fs)
 }
 
 func runPreflight(ctx context.Context, args []string, e *env) error {
@@ -132,10 +134,10 @@ func preflightFile(ctx context.Context, path string, target preflight.Version, e
 	}
 	dopts, done := withProgress(e, path, o.format, decode.Options{})
 	defer done()
-	s, err := decode.Open(path, dopts)
+	s, err := openInput(ctx, e, path, dopts, o.input)
 	if err != nil {
 		if !decode.IsDamage(err) {
-			return nil, fmt.Errorf("opening %s: %w", path, err)
+			return nil, err // openInput names the path
 		}
 		return c.Finish(path, nil, preflight.IntegrityVerdict{Verdict: report.VerdictDamaged, Source: "verify", Errors: []string{err.Error()}}), nil
 	}

@@ -42,6 +42,7 @@ type reportOptions struct {
 	treeDepth   int
 	maxChanges  int
 	showSecrets bool
+	input       inputOptions
 }
 
 // AddFlags registers report's flags on fs.
@@ -52,6 +53,7 @@ func (o *reportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.treeDepth, "tree-depth", 4, "depth of the KV drill-down")
 	fs.IntVar(&o.maxChanges, "max-changes", 2000, "list at most this many changes")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "show secrets instead of masking them")
+	o.input.AddFlags(fs)
 }
 
 func runReport(ctx context.Context, args []string, e *env) error {
@@ -85,6 +87,7 @@ func runReport(ctx context.Context, args []string, e *env) error {
 	}
 	r, err := report.BuildHTMLReport(ctx, paths, report.HTMLOptions{
 		TopN: o.top, KVDepth: o.kvDepth, TreeDepth: o.treeDepth, MaxChanges: o.maxChanges, ShowSecrets: o.showSecrets,
+		Open: o.input.opener(ctx, e),
 	})
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ record's number in state.bin (as dump's n), Offset its byte offset there.
 
 // topOptions are top's flags.
 type topOptions struct {
+	input   inputOptions
 	n       int
 	types   typeList
 	kvDepth int
@@ -45,6 +46,7 @@ func (o *topOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.types, "type", "only records of these types in the largest-records list (repeatable or comma-separated; name or number)")
 	fs.IntVar(&o.kvDepth, "kv-depth", report.DefaultKVDepth, "KV prefix depth (key parts split on /)")
 	fs.StringVar(&o.format, "format", "table", "output format: table, text or json (text is table)")
+	o.input.AddFlags(fs)
 }
 
 func runTop(ctx context.Context, args []string, e *env) error {
@@ -72,7 +74,7 @@ func runTop(ctx context.Context, args []string, e *env) error {
 	}
 	opts, done := withProgress(e, fs.Arg(0), o.format, decode.Options{})
 	defer done()
-	s, err := openInput(fs.Arg(0), opts)
+	s, err := openInput(ctx, e, fs.Arg(0), opts, o.input)
 	if err != nil {
 		return err
 	}

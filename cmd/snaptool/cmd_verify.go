@@ -52,6 +52,7 @@ snapshot and none failed.`
 
 // verifyOptions are verify's flags.
 type verifyOptions struct {
+	input  inputOptions
 	format string
 	strict bool
 }
@@ -63,6 +64,7 @@ var verifyFormats = []string{"text", "json"}
 func (o *verifyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "output format: text or json")
 	fs.BoolVar(&o.strict, "strict", false, "warnings fail the verdict too")
+	o.input.AddFlags(fs)
 }
 
 func runVerify(ctx context.Context, args []string, e *env) error {
@@ -84,7 +86,7 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	}
 	var results []*report.VerifyResult
 	for _, path := range fs.Args() {
-		vo := report.VerifyOptions{Strict: o.strict}
+		vo := report.VerifyOptions{Strict: o.strict, Open: o.input.opener(ctx, e)}
 		var done func()
 		vo.Decode, done = withProgress(e, path, o.format, vo.Decode)
 		r, _ := report.VerifyFile(ctx, path, vo) // an unreadable file is a verdict ("unreadable"), not a stop

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,6 +166,7 @@ func safetyInputs(t *testing.T, dir string) (in string, ph map[string]string) {
 		copyFile(t, repoPath("fixtures", "consul-testdata", "raw", f), filepath.Join(in, "raw", f))
 	}
 	patchedSnapshot(t, filepath.Join(in, "after.snap"), in, "b0000000-0000-4000-8000-000000000001", "c0ffee00-0000-4000-8000-000000000001")
+	unpackRaftlog(t, raftlogFixture(fixDir), filepath.Join(in, "raftdata"))
 	full, _ := os.ReadFile(filepath.Join(in, "after.snap"))
 	if err := os.WriteFile(filepath.Join(in, "damaged.snap"), full[:len(full)/2], 0o644); err != nil {
 		t.Fatal(err)
@@ -192,12 +194,15 @@ func safetyInputs(t *testing.T, dir string) (in string, ph map[string]string) {
 		}
 	})
 	return in, map[string]string{
-		"{A}": filepath.Join(in, "before.snap"),
-		"{B}": filepath.Join(in, "after.snap"),
-		"{D}": filepath.Join(in, "datadir", id),
-		"{P}": filepath.Join(in, "patched.snap"),
-		"{R}": filepath.Join(in, "raw", "state.bin"),
-		"{X}": filepath.Join(in, "damaged.snap"),
+		"{A}":  filepath.Join(in, "before.snap"),
+		"{B}":  filepath.Join(in, "after.snap"),
+		"{D}":  filepath.Join(in, "datadir", id),
+		"{P}":  filepath.Join(in, "patched.snap"),
+		"{R}":  filepath.Join(in, "raw", "state.bin"),
+		"{X}":  filepath.Join(in, "damaged.snap"),
+		"{L}":  filepath.Join(in, "raftdata"),
+		"{LA}": strconv.FormatUint(raftlogSnapIndex(t, filepath.Join(in, "raftdata"))+1, 10),
+		"{LB}": strconv.FormatUint(raftlogSnapIndex(t, filepath.Join(in, "raftdata"))+5, 10),
 	}
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/replay"
 	"github.com/snaptool/snaptool/report"
 	"github.com/spf13/pflag"
 )
@@ -105,14 +108,54 @@ func (l *typeList) Set(v string) error {
 // Type is the placeholder shown in help.
 func (l *typeList) Type() string { return "TYPE" }
 
+// inputOptions are the flags of every command that reads snapshots
+// through openInput.
+type inputOptions struct {
+	bestEffort bool
+}
+
+// AddFlags registers the input flags on fs.
+func (o *inputOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.bestEffort, "best-effort", false, "DATA_DIR@INDEX: apply the log entries that replay exactly, list the others on stderr, instead of stopping")
+}
+
 // openInput opens a snapshot in any input form (archive, raw state.bin,
-// data-dir snapshot directory, "-" for an archive on stdin).
-func openInput(path string, opts decode.Options) (*decode.Snapshot, error) {
-	s, err := decode.Open(path, opts)
+// data-dir snapshot directory, "-" for an archive on stdin), or
+// DATA_DIR@INDEX: the state of a server's data dir at a raft index,
+// replayed from its snapshots and raft log (package replay). A path that
+// exists is always opened as it is.
+func openInput(ctx context.Context, e *env, path string, opts decode.Options, in inputOptions) (*decode.Snapshot, error) {
+	s, err := in.opener(ctx, e)(path, opts)
 	if err != nil {
+		var ue *replay.UnreproducibleError
+		if errors.As(err, &ue) || errors.Is(err, replay.ErrNoBase) {
+			return nil, err // names DATA_DIR@INDEX already
+		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// opener is openInput's way to open, for the library functions that open
+// their paths themselves (report.VerifyOptions.Open, HTMLOptions.Open):
+// decode.Open, or replay.Open for DATA_DIR@INDEX (the entries it skips with
+// --best-effort are listed on stderr).
+func (in inputOptions) opener(ctx context.Context, e *env) func(string, decode.Options) (*decode.Snapshot, error) {
+	return func(path string, opts decode.Options) (*decode.Snapshot, error) {
+		if _, statErr := os.Stat(path); statErr != nil {
+			if dir, index, ok := replay.Split(path); ok {
+				s, res, err := replay.Open(dir, index, replay.Options{BestEffort: in.bestEffort, Decode: opts, Context: ctx})
+				if err != nil {
+					return nil, err
+				}
+				for _, u := range res.Skipped {
+					fmt.Fprintf(e.stderr, "Warning: %s: not replayed: %s\n", decode.SafeText(path), decode.SafeText(u.String()))
+				}
+				return s, nil
+			}
+		}
+		return decode.Open(path, opts)
+	}
 }
 
 // printWarnings prints the warnings of each snapshot to stderr, one line

@@ -21,7 +21,7 @@ const progressMin = 64 << 20
 //
 //	opts, done := withProgress(e, path, format, decode.Options{})
 //	defer done()
-//	s, err := openInput(path, opts)
+//	s, err := openInput(ctx, e, path, opts, o.input)
 //
 // Call done before printing results, so the bar never interleaves with them.
 func withProgress(e *env, path, format string, opts decode.Options) (decode.Options, func()) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,9 @@ func commandFlags(t *testing.T, name string) (formats []string, showSecrets bool
 type auditPlan struct {
 	args []string
 	show string
+	// showFormat, when set, is the one format in which show applies (the
+	// others print no record content: log's text timeline).
+	showFormat string
 }
 
 // {P} is after.snap with one ACL token's SecretID replaced (same length,
@@ -222,6 +226,17 @@ func init() {
 	// snapshot and holds the input's secrets by design (until --redact); the
 	// audit reads it as compressed bytes, so it audits stdout and stderr.
 	auditPlans["rewrite"] = []auditPlan{{args: []string{"--drop-type", "Peering", "{B}", "{OUT}"}}}
+	// {L} is a real raft log fixture unpacked to a data dir (raft/raft.db,
+	// raft/snapshots/). With --show-secrets the jsonl lines show the
+	// callers' tokens and the written tokens' SecretIDs.
+	auditPlans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}, {args: []string{"--summary", "{L}"}},
+		{args: []string{"--type", "ACLToken,ACLBootstrap", "{L}"}, show: "some", showFormat: "jsonl"}}
+	// DATA_DIR@INDEX: a replayed state goes through the same masking.
+	// {LA} and {LB} are the log fixture's snapshot index + 1 and + 5.
+	auditPlans["dump"] = append(auditPlans["dump"], auditPlan{args: []string{"{L}@{LA}"}, show: "all"})
+	auditPlans["diff"] = append(auditPlans["diff"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}"}},
+		auditPlan{args: []string{"--log", "{L}", "{L}@{LA}", "{L}@{LB}"}})
+	auditPlans["history"] = append(auditPlans["history"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}", "{L}"}})
 }
 
 // patchedSnapshot writes a copy of the archive at src in dir with every
@@ -342,7 +357,15 @@ func auditSet(t *testing.T, set string) {
 	}
 	t.Logf("%d secrets in the fixtures: %v", len(secrets), kinds)
 
-	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched}
+	fixture := raftlogFixture(set)
+	logDir := unpackRaftlog(t, fixture, t.TempDir())
+	secretsOf[logDir] = raftlogSecrets(t, fixture, logDir)
+	snapIndex := raftlogSnapIndex(t, logDir)
+	la, lb := strconv.FormatUint(snapIndex+1, 10), strconv.FormatUint(snapIndex+5, 10)
+	secretsOf[logDir+"@"+la] = fixtureSecrets(t, filepath.Join(logDir, "raft")) // no token write right after the snapshot
+	secrets = append(secrets, secretsOf[logDir]...)
+
+	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched, "{L}": logDir, "{LA}": la, "{LB}": lb}
 	auditCommands(t, auditPlans, subst, secrets, secretsOf, false)
 }
 
@@ -430,6 +453,9 @@ func auditCommands(t *testing.T, plans map[string][]auditPlan, subst map[string]
 							return
 						}
 						shown := found(secrets)
+						if plan.showFormat != "" && format != plan.showFormat {
+							return
+						}
 						switch plan.show {
 						case "all":
 							var missing []string
@@ -661,7 +687,11 @@ func TestSecretsAuditCrafted(t *testing.T) {
 	for _, n := range []string{"version", "help", "completion"} { // they read no input
 		plans[n] = auditPlans[n]
 	}
-	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b}
-	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB}
-	auditCommands(t, plans, subst, append(secA, secB...), secretsOf, true)
+	plans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}}
+	fixture := raftlogFixture(fixDir)
+	logDir := unpackRaftlog(t, fixture, t.TempDir())
+	secL := raftlogSecrets(t, fixture, logDir)
+	subst := map[string]string{"{CA}": ca, "{CB}": cb, "{A}": a, "{B}": b, "{L}": logDir}
+	secretsOf := map[string][]secret{a: secA, b: secB, ca: diffA, cb: diffB, logDir: secL}
+	auditCommands(t, plans, subst, append(append(secA, secB...), secL...), secretsOf, true)
 }

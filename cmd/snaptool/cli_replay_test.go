@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReplayKVEqualsRecorded: for every recorded write at or after the
+// data dir's snapshot (index 35), the KV records of DIR@INDEX (dump, so
+// with Session, LockIndex, CreateIndex and ModifyIndex) equal the KV store
+// the HTTP API returned right after that write (writes.json). Where the
+// entries up to the index include ones replay does not reproduce (catalog,
+// ACL, config entries, prepared queries), the command refuses with the
+// list (exit 2) and --best-effort gives the state.
+func TestReplayKVEqualsRecorded(t *testing.T) {
+	for _, set := range []string{fixDir, "fixtures/consul-1.14.11"} {
+		t.Run(filepath.Base(set), func(t *testing.T) { replayKVEqualsRecorded(t, raftlogFixture(set)) })
+	}
+}
+
+func replayKVEqualsRecorded(t *testing.T, fixture string) {
+	dir := unpackRaftlog(t, fixture, t.TempDir())
+	snapIndex := raftlogSnapIndex(t, dir)
+	checked, refused := 0, 0
+	for _, w := range readWrites(t, fixture) {
+		if w.Index < snapIndex {
+			continue
+		}
+		arg := fmt.Sprintf("%s@%d", dir, w.Index)
+		out, stderr, code := runCLI(t, "dump", "--type", "KVS", "--no-header", arg)
+		if code == 2 && strings.Contains(stderr, "cannot be replayed exactly") {
+			refused++
+			if !strings.Contains(stderr, "index ") || out != "" {
+				t.Errorf("%s: refusal without the list of entries, or with output:\n%s", arg, stderr)
+			}
+			out, stderr, code = runCLI(t, "dump", "--type", "KVS", "--no-header", "--best-effort", arg)
+			if !strings.Contains(stderr, "not replayed: index ") {
+				t.Errorf("%s --best-effort does not list what it skipped:\n%s", arg, stderr)
+			}
+		}
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", arg, code, stderr)
+		}
+		// The replayed state verifies strictly: checksums, record order.
+		if _, vstderr, vcode := runCLI(t, "verify", "--strict", "--best-effort", arg); vcode != 0 {
+			t.Errorf("verify --strict %s: exit %d: %s", arg, vcode, vstderr)
+		}
+		got := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if l == "" {
+				continue
+			}
+			var r struct {
+				Data struct {
+					Key                                        string
+					Value                                      []byte
+					Flags, LockIndex, CreateIndex, ModifyIndex uint64
+					Session                                    string
+				} `json:"data"`
+			}
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			d := r.Data
+			got[d.Key] = fmt.Sprintf("%x flags=%d session=%q lock=%d create=%d modify=%d", d.Value, d.Flags, d.Session, d.LockIndex, d.CreateIndex, d.ModifyIndex)
+		}
+		want := map[string]string{}
+		for _, k := range w.KV {
+			want[k.Key] = fmt.Sprintf("%x flags=%d session=%q lock=%d create=%d modify=%d", k.Value, k.Flags, k.Session, k.LockIndex, k.CreateIndex, k.ModifyIndex)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("step %d (%s) %s: %s\n  replayed %s\n  recorded %s", w.N, w.Desc, arg, k, got[k], v)
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				t.Errorf("step %d (%s) %s: replay has %s, the recorded store does not", w.N, w.Desc, arg, k)
+			}
+		}
+		checked++
+	}
+	t.Logf("%d indexes checked, %d refused without --best-effort", checked, refused)
+	if checked < 15 || refused == 0 || refused == checked {
+		t.Errorf("checked %d indexes, %d refused: the fixture should exercise both", checked, refused)
+	}
+	// Below the oldest snapshot: a clear refusal.
+	if _, stderr, code := runCLI(t, "kv", "export", fmt.Sprintf("%s@%d", dir, snapIndex-1)); code != 2 || !strings.Contains(stderr, fmt.Sprintf("oldest snapshot of the data dir is at index %d", snapIndex)) {
+		t.Errorf("DIR@20: exit %d: %s", code, stderr)
+	}
+	// Past the end of the log.
+	if _, stderr, code := runCLI(t, "kv", "export", dir+"@9999"); code != 2 || !strings.Contains(stderr, "lacks entry") {
+		t.Errorf("DIR@9999: exit %d: %s", code, stderr)
+	}
+}
+
+// TestReplayAtSnapshotEqualsSavedFile: DIR@INDEX at the index of the
+// scripted `consul snapshot save` is the saved halfway.snap to inspect, in
+// every format, and the same records to diff.
+func TestReplayAtSnapshotEqualsSavedFile(t *testing.T) {
+	fixture := raftlogFixture(fixDir)
+	dir := unpackRaftlog(t, fixture, t.TempDir())
+	var at uint64
+	for _, w := range readWrites(t, fixture) {
+		if w.MsgType == nil {
+			at = w.Index // the snapshot step
+		}
+	}
+	if at == 0 {
+		t.Fatal("writes.json has no snapshot step")
+	}
+	saved := fixture + "/halfway.snap"
+	arg := fmt.Sprintf("%s@%d", dir, at)
+	for _, format := range []string{"table", "json", "pretty"} {
+		a, errA, codeA := runCLI(t, "inspect", "--kv-details", "--format", format, arg)
+		b, _, codeB := runCLI(t, "inspect", "--kv-details", "--format", format, saved)
+		if codeA != 0 || codeB != 0 || a != b {
+			t.Errorf("inspect --format %s: DIR@%d (exit %d, %s) differs from halfway.snap (exit %d):\n%s\n---\n%s", format, at, codeA, errA, codeB, a, b)
+		}
+	}
+	if out, stderr, code := runCLI(t, "diff", "--include-raft-bookkeeping", arg, saved); code != 0 {
+		t.Errorf("diff DIR@%d halfway.snap: exit %d\n%s%s", at, code, out, stderr)
+	}
+	// And a replay past it differs from the saved file in KV only.
+	out, _, code := runCLI(t, "diff", "--stat", fmt.Sprintf("%s@%d", dir, at+3), saved)
+	if code != 1 || !strings.Contains(out, "KVS") {
+		t.Errorf("diff DIR@%d halfway.snap: exit %d\n%s", at+3, code, out)
+	}
+	if bytes.Contains([]byte(out), []byte("Register")) {
+		t.Errorf("replay changed the catalog:\n%s", out)
+	}
+	// history takes replayed states beside files, ordered by index.
+	hist, stderr, code := runCLI(t, "history", "--format", "json", fmt.Sprintf("%s@%d", dir, at+3), saved)
+	var h struct {
+		Snapshots []struct {
+			Index   uint64 `json:"index"`
+			Verdict string `json:"verdict"`
+		} `json:"snapshots"`
+	}
+	if code != 0 || json.Unmarshal([]byte(hist), &h) != nil || len(h.Snapshots) != 2 || h.Snapshots[0].Index != at || h.Snapshots[1].Index != at+3 {
+		t.Errorf("history DIR@%d halfway.snap: exit %d %s\n%s", at+3, code, stderr, hist)
+	}
+}
+
+// TestDiffBlame: diff --log attributes each change between two states of
+// the real data dir to the scripted write that made it, with the writer's
+// token description.
+func TestDiffBlame(t *testing.T) {
+	fixture := raftlogFixture(fixDir)
+	dir := unpackRaftlog(t, fixture, t.TempDir())
+	snap := raftlogSnapIndex(t, dir)
+	byIndex := map[uint64]logWrite{}
+	for _, w := range readWrites(t, fixture) {
+		if w.MsgType != nil {
+			byIndex[w.Index] = w
+		}
+	}
+	a, b := snap, snap+6
+	out, stderr, code := runCLI(t, "diff", "--log", dir, "--format", "json", fmt.Sprintf("%s@%d", dir, a), fmt.Sprintf("%s@%d", dir, b))
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	blamed := 0
+	sessionDestroy := false
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c struct {
+			Op, Type, ID string
+			Blame        *struct {
+				Index     uint64
+				Entry, By string
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Op == "summary" {
+			continue
+		}
+		if c.Blame == nil || c.Blame.Index <= a || c.Blame.Index > b {
+			t.Errorf("%s %s %s: blame %+v, want an entry in (%d, %d]", c.Op, c.Type, c.ID, c.Blame, a, b)
+			continue
+		}
+		w, ok := byIndex[c.Blame.Index]
+		if !ok {
+			t.Errorf("%s %s: blamed on index %d, which is no scripted write", c.Type, c.ID, c.Blame.Index)
+			continue
+		}
+		if carriesToken[*w.MsgType] && c.Blame.By != w.TokenDescription {
+			t.Errorf("%s %s: by %q, want %q", c.Type, c.ID, c.Blame.By, w.TokenDescription)
+		}
+		sessionDestroy = sessionDestroy || strings.HasPrefix(c.Blame.Entry, "Session destroy") && c.Type == "Tombstone"
+		blamed++
+	}
+	if blamed < 5 || !sessionDestroy {
+		t.Errorf("%d changes blamed; a key deleted by its session's destroy blamed on it: %v\n%s", blamed, sessionDestroy, out)
+	}
+	// Text: a line under each change.
+	txt, _, _ := runCLI(t, "diff", "--log", dir, fmt.Sprintf("%s@%d", dir, a), fmt.Sprintf("%s@%d", dir, b))
+	if !strings.Contains(txt, "    last touched: index ") {
+		t.Errorf("text output without blame lines:\n%s", txt)
+	}
+	// A newer than B: usage.
+	if _, _, code := runCLI(t, "diff", "--log", dir, fmt.Sprintf("%s@%d", dir, b), fmt.Sprintf("%s@%d", dir, a)); code != 2 {
+		t.Errorf("A newer than B: exit %d", code)
+	}
+}

@@ -1,0 +1,103 @@
+package replay
+
+import (
+	"strings"
+
+	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/raftlog"
+)
+
+// interest is what the log entries to replay can read or change in the
+// base snapshot: only those records are loaded into memory, the others
+// are copied from the base snapshot as they stream by.
+type interest struct {
+	all      bool            // load everything (tests)
+	keys     map[string]bool // KV keys named by an operation
+	prefixes []string        // delete-tree prefixes: every key under them
+	sessions map[string]bool // sessions named (lock, unlock, create, destroy): their records and the keys they hold
+	nodes    map[string]bool // lower-cased nodes of session creates: their node and check records
+	maxReap  uint64          // tombstones at or below it are reaped
+}
+
+func newInterest() *interest {
+	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}}
+}
+
+// add notes what one entry's request can touch.
+func (in *interest) add(e *raftlog.Entry) {
+	mt, isCmd := e.MessageType()
+	if !isCmd {
+		return
+	}
+	body := e.Body()
+	str := func(path ...any) string {
+		raw, ok := decode.ValueAt(body, path...)
+		if !ok {
+			return ""
+		}
+		v, err := decode.DecodeAll(raw)
+		if err != nil {
+			return ""
+		}
+		return v.String()
+	}
+	kv := func(op string, path ...any) {
+		key := str(append(path, "Key")...)
+		if op == "delete-tree" || op == "get-tree" {
+			in.prefixes = append(in.prefixes, key)
+		} else {
+			in.keys[key] = true
+		}
+		if s := str(append(path, "Session")...); s != "" {
+			in.sessions[s] = true
+		}
+	}
+	switch mt {
+	case decode.TypeKVS:
+		kv(str("Op"), "DirEnt")
+	case decode.TypeTxn:
+		ops, ok := decode.ValueAt(body, "Ops")
+		if !ok {
+			return
+		}
+		els, _ := decode.ArrayValues(ops)
+		for i := range els {
+			kv(str("Ops", i, "KV", "Verb"), "Ops", i, "KV", "DirEnt")
+		}
+	case decode.TypeSession:
+		in.sessions[str("Session", "ID")] = true
+		in.nodes[strings.ToLower(str("Session", "Node"))] = true
+	case decode.TypeTombstone:
+		if raw, ok := decode.ValueAt(body, "ReapIndex"); ok {
+			if v, err := decode.DecodeAll(raw); err == nil {
+				if n, ok := v.AsUint(); ok && n > in.maxReap {
+					in.maxReap = n
+				}
+			}
+		}
+	}
+}
+
+// wantKV says whether a base KVS or Tombstone record must be loaded.
+func (in *interest) wantKV(rec *decode.Record) bool {
+	if in.all {
+		return true
+	}
+	f, ok := decode.KVFields(rec)
+	if !ok {
+		return true // let the typed decode report it
+	}
+	key := string(f.Key)
+	if in.keys[key] || (len(f.Session) > 0 && in.sessions[string(f.Session)]) {
+		return true
+	}
+	if rec.Type == decode.TypeTombstone && f.ModifyIndex <= in.maxReap {
+		return true
+	}
+	for _, p := range in.prefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,401 @@
+package replay
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-msgpack/codec"
+
+	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/encode"
+	"github.com/snaptool/snaptool/raftlog"
+)
+
+const fixture = "../fixtures/consul-1.13.9/raftlog"
+
+func unpack(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(fixture, "raft.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return dir
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			t.Fatalf("member %q outside", h.Name)
+		}
+		if h.Typeflag == tar.TypeReg {
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			b, _ := io.ReadAll(tr)
+			os.WriteFile(p, b, 0o644)
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		dir  string
+		n    uint64
+		isAt bool
+	}{
+		{"/data@1234", "/data", 1234, true},
+		{"a@b@7", "a@b", 7, true},
+		{"/data", "", 0, false},
+		{"/data@", "", 0, false},
+		{"@5", "", 0, false},
+		{"/data@0", "", 0, false},
+		{"/data@12x", "", 0, false},
+		{"/data@99999999999999999999999", "", 0, false},
+	} {
+		dir, n, ok := Split(tc.in)
+		if ok != tc.isAt || dir != tc.dir || n != tc.n {
+			t.Errorf("Split(%q) = %q, %d, %v", tc.in, dir, n, ok)
+		}
+	}
+}
+
+// TestReplayReproducesConsulBytes replays the real log from index 1 to the
+// data dir's snapshot (35) over an empty KV, session and tombstone state
+// (the catalog taken from the snapshot, for session validation) and
+// compares the tables byte for byte with the ones the real Consul wrote
+// into that snapshot: the state-store semantics and the encoding both.
+func TestReplayReproducesConsulBytes(t *testing.T) {
+	dir := unpack(t)
+	baseDir, meta, _, err := baseSnapshot(dir, 35)
+	if err != nil || meta.Index != 35 {
+		t.Fatalf("base: %v %v", meta, err)
+	}
+	full := newState()
+	if err := loadBase(context.Background(), baseDir, full, &interest{all: true}); err != nil {
+		t.Fatal(err)
+	}
+	st := newState()
+	st.nodes, st.checks, st.querySessions = full.nodes, full.checks, full.querySessions
+	l, err := raftlog.Open(dir, raftlog.Options{NoSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	sc := l.Scan(raftlog.Filter{UntilIndex: 35})
+	sc.Tree = false
+	kvEntries := 0
+	for sc.Next() {
+		e := sc.Entry()
+		why := st.apply(e)
+		mt, _ := e.MessageType()
+		switch mt {
+		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone:
+			kvEntries++
+			if why != "" {
+				t.Errorf("index %d: %s", e.Index, why)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sc.Close()
+	if kvEntries < 14 {
+		t.Fatalf("only %d KV/session entries up to 35", kvEntries)
+	}
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession} {
+		st.changed[typ] = true
+	}
+	got, err := st.tables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[decode.MessageType][][]byte{}
+	wantIndex := map[string]uint64{}
+	s, err := decode.Open(baseDir, decode.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s.Next() {
+		r := s.Record()
+		switch r.Type {
+		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession:
+			want[r.Type] = append(want[r.Type], append([]byte(nil), r.Raw...))
+		case decode.TypeIndex:
+			d, _ := decode.DecodeRecord(r)
+			ie := d.Data.(*decode.IndexEntry)
+			wantIndex[ie.Key] = ie.Value
+		}
+	}
+	s.Close()
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession} {
+		if len(want[typ]) == 0 {
+			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
+		}
+		if len(got[typ].recs) != len(want[typ]) {
+			t.Errorf("%s: %d records replayed, Consul wrote %d", typ, len(got[typ].recs), len(want[typ]))
+			continue
+		}
+		for i := range want[typ] {
+			if !bytes.Equal(got[typ].recs[i], want[typ][i]) {
+				t.Errorf("%s record %d:\nreplayed %x\nconsul   %x", typ, i, got[typ].recs[i], want[typ][i])
+			}
+		}
+	}
+	for _, table := range []string{"kvs", "tombstones", "sessions"} {
+		if r := st.index[table]; r == nil || r.value != wantIndex[table] {
+			t.Errorf("Index %s = %v, Consul's %d", table, r, wantIndex[table])
+		}
+	}
+}
+
+// TestStateSemantics: Consul's KV, lock, session and transaction rules.
+func TestStateSemantics(t *testing.T) {
+	kv := func(key, val, sess string, mi uint64) encode.DirEntry {
+		return encode.DirEntry{Key: key, Value: []byte(val), Session: sess, ModifyIndex: mi}
+	}
+	newSt := func() *state {
+		s := newState()
+		s.nodes["n1"] = true
+		s.checks["n1/serfhealth"] = "passing"
+		s.checks["n1/bad"] = "critical"
+		return s
+	}
+	t.Run("set keeps CreateIndex, no-op set keeps ModifyIndex", func(t *testing.T) {
+		s := newSt()
+		s.kvsSet(10, kv("a", "1", "", 0), false)
+		s.kvsSet(11, kv("a", "2", "", 0), false)
+		s.kvsSet(12, kv("a", "2", "", 0), false)
+		if e := s.kv["a"].e; e.CreateIndex != 10 || e.ModifyIndex != 11 || s.index["kvs"].value != 11 {
+			t.Errorf("%+v, kvs index %d", e, s.index["kvs"].value)
+		}
+	})
+	t.Run("cas", func(t *testing.T) {
+		s := newSt()
+		if !s.kvsSetCAS(5, kv("a", "1", "", 0)) || s.kvsSetCAS(6, kv("a", "x", "", 0)) || s.kvsSetCAS(7, kv("a", "x", "", 4)) {
+			t.Fatal("cas rules")
+		}
+		if !s.kvsSetCAS(8, kv("a", "2", "", 5)) || string(s.kv["a"].e.Value) != "2" {
+			t.Error("cas with the right index")
+		}
+		if s.kvsSetCAS(9, kv("b", "1", "", 3)) {
+			t.Error("cas with an index on a missing key")
+		}
+	})
+	t.Run("delete, delete-cas, delete-tree, reap", func(t *testing.T) {
+		s := newSt()
+		for i, k := range []string{"p/a", "p/b", "p/c/d", "q"} {
+			s.kvsSet(uint64(10+i), kv(k, "v", "", 0), false)
+		}
+		s.kvsDelete(20, "p/a")
+		s.kvsDelete(21, "missing")
+		if s.tombs["p/a"].index != 20 || s.tombs["missing"] != nil || s.index["tombstones"].value != 20 {
+			t.Error("delete tombstone")
+		}
+		if s.kvsDeleteCAS(22, 99, "q") || s.kv["q"] == nil {
+			t.Error("delete-cas with a stale index deleted")
+		}
+		if !s.kvsDeleteCAS(23, 13, "q") || s.kv["q"] != nil {
+			t.Error("delete-cas")
+		}
+		s.kvsDeleteTree(24, "p/")
+		if len(s.kv) != 0 || s.tombs["p/"].index != 24 || s.tombs["p/b"] != nil || s.index["kvs"].value != 24 {
+			t.Errorf("delete-tree: kv %v tombs %v", s.kv, s.tombs)
+		}
+		s.reapTombstones(23)
+		if s.tombs["p/a"] != nil || s.tombs["q"] != nil || s.tombs["p/"] == nil {
+			t.Errorf("reap <= 23: %v", s.tombs)
+		}
+	})
+	t.Run("locks and session destroy", func(t *testing.T) {
+		for _, behavior := range []string{"release", "delete"} {
+			s := newSt()
+			if err := s.sessionCreate(5, encode.Session{ID: "s1", Node: "N1", NodeChecks: []string{"serfHealth"}, Behavior: behavior}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.sessionCreate(6, encode.Session{ID: "s2", Node: "n1", NodeChecks: []string{"bad"}}); err == nil || s.sessions["s2"] != nil {
+				t.Error("session on a critical check created")
+			}
+			if err := s.sessionCreate(6, encode.Session{ID: "s3", Node: "nope"}); err == nil {
+				t.Error("session on a missing node created")
+			}
+			if ok, err := s.kvsLock(7, kv("l", "v", "s1", 0)); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+			if ok, _ := s.kvsLock(8, kv("l", "v", "other", 0)); ok {
+				t.Error("lock by an unknown session")
+			}
+			if e := s.kv["l"].e; e.LockIndex != 1 || e.Session != "s1" || e.CreateIndex != 7 {
+				t.Errorf("locked: %+v", e)
+			}
+			if ok, _ := s.kvsUnlock(9, kv("l", "v2", "s1", 0)); !ok || s.kv["l"].e.Session != "" || s.kv["l"].e.LockIndex != 1 {
+				t.Errorf("unlock: %+v", s.kv["l"].e)
+			}
+			s.kvsLock(10, kv("l", "v3", "s1", 0))
+			if s.kv["l"].e.LockIndex != 2 {
+				t.Errorf("relock: %+v", s.kv["l"].e)
+			}
+			s.sessionDestroy(11, "s1")
+			switch behavior {
+			case "release":
+				if e := s.kv["l"].e; e.Session != "" || e.ModifyIndex != 11 || e.LockIndex != 2 {
+					t.Errorf("release: %+v", e)
+				}
+			case "delete":
+				if s.kv["l"] != nil || s.tombs["l"].index != 11 {
+					t.Error("delete behaviour kept the key")
+				}
+			}
+			if s.sessions["s1"] != nil || s.index["sessions"].value != 11 {
+				t.Error("session not destroyed")
+			}
+		}
+	})
+	t.Run("destroy of a session a prepared query holds is refused", func(t *testing.T) {
+		s := newSt()
+		s.sessionCreate(5, encode.Session{ID: "s1", Node: "n1"})
+		s.querySessions["s1"] = true
+		if s.sessionDestroy(6, "s1") || s.sessions["s1"] == nil {
+			t.Error("destroyed")
+		}
+	})
+}
+
+func TestTxnAllOrNothing(t *testing.T) {
+	body := func(ops ...map[string]any) []byte {
+		var b []byte
+		if err := codec.NewEncoderBytes(&b, encode.NewHandle()).Encode(map[string]any{"Ops": ops}); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	kvOp := func(verb, key string, mi uint64) map[string]any {
+		return map[string]any{"KV": map[string]any{"Verb": verb, "DirEnt": encode.DirEntry{Key: key, Value: []byte("v"), ModifyIndex: mi}}}
+	}
+	s := newState()
+	s.kvsSet(3, encode.DirEntry{Key: "x", Value: []byte("0")}, false)
+	// A failing CAS takes back the set before it.
+	if why := s.txn(10, body(kvOp("set", "a", 0), kvOp("cas", "x", 99))); why != "" {
+		t.Fatal(why)
+	}
+	if s.kv["a"] != nil || string(s.kv["x"].e.Value) != "0" || s.index["kvs"].value != 3 {
+		t.Errorf("failed transaction changed the state: %v", s.kv)
+	}
+	// check-index passes, then every op applies at the entry's index.
+	if why := s.txn(11, body(kvOp("check-index", "x", 3), kvOp("set", "a", 0), kvOp("delete", "x", 0))); why != "" {
+		t.Fatal(why)
+	}
+	if s.kv["a"].e.ModifyIndex != 11 || s.kv["x"] != nil || s.tombs["x"].index != 11 {
+		t.Errorf("transaction: kv %v tombs %v", s.kv, s.tombs)
+	}
+	// A catalog operation: not replayed, nothing applied.
+	why := s.txn(12, body(kvOp("set", "b", 0), map[string]any{"Node": map[string]any{"Verb": "set"}}))
+	if why == "" || s.kv["b"] != nil {
+		t.Errorf("txn with a node op: %q, kv %v", why, s.kv)
+	}
+}
+
+// FuzzApply: hostile requests of the replayed types never panic, and a
+// request that is refused or fails leaves the state as it was.
+func FuzzApply(f *testing.F) {
+	enc := func(v any) []byte {
+		var b []byte
+		codec.NewEncoderBytes(&b, encode.NewHandle()).Encode(v)
+		return b
+	}
+	f.Add(uint8(decode.TypeKVS), enc(map[string]any{"Op": "set", "DirEnt": encode.DirEntry{Key: "a", Value: []byte("v")}}))
+	f.Add(uint8(decode.TypeKVS), enc(map[string]any{"Op": "lock", "DirEnt": encode.DirEntry{Key: "a", Session: "s1"}}))
+	f.Add(uint8(decode.TypeSession), enc(map[string]any{"Op": "destroy", "Session": encode.Session{ID: "s1"}}))
+	f.Add(uint8(decode.TypeTxn), enc(map[string]any{"Ops": []any{map[string]any{"KV": map[string]any{"Verb": "delete-tree", "DirEnt": encode.DirEntry{Key: ""}}}}}))
+	f.Add(uint8(decode.TypeTombstone), enc(map[string]any{"Op": "reap", "ReapIndex": 100}))
+	f.Fuzz(func(t *testing.T, mt uint8, body []byte) {
+		s := newState()
+		s.nodes["n1"] = true
+		s.kvsSet(1, encode.DirEntry{Key: "a", Value: []byte("x")}, false)
+		s.sessionCreate(2, encode.Session{ID: "s1", Node: "n1"})
+		before := stateString(s)
+		why := s.applyRequest(10, decode.MessageType(mt), body)
+		if why != "" && stateString(s) != before {
+			t.Fatalf("refused (%s) but changed the state:\n%s\n%s", why, before, stateString(s))
+		}
+		if _, err := s.tables(); err != nil {
+			t.Fatalf("tables after %x: %v", body, err)
+		}
+	})
+}
+
+// stateString lists the replayed tables, for comparisons.
+func stateString(s *state) string {
+	var lines []string
+	for k, r := range s.kv {
+		lines = append(lines, fmt.Sprintf("kv %q %+v", k, r.e))
+	}
+	for k, r := range s.tombs {
+		lines = append(lines, fmt.Sprintf("tomb %q %d", k, r.index))
+	}
+	for k, r := range s.sessions {
+		lines = append(lines, fmt.Sprintf("session %q %+v", k, r.s))
+	}
+	for k, r := range s.index {
+		lines = append(lines, fmt.Sprintf("index %q %d", k, r.value))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// TestOnlyTouchedRecordsHeld: the records no replayed entry can touch stay
+// in the base snapshot's stream, not in memory.
+func TestOnlyTouchedRecordsHeld(t *testing.T) {
+	dir := unpack(t)
+	baseDir, meta, _, err := baseSnapshot(dir, 41)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := raftlog.Open(dir, raftlog.Options{NoSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	in := newInterest()
+	if _, err := scanRange(context.Background(), l, meta.Index+1, 41, func(e *raftlog.Entry) { in.add(e) }); err != nil {
+		t.Fatal(err)
+	}
+	st := newState()
+	if err := loadBase(context.Background(), baseDir, st, in); err != nil {
+		t.Fatal(err)
+	}
+	// 36 unlocks locks/deploy, 37 is a transaction on app/txn/* and
+	// app/config/{feature,replicas}, 38 destroys the session holding nothing.
+	for _, k := range []string{"locks/deploy", "app/config/feature", "app/config/replicas"} {
+		if st.kv[k] == nil {
+			t.Errorf("%s, touched by the log, not loaded", k)
+		}
+	}
+	for _, k := range []string{"app/blob/binary", "app/config/db", "cfg/web/port"} {
+		if st.kv[k] != nil {
+			t.Errorf("%s, untouched, held in memory", k)
+		}
+	}
+	if len(st.sessions) != 1 {
+		t.Errorf("%d sessions held, want the one the log names", len(st.sessions))
+	}
+}

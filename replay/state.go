@@ -1,0 +1,442 @@
+package replay
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/encode"
+)
+
+// The tables replay keeps and changes, and what Consul 1.13's state store
+// does to them (agent/consul/state: kvs.go, kvs_oss.go, graveyard.go,
+// session.go, session_oss.go, txn.go), step by step.
+
+// kvRec is one KVS record: raw is the record as read (type byte + value)
+// until the entry changes, then nil and e is written.
+type kvRec struct {
+	raw []byte
+	e   encode.DirEntry
+}
+
+type tombRec struct {
+	raw   []byte
+	key   string
+	index uint64
+}
+
+type sessRec struct {
+	raw []byte
+	s   encode.Session
+}
+
+type indexRec struct {
+	raw   []byte
+	value uint64
+}
+
+// state is the part of a snapshot that replay changes, plus what it reads
+// to decide (the catalog's nodes and checks, the sessions prepared queries
+// hold).
+type state struct {
+	kv       map[string]*kvRec
+	tombs    map[string]*tombRec
+	sessions map[string]*sessRec // by ID
+	index    map[string]*indexRec
+
+	nodes         map[string]bool   // lower-cased node names
+	checks        map[string]string // lower-cased node/check ID -> status
+	querySessions map[string]bool   // sessions a prepared query is bound to
+
+	changed map[decode.MessageType]bool
+	undo    []func() // in a transaction: how to take back each change
+
+	// known are the base records loaded into the tables above, by type and
+	// identity: the output takes them from the tables (changed, deleted or
+	// as they were), every other base record as it streams by.
+	known map[decode.MessageType]map[string]bool
+}
+
+func newState() *state {
+	return &state{
+		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
+		index: map[string]*indexRec{}, nodes: map[string]bool{}, checks: map[string]string{},
+		querySessions: map[string]bool{}, changed: map[decode.MessageType]bool{},
+		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {}, decode.TypeIndex: {}},
+	}
+}
+
+// load takes one record of the base snapshot if the replay can need it.
+func (s *state) load(rec *decode.Record, in *interest) error {
+	switch rec.Type {
+	case decode.TypeKVS, decode.TypeTombstone:
+		if !in.wantKV(rec) {
+			return nil
+		}
+	case decode.TypeSession, decode.TypeRegister:
+		// Skip, before any typed decode, the records no entry names.
+		if !in.all {
+			id, err := decode.Identity(rec)
+			if err != nil {
+				return err
+			}
+			if rec.Type == decode.TypeSession && !in.sessions[id] {
+				return nil
+			}
+			if rec.Type == decode.TypeRegister {
+				_, rest, _ := strings.Cut(id, ":")
+				node, _, _ := strings.Cut(rest, "/")
+				if !in.nodes[strings.ToLower(node)] {
+					return nil
+				}
+			}
+		}
+	case decode.TypeIndex, decode.TypePreparedQuery:
+	default:
+		return nil
+	}
+	raw := append([]byte(nil), rec.Raw...)
+	d, err := decode.DecodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	switch x := d.Data.(type) {
+	case *decode.DirEntry:
+		if x.Namespace != "" || x.Partition != "" || len(x.Extra) > 0 {
+			return fmt.Errorf("%w: %s record %q has Enterprise or unknown fields", errNotCE, rec.Type, x.Key)
+		}
+		if rec.Type == decode.TypeKVS {
+			s.kv[x.Key] = &kvRec{raw: raw, e: dirEntry(x)}
+		} else {
+			s.tombs[x.Key] = &tombRec{raw: raw, key: x.Key, index: x.ModifyIndex}
+		}
+		s.known[rec.Type][x.Key] = true
+	case *decode.Session:
+		es, err := session(x)
+		if err != nil {
+			return err
+		}
+		s.sessions[x.ID] = &sessRec{raw: raw, s: es}
+		s.known[rec.Type][x.ID] = true
+	case *decode.IndexEntry: // one row per state-store table: small
+		s.index[x.Key] = &indexRec{raw: raw, value: x.Value}
+		s.known[rec.Type][x.Key] = true
+	case *decode.RegisterRequest:
+		if x.Check != nil {
+			s.checks[strings.ToLower(x.Node+"/"+x.Check.CheckID)] = x.Check.Status
+		} else if x.Service == nil {
+			s.nodes[strings.ToLower(x.Node)] = true
+		}
+	case *decode.PreparedQuery:
+		if x.Session != "" && (in.all || in.sessions[x.Session]) {
+			s.querySessions[x.Session] = true
+		}
+	}
+	return nil
+}
+
+var errNotCE = fmt.Errorf("not reproducible")
+
+func dirEntry(x *decode.DirEntry) encode.DirEntry {
+	return encode.DirEntry{CreateIndex: x.CreateIndex, ModifyIndex: x.ModifyIndex, LockIndex: x.LockIndex,
+		Key: x.Key, Flags: x.Flags, Value: x.Value, Session: x.Session}
+}
+
+func session(x *decode.Session) (encode.Session, error) {
+	if x.Namespace != "" || x.Partition != "" || len(x.Extra) > 0 {
+		return encode.Session{}, fmt.Errorf("%w: session %s has Enterprise or unknown fields", errNotCE, x.ID)
+	}
+	es := encode.Session{ID: x.ID, Name: x.Name, Node: x.Node, LockDelay: x.LockDelay, Behavior: x.Behavior,
+		TTL: x.TTL, NodeChecks: x.NodeChecks, Checks: x.Checks, CreateIndex: x.CreateIndex, ModifyIndex: x.ModifyIndex}
+	for _, sc := range x.ServiceChecks {
+		id, _ := sc["ID"].(string)
+		ns, _ := sc["Namespace"].(string)
+		if len(sc) > 2 || ns != "" {
+			return encode.Session{}, fmt.Errorf("%w: session %s has a service check with fields this replay does not write", errNotCE, x.ID)
+		}
+		es.ServiceChecks = append(es.ServiceChecks, encode.ServiceCheck{ID: id, Namespace: ns})
+	}
+	return es, nil
+}
+
+// --- changes, each undoable inside a transaction ---
+
+func (s *state) putKV(key string, r *kvRec) {
+	old, had := s.kv[key]
+	if s.undo != nil {
+		s.undo = append(s.undo, func() {
+			if had {
+				s.kv[key] = old
+			} else {
+				delete(s.kv, key)
+			}
+		})
+	}
+	if r == nil {
+		delete(s.kv, key)
+	} else {
+		s.kv[key] = r
+	}
+	s.changed[decode.TypeKVS] = true
+}
+
+func (s *state) putTomb(key string, r *tombRec) {
+	old, had := s.tombs[key]
+	if s.undo != nil {
+		s.undo = append(s.undo, func() {
+			if had {
+				s.tombs[key] = old
+			} else {
+				delete(s.tombs, key)
+			}
+		})
+	}
+	if r == nil {
+		delete(s.tombs, key)
+	} else {
+		s.tombs[key] = r
+	}
+	s.changed[decode.TypeTombstone] = true
+}
+
+func (s *state) putSession(id string, r *sessRec) {
+	old, had := s.sessions[id]
+	if s.undo != nil {
+		s.undo = append(s.undo, func() {
+			if had {
+				s.sessions[id] = old
+			} else {
+				delete(s.sessions, id)
+			}
+		})
+	}
+	if r == nil {
+		delete(s.sessions, id)
+	} else {
+		s.sessions[id] = r
+	}
+	s.changed[decode.TypeSession] = true
+}
+
+// setIndex is tx.Insert(tableIndex, &IndexEntry{table, idx}).
+func (s *state) setIndex(table string, idx uint64) {
+	old, had := s.index[table]
+	if s.undo != nil {
+		s.undo = append(s.undo, func() {
+			if had {
+				s.index[table] = old
+			} else {
+				delete(s.index, table)
+			}
+		})
+	}
+	s.index[table] = &indexRec{value: idx}
+	s.changed[decode.TypeIndex] = true
+}
+
+// --- KV (kvs.go, kvs_oss.go) ---
+
+func equalKV(a, b *encode.DirEntry) bool {
+	return a.LockIndex == b.LockIndex && a.Key == b.Key && a.Flags == b.Flags && bytes.Equal(a.Value, b.Value) && a.Session == b.Session
+}
+
+// kvsSet is kvsSetTxn.
+func (s *state) kvsSet(idx uint64, e encode.DirEntry, updateSession bool) {
+	existing := s.kv[e.Key]
+	if existing != nil {
+		e.CreateIndex = existing.e.CreateIndex
+	} else {
+		e.CreateIndex = idx
+	}
+	if !updateSession {
+		if existing != nil {
+			e.Session = existing.e.Session
+		} else {
+			e.Session = ""
+		}
+	}
+	if existing != nil && equalKV(&existing.e, &e) {
+		return
+	}
+	e.ModifyIndex = idx
+	s.putKV(e.Key, &kvRec{e: e})
+	s.setIndex("kvs", idx)
+}
+
+// kvsDelete is kvsDeleteTxn.
+func (s *state) kvsDelete(idx uint64, key string) {
+	if s.kv[key] == nil {
+		return
+	}
+	s.graveyardInsert(idx, key)
+	s.putKV(key, nil)
+	s.setIndex("kvs", idx)
+}
+
+// graveyardInsert is Graveyard.InsertTxn.
+func (s *state) graveyardInsert(idx uint64, key string) {
+	s.putTomb(key, &tombRec{key: key, index: idx})
+	s.setIndex("tombstones", idx)
+}
+
+// kvsDeleteCAS is kvsDeleteCASTxn.
+func (s *state) kvsDeleteCAS(idx, cidx uint64, key string) bool {
+	e := s.kv[key]
+	if e == nil || e.e.ModifyIndex != cidx {
+		return e == nil
+	}
+	s.kvsDelete(idx, key)
+	return true
+}
+
+// kvsSetCAS is kvsSetCASTxn.
+func (s *state) kvsSetCAS(idx uint64, e encode.DirEntry) bool {
+	existing := s.kv[e.Key]
+	if e.ModifyIndex == 0 && existing != nil {
+		return false
+	}
+	if e.ModifyIndex != 0 && existing == nil {
+		return false
+	}
+	if existing != nil && e.ModifyIndex != 0 && e.ModifyIndex != existing.e.ModifyIndex {
+		return false
+	}
+	s.kvsSet(idx, e, false)
+	return true
+}
+
+// kvsDeleteTree is kvsDeleteTreeTxn (memdb's DeletePrefix on the id index).
+func (s *state) kvsDeleteTree(idx uint64, prefix string) {
+	deleted := false
+	for k := range s.kv {
+		if strings.HasPrefix(k, prefix) {
+			s.putKV(k, nil)
+			deleted = true
+		}
+	}
+	if deleted {
+		if prefix != "" {
+			s.graveyardInsert(idx, prefix)
+		}
+		s.setIndex("kvs", idx)
+	}
+}
+
+// kvsLock is kvsLockTxn.
+func (s *state) kvsLock(idx uint64, e encode.DirEntry) (bool, error) {
+	if e.Session == "" {
+		return false, fmt.Errorf("missing session")
+	}
+	if s.sessions[e.Session] == nil {
+		return false, fmt.Errorf("invalid session %q", e.Session)
+	}
+	if existing := s.kv[e.Key]; existing != nil {
+		switch {
+		case existing.e.Session == e.Session:
+			e.CreateIndex, e.LockIndex = existing.e.CreateIndex, existing.e.LockIndex
+		case existing.e.Session != "":
+			return false, nil
+		default:
+			e.CreateIndex, e.LockIndex = existing.e.CreateIndex, existing.e.LockIndex+1
+		}
+	} else {
+		e.CreateIndex, e.LockIndex = idx, 1
+	}
+	e.ModifyIndex = idx
+	s.kvsSet(idx, e, true)
+	return true, nil
+}
+
+// kvsUnlock is kvsUnlockTxn.
+func (s *state) kvsUnlock(idx uint64, e encode.DirEntry) (bool, error) {
+	if e.Session == "" {
+		return false, fmt.Errorf("missing session")
+	}
+	existing := s.kv[e.Key]
+	if existing == nil || existing.e.Session != e.Session {
+		return false, nil
+	}
+	e.Session = ""
+	e.LockIndex, e.CreateIndex, e.ModifyIndex = existing.e.LockIndex, existing.e.CreateIndex, idx
+	s.kvsSet(idx, e, true)
+	return true, nil
+}
+
+// reapTombstones is Graveyard.ReapTxn (no index update).
+func (s *state) reapTombstones(reapIndex uint64) {
+	for k, t := range s.tombs {
+		if t.index <= reapIndex {
+			s.putTomb(k, nil)
+		}
+	}
+}
+
+// --- sessions (session.go, session_oss.go) ---
+
+// sessionCreate is sessionCreateTxn; an error means Consul's FSM returned
+// one and changed nothing.
+func (s *state) sessionCreate(idx uint64, sess encode.Session) error {
+	if sess.ID == "" {
+		return fmt.Errorf("missing session ID")
+	}
+	switch sess.Behavior {
+	case "":
+		sess.Behavior = "release"
+	case "release", "delete":
+	default:
+		return fmt.Errorf("invalid session behavior %q", sess.Behavior)
+	}
+	sess.CreateIndex, sess.ModifyIndex = idx, idx
+	if !s.nodes[strings.ToLower(sess.Node)] {
+		return fmt.Errorf("missing node %q", sess.Node)
+	}
+	ids := append(append([]string(nil), sess.Checks...), sess.NodeChecks...)
+	for _, c := range sess.ServiceChecks {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		status, ok := s.checks[strings.ToLower(sess.Node+"/"+id)]
+		if !ok {
+			return fmt.Errorf("missing check %q", id)
+		}
+		if status == "critical" {
+			return fmt.Errorf("check %q is critical", id)
+		}
+	}
+	s.putSession(sess.ID, &sessRec{s: sess})
+	s.setIndex("sessions", idx)
+	return nil
+}
+
+// sessionDestroy is deleteSessionTxn. It returns false when the effect
+// reaches a table replay does not keep (a prepared query bound to the
+// session is deleted with it).
+func (s *state) sessionDestroy(idx uint64, id string) bool {
+	sess := s.sessions[id]
+	if sess == nil {
+		return true
+	}
+	if s.querySessions[id] {
+		return false
+	}
+	s.putSession(id, nil)
+	s.setIndex("sessions", idx)
+	var held []string
+	for k, r := range s.kv {
+		if r.e.Session == id {
+			held = append(held, k)
+		}
+	}
+	for _, k := range held {
+		switch sess.s.Behavior {
+		case "delete":
+			s.kvsDelete(idx, k)
+		default: // release
+			e := s.kv[k].e
+			e.Session = ""
+			s.kvsSet(idx, e, true)
+		}
+	}
+	return true
+}
