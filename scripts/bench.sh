@@ -179,3 +179,15 @@ for size in $SIZES; do
   [ -x "$CONSUL" ] && row consul "consul snapshot inspect ($("$CONSUL" version | head -n 1 | cut -d' ' -f2))" "–"
 done
 printf '\n%s runs per command, %s cores, %s\n' "$RUNS" "$(nproc)" "$(go version | cut -d' ' -f3-)"
+
+# The raft log (issue 14): reading a generated raft.db of BENCH_LOG_ENTRIES
+# entries (default 1,000,000; written once by raft-boltdb v2 into
+# bench/out/raftlog/) against a floor that iterates BoltDB's logs
+# bucket without decoding. Go benchmarks: each reports its CPU per entry and
+# peak RSS split into the memory map (file pages) and the rest (anon).
+# BENCH_LOG=0 skips it.
+if [ "${BENCH_LOG:-1}" = 1 ]; then
+  printf '\nraft log: %s entries\n' "${BENCH_LOG_ENTRIES:-1000000}"
+  go test ./raftlog -run '^$' -bench 'Floor|ScanTimeline|ScanJSON' -benchtime 1x \
+    -raftlog.entries="${BENCH_LOG_ENTRIES:-1000000}" | grep -E '^(Benchmark|ok|FAIL)'
+fi
