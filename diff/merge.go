@@ -31,8 +31,9 @@ type side struct {
 	scratch    []byte // kvPair's identity buffer
 	maxRank    int
 	warnedType map[decode.MessageType]bool
-	ended      bool // Next returned false
-	it         item // cur points here (one item per side, reused)
+	ended      bool  // Next returned false
+	read       int64 // records read (nextWanted's ctx check)
+	it         item  // cur points here (one item per side, reused)
 }
 
 // engine is one diff: the two inputs, the per-type state (emit.go), the
@@ -51,6 +52,16 @@ type engine struct {
 	suppressed int
 	want       [256]bool // wanted types (Options.Types, IgnoreTypes)
 	pend       pending   // the waiting records and their bound (pending.go)
+	stop       error     // ctx's error once seen canceled: the diff stops
+}
+
+// interrupted reports whether ctx was canceled, and remembers it in
+// e.stop, which ends the merge loop.
+func (e *engine) interrupted() bool {
+	if e.stop == nil {
+		e.stop = e.ctx.Err()
+	}
+	return e.stop != nil
 }
 
 // Run compares snapshot a with snapshot b in one streaming pass over both
@@ -104,15 +115,16 @@ func (e *engine) run() error {
 	n := 0
 	for e.sides[0].cur != nil || e.sides[1].cur != nil {
 		if n++; n%1024 == 0 {
-			if err := e.ctx.Err(); err != nil {
-				return err
-			}
+			e.interrupted()
+		}
+		if e.stop != nil {
+			return e.stop
 		}
 		if e.cut() {
 			// An input's record stream is cut or undecodable: whatever
 			// remains of the other would show as added or removed. Stop.
 			e.drain()
-			return nil
+			return e.stop // nil unless ctx was canceled while draining
 		}
 		a, b := e.sides[0].cur, e.sides[1].cur
 		c := cmpItems(a, b)
@@ -144,9 +156,12 @@ func (e *engine) run() error {
 			return err
 		}
 	}
+	if e.stop != nil {
+		return e.stop
+	}
 	if e.cut() {
 		e.drain()
-		return nil
+		return e.stop
 	}
 	// Every record of both inputs was compared (an archive-level failure
 	// such as a checksum mismatch is still returned by Run).
@@ -185,9 +200,13 @@ func cmpItems(a, b *item) int {
 }
 
 // nextWanted moves a side's stream to its next record of a wanted type and
-// returns it, or nil when Next returned false (the caller calls ended).
+// returns it, or nil when Next returned false (the caller calls ended) or
+// ctx was canceled (e.stop; it looks every 1024 records, wanted or not).
 func (e *engine) nextWanted(sd *side) *decode.Record {
 	for sd.s.Next() {
+		if sd.read++; sd.read%1024 == 0 && e.interrupted() {
+			return nil
+		}
 		rec := sd.s.Record()
 		if e.o.OnRecord != nil {
 			e.o.OnRecord(sd.idx, rec)
@@ -277,6 +296,9 @@ func (e *engine) drain() {
 		}
 		sd.cur = nil
 		for sd.s.Next() {
+			if sd.read++; sd.read%1024 == 0 && e.interrupted() {
+				return
+			}
 			if e.o.OnRecord != nil {
 				e.o.OnRecord(sd.idx, sd.s.Record())
 			}
