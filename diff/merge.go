@@ -80,6 +80,9 @@ func Run(ctx context.Context, a, b *decode.Snapshot, opts Options, emit func(*Ch
 	if e.o.MaxHeld <= 0 {
 		e.o.MaxHeld = DefaultMaxHeld
 	}
+	if e.o.MaxOutOfOrder <= 0 {
+		e.o.MaxOutOfOrder = DefaultMaxOutOfOrder
+	}
 	var only map[decode.MessageType]bool
 	if len(opts.Types) > 0 {
 		only = map[decode.MessageType]bool{}
@@ -128,6 +131,12 @@ func (e *engine) run() error {
 		}
 		a, b := e.sides[0].cur, e.sides[1].cur
 		c := cmpItems(a, b)
+		// The record this step handles (B's of a matched pair), for holdLimit.
+		hi, ht := 1, b
+		if c <= 0 && (c != 0 || a.id != b.id) {
+			hi, ht = 0, a
+		}
+		htyp, hn, hoff := ht.typ, ht.rec.N, ht.rec.Offset
 		var err error
 		switch {
 		case c == 0 && a.id == b.id:
@@ -150,6 +159,9 @@ func (e *engine) run() error {
 			return err
 		}
 		if err := e.emitSafe(); err != nil {
+			return err
+		}
+		if err := e.holdLimit(hi, htyp, hn, hoff); err != nil {
 			return err
 		}
 		if err := e.flushPassed(); err != nil {
@@ -357,6 +369,19 @@ func (e *engine) state(t decode.MessageType) *typeState {
 		e.types[t] = ts
 	}
 	return ts
+}
+
+// repeated notes that input sd repeats the identity of a record that
+// still waits (it is the second): not Consul's order, so the type is
+// matched by identity from now on, like a decreasing key, and its waiting
+// records count against Options.MaxOutOfOrder.
+func (e *engine) repeated(sd *side, ts *typeState, it *item) {
+	ts.disordered = true
+	if !sd.warnedType[it.typ] {
+		sd.warnedType[it.typ] = true
+		e.warnf("%s: %s record %d (offset %d) repeats an identity; that type is matched by identity, holding unmatched records until the type ends",
+			sd.name, it.typ, it.rec.N, it.rec.Offset)
+	}
 }
 
 // matchLive compares two current records with the same identity.
