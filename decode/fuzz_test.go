@@ -8,6 +8,7 @@ import (
 	"testing/iotest"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/hostile"
 )
 
 // Fuzz targets, seeded from the real fixtures. `make fuzz FUZZTIME=30s`
@@ -52,6 +53,13 @@ func FuzzArchive(f *testing.F) {
 	f.Add(archiveOf(f, kv.mtime, kv.meta, stateWithRecords([]byte{77, 0x81, 0xa1, 'k', 0xc0})))
 	f.Add(gz(f, kv.tar[:len(kv.tar)/2]))
 	for _, b := range hostileArchiveSeeds(f) { // membertype_test.go
+		f.Add(b)
+	}
+	for _, c := range hostile.Classes() { // issue 11's crafted classes, seed size
+		b, err := c.Seed(1)
+		if err != nil {
+			f.Fatal(err)
+		}
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
 )
 
@@ -22,18 +23,18 @@ type DiffTextPrinter struct {
 func (p *DiffTextPrinter) Change(c *diff.Change) error {
 	mark := map[diff.Op]string{diff.Added: "+", diff.Removed: "-", diff.Modified: "M"}[c.Op]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s\n", mark, c.Type, c.ID)
+	fmt.Fprintf(&b, "%s %s %s\n", mark, c.Type, decode.SafeText(c.ID))
 	for _, f := range c.Fields {
-		fmt.Fprintf(&b, "    %s: %s -> %s\n", f.Path, f.Old, f.New)
+		fmt.Fprintf(&b, "    %s: %s -> %s\n", decode.SafeText(f.Path), decode.SafeText(f.Old), decode.SafeText(f.New))
 		if f.Diff != "" {
 			for _, l := range strings.SplitAfter(strings.TrimSuffix(f.Diff, "\n"), "\n") {
-				fmt.Fprintf(&b, "      %s", strings.TrimSuffix(l, "\n"))
+				fmt.Fprintf(&b, "      %s", decode.SafeText(strings.TrimSuffix(l, "\n")))
 				b.WriteByte('\n')
 			}
 		}
 	}
 	if c.Note != "" {
-		fmt.Fprintf(&b, "    (%s)\n", c.Note)
+		fmt.Fprintf(&b, "    (%s)\n", decode.SafeText(c.Note))
 	}
 	_, err := io.WriteString(p.W, b.String())
 	return err

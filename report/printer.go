@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
 )
 
@@ -45,7 +46,7 @@ func NewPrinter(format string, w io.Writer) (Printer, error) {
 	case "pretty":
 		return &prettyPrinter{tablePrinter{w: w}}, nil
 	case "json":
-		return &jsonPrinter{w: w}, nil
+		return &jsonPrinter{w: decode.SafeJSONWriter(w)}, nil // strings from the input: C1 and bidi as \u escapes too
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }

@@ -75,7 +75,7 @@ var classes = map[string]Class{
 	"nan-floats": {Name: "nan-floats", What: "NaN and ±Inf floats in unknown fields of Register records",
 		state: func(sw *encode.StateWriter, scale, side int) error {
 			floats := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1.5}
-			for i := 0; i < 2000*scale; i++ {
+			for i := 0; i < count(scale, 2000); i++ {
 				if err := sw.WriteRecord(decode.TypeRegister, map[string]any{
 					"Node": fmt.Sprintf("nan-%07d", i), "Address": "10.0.0.1",
 					"Weight": floats[(i+side)%len(floats)], "Nested": map[string]any{"F": []any{math.NaN(), math.Inf(-1)}},
@@ -87,7 +87,7 @@ var classes = map[string]Class{
 		}},
 	"amplification": {Name: "amplification", What: "records of 64K empty maps in an unknown field (a tree costs far more than its bytes)",
 		state: func(sw *encode.StateWriter, scale, side int) error {
-			for i := 0; i < 8*scale; i++ {
+			for i := 0; i < count(scale, 8); i++ {
 				if err := sw.WriteRaw(amplified(fmt.Sprintf("amp-%07d", i), 64<<10, side)); err != nil {
 					return err
 				}
@@ -99,12 +99,23 @@ var classes = map[string]Class{
 			// One valid record, so that B differs from A; then the zeros (tail).
 			return sw.WriteRecord(decode.TypeKVS, &encode.DirEntry{Key: "z", Value: []byte{byte(side)}})
 		},
-		tail: func(scale, side int) []byte { return make([]byte, scale<<20) }},
+		tail: func(scale, side int) []byte { return make([]byte, count(scale, 1<<20)) }},
+	"large-records": {Name: "large-records", What: "two KVS records of 2 MiB per scale (a 32 MiB pair at 16x), their values differing between A and B",
+		state: func(sw *encode.StateWriter, scale, side int) error {
+			for i := 0; i < 2; i++ {
+				v := bytes.Repeat([]byte(fmt.Sprintf("line %d of side %d\n", i, side)), count(scale, 2<<20)/20)
+				if err := sw.WriteRecord(decode.TypeKVS, &encode.DirEntry{Key: fmt.Sprintf("large/%d", i), Value: v,
+					CreateIndex: 5, ModifyIndex: 5}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 	"sparse-member": {Name: "sparse-member", What: "state.bin as a GNU sparse tar member with a 1.1 TB hole per scale",
 		raw: sparseArchive},
-	"reverse-order": {Name: "reverse-order", What: "KVS records in reverse key order (side B; side A in order): 62,500 per scale",
+	"reverse-order": {Name: "reverse-order", What: "KVS records in reverse key order (side B; side A in order): 110,000 per scale, past diff's hold cap",
 		state: func(sw *encode.StateWriter, scale, side int) error {
-			n := 62_500 * scale
+			n := count(scale, 110_000)
 			for j := 0; j < n; j++ {
 				i := j
 				if side == 1 {
@@ -117,9 +128,9 @@ var classes = map[string]Class{
 			}
 			return nil
 		}},
-	"duplicate-keys": {Name: "duplicate-keys", What: "one KV key repeated (side B; side A once): 62,500 per scale",
+	"duplicate-keys": {Name: "duplicate-keys", What: "one KV key repeated (side B; side A once): 110,000 per scale, past diff's hold cap",
 		state: func(sw *encode.StateWriter, scale, side int) error {
-			n := 62_500 * scale
+			n := count(scale, 110_000)
 			if side == 0 {
 				n = 1
 			}
@@ -133,7 +144,7 @@ var classes = map[string]Class{
 		}},
 	"terminal-escapes": {Name: "terminal-escapes", What: "ESC, C1 and bidi controls in KV keys and values, node names and meta.json's ID",
 		state: func(sw *encode.StateWriter, scale, side int) error {
-			for i := 0; i < 100*scale; i++ {
+			for i := 0; i < count(scale, 100); i++ {
 				esc := Escapes[i%len(Escapes)]
 				if err := sw.WriteRecord(decode.TypeRegister, map[string]any{
 					"Node": fmt.Sprintf("n%07d%s", i, esc), "Address": "10.0.0.1",
@@ -141,7 +152,7 @@ var classes = map[string]Class{
 					return err
 				}
 			}
-			for i := 0; i < 100*scale; i++ {
+			for i := 0; i < count(scale, 100); i++ {
 				esc := Escapes[i%len(Escapes)]
 				if err := sw.WriteRecord(decode.TypeKVS, &encode.DirEntry{Key: fmt.Sprintf("esc/%07d/%s", i, esc),
 					Value: []byte(esc + fmt.Sprint(side)), CreateIndex: 5, ModifyIndex: 5}); err != nil {
@@ -152,7 +163,7 @@ var classes = map[string]Class{
 		}},
 	"config-secrets": {Name: "config-secrets", What: "config entries with an inline-certificate PrivateKey, Meta.vault_token and a Token, one failing typed decode",
 		state: func(sw *encode.StateWriter, scale, side int) error {
-			for i := 0; i < 50*scale; i++ {
+			for i := 0; i < count(scale, 50); i++ {
 				if err := sw.WriteRecord(decode.TypeConfigEntry, configEntry("inline-certificate", map[string]any{
 					"Datacenter": "dc1", "Op": "upsert", "Token": Secrets[4+side],
 					"Entry": map[string]any{"Kind": "inline-certificate", "Name": fmt.Sprintf("cert-%07d", i),
@@ -215,41 +226,73 @@ func meta(class string, side int, size int64) raft.SnapshotMeta {
 		id += Escapes[0] + Escapes[2]
 	}
 	return raft.SnapshotMeta{Version: 1, ID: id, Index: 100, Term: 2, Size: size,
-		Configuration: raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: "s1", Address: "127.0.0.1:8300"}}},
+		Configuration:      raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: "s1", Address: "127.0.0.1:8300"}}},
 		ConfigurationIndex: 1}
 }
 
-// Write writes class c's archive at scale (1, 4, 16, …) for side (0: A,
-// 1: B) to w.
+// Write writes class c's archive at scale (1, 4, 16, …; 0 for a fuzz
+// seed) for side (0: A, 1: B) to w.
 func (c Class) Write(w io.Writer, scale, side int) error {
-	if scale < 1 {
-		scale = 1
+	if scale < 0 {
+		scale = 0
 	}
 	if c.raw != nil {
 		return c.raw(w, scale, side)
 	}
-	var state bytes.Buffer
-	sw, err := encode.NewStateWriter(&state, 100)
+	state, err := c.State(scale, side)
 	if err != nil {
 		return err
 	}
+	return encode.WriteArchive(w, meta(c.Name, side, int64(len(state))), bytes.NewReader(state), encode.ArchiveOptions{Level: 1})
+}
+
+// count is how many of something a class writes at scale: n per unit of
+// scale, and at scale 0 (a fuzz seed) n/256, at least 4.
+func count(scale, n int) int {
+	if scale == 0 {
+		return max(n/256, 4)
+	}
+	return n * scale
+}
+
+// Seed is the class at scale 0: the same shape, a few KB, for fuzz seeds.
+func (c Class) Seed(side int) ([]byte, error) { return c.Bytes(0, side) }
+
+// Bytes is Write into memory.
+func (c Class) Bytes(scale, side int) ([]byte, error) {
+	var b bytes.Buffer
+	err := c.Write(&b, scale, side)
+	return b.Bytes(), err
+}
+
+// State is the class's raw state.bin at scale for side (header, records,
+// tail), or nil for a class that is about the archive (sparse-member).
+func (c Class) State(scale, side int) ([]byte, error) {
+	if c.raw != nil {
+		return nil, nil
+	}
+	var state bytes.Buffer
+	sw, err := encode.NewStateWriter(&state, 100)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.state(sw, scale, side); err != nil {
-		return err
+		return nil, err
 	}
 	if err := sw.Flush(); err != nil {
-		return err
+		return nil, err
 	}
 	if c.tail != nil {
 		state.Write(c.tail(scale, side))
 	}
-	return encode.WriteArchive(w, meta(c.Name, side, int64(state.Len())), &state, encode.ArchiveOptions{Level: 1})
+	return state.Bytes(), nil
 }
 
 // sparseArchive is an archive whose state.bin is an old-GNU sparse member:
 // one 512-byte chunk at the end of a hole of scale × 1.1 TB. Go's tar
 // reader would expand the hole; Consul never writes such a member.
 func sparseArchive(w io.Writer, scale, side int) error {
-	hole := int64(scale) * 1_100_000_000_000
+	hole := int64(max(scale, 1)) * 1_100_000_000_000
 	mj, err := encode.MetaJSON(meta("sparse-member", side, hole))
 	if err != nil {
 		return err
