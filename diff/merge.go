@@ -162,6 +162,10 @@ func (e *engine) run() error {
 			return err
 		}
 		if err := e.holdLimit(hi, htyp, hn, hoff); err != nil {
+			e.drain() // OnRecord still sees every record (the report's other sections)
+			if e.stop != nil {
+				return e.stop
+			}
 			return err
 		}
 		if err := e.flushPassed(); err != nil {
