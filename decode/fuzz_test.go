@@ -9,6 +9,7 @@ import (
 	"testing/iotest"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/hostile"
 )
 
 // Fuzz targets, seeded from the real fixtures. `make fuzz FUZZTIME=30s`
@@ -57,6 +58,13 @@ func FuzzArchive(f *testing.F) {
 	}
 	for _, c := range hostileClasses { // hostile_gen_test.go: small versions of each class
 		f.Add(hostileArchive(f, c.state(8<<10)))
+	}
+	for _, c := range hostile.Classes() { // issue 11's crafted classes, seed size
+		b, err := c.Seed(1)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})

@@ -105,6 +105,18 @@
 //     assumption of order). Measured (snaptool's GC settings): 22-23 MiB
 //     peak RSS for two 136 MB state.bins and for two 1.37 GB ones, also
 //     with 2.2 million changes.
+//     The hold itself is capped: Consul writes every type in its order,
+//     so records that wait because an input left it (a decreasing key, a
+//     type that comes back, an identity repeated) may number at most
+//     Options.MaxOutOfOrder (100,000, with their identities at most 32 MiB);
+//     past it Run stops with ErrOrder ("input B is not in Consul's order"),
+//     a *decode.RecordError naming the record, so the CLI exits 3, instead
+//     of growing. (ErrHoldLimit is the same stop for an input in order
+//     whose ACLToken or Peering records wait unmatched beyond the cap.)
+//     The per-KV-prefix summary counts at most MaxPrefixes (10,000)
+//     prefixes one by one, the rest together as OtherPrefixes: a snapshot
+//     of keys all distinct at KVDepth cost a summary entry per key (the
+//     memory of the reverse-order case, 716 MiB for 1 M records).
 //     MaxHeld is kept small on purpose: held changes carry their field
 //     renderings, and a live heap that nears the command's soft memory
 //     limit makes the collector run continuously (with 10000 it ran

@@ -87,12 +87,7 @@ func (e *engine) kvPair(ra, rb *decode.Record) bool {
 	ts.sum.BytesB += rb.Size
 	ts.sum.Unchanged++
 	if t == decode.TypeKVS {
-		p := decode.KVGroup(key, e.o.KVDepth)
-		ps := e.prefix[string(p)]
-		if ps == nil {
-			ps = &PrefixSummary{Prefix: string(p)}
-			e.prefix[ps.Prefix] = ps
-		}
+		ps := prefixFor(e, decode.KVGroup(key, e.o.KVDepth))
 		ps.CountA++
 		ps.BytesA += ra.Size
 		ps.CountB++

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/hostile"
 )
 
 // stateOf rebuilds a fixture's state.bin from the record stream (header
@@ -54,6 +55,19 @@ func FuzzDiff(f *testing.F) {
 	f.Add(kv, kv)
 	f.Add(stateBin(kvRec("a", "1", 1), chunking()), stateBin(tombRec("a", 2), chunking()))
 	f.Add(before[:len(before)/2], after)
+	for _, c := range hostile.Classes() { // issue 11's crafted classes, seed size: A and B
+		a, err := c.State(0, 0)
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, err := c.State(0, 1)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if a != nil {
+			f.Add(a, b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		for i, pair := range [][2][]byte{{a, b}, {a, a}} {
 			sa, err := fuzzSnap(pair[0], "A")

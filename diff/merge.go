@@ -32,9 +32,10 @@ type side struct {
 	scratch    []byte // kvPair's identity buffer
 	maxRank    int
 	warnedType map[decode.MessageType]bool
-	ended      bool // Next returned false
-	broken     bool // ended before its last record (its record stream failed)
-	it         item // cur points here (one item per side, reused)
+	ended      bool  // Next returned false
+	broken     bool  // ended before its last record (its record stream failed)
+	read       int64 // records read (nextWanted's ctx check)
+	it         item  // cur points here (one item per side, reused)
 }
 
 // engine is one diff: the two inputs, the per-type state (emit.go), the
@@ -59,6 +60,16 @@ type engine struct {
 	heldBytes     int64     // value bytes of held changes (holdValues)
 	want          [256]bool // wanted types (Options.Types, IgnoreTypes)
 	pend          pending   // the waiting records and their bound (pending.go)
+	stop          error     // ctx's error once seen canceled: the diff stops
+}
+
+// interrupted reports whether ctx was canceled, and remembers it in
+// e.stop, which ends the merge loop.
+func (e *engine) interrupted() bool {
+	if e.stop == nil {
+		e.stop = e.ctx.Err()
+	}
+	return e.stop != nil
 }
 
 // Run compares snapshot a with snapshot b in one streaming pass over both
@@ -76,6 +87,9 @@ func Run(ctx context.Context, a, b *decode.Snapshot, opts Options, emit func(*Ch
 		prefix: map[string]*PrefixSummary{}, pend: newPending(opts.RawBudget)}
 	if e.o.MaxHeld <= 0 {
 		e.o.MaxHeld = DefaultMaxHeld
+	}
+	if e.o.MaxOutOfOrder <= 0 {
+		e.o.MaxOutOfOrder = DefaultMaxOutOfOrder
 	}
 	var only map[decode.MessageType]bool
 	if len(opts.Types) > 0 {
@@ -167,19 +181,29 @@ func (e *engine) run() error {
 	n := 0
 	for e.sides[0].cur != nil || e.sides[1].cur != nil {
 		if n++; n%1024 == 0 {
-			if err := e.ctx.Err(); err != nil {
-				return err
-			}
+			e.interrupted()
+		}
+		if e.stop != nil {
+			return e.stop
 		}
 		if e.cut() {
 			// An input's record stream is cut or undecodable: whatever
 			// remains of the other would show as added or removed. Stop;
 			// what both inputs had passed is final.
 			e.drain()
-			return e.flushKV()
+			if err := e.flushKV(); err != nil {
+				return err
+			}
+			return e.stop // nil unless ctx was canceled while draining
 		}
 		a, b := e.sides[0].cur, e.sides[1].cur
 		c := cmpItems(a, b)
+		// The record this step handles (B's of a matched pair), for holdLimit.
+		hi, ht := 1, b
+		if c <= 0 && (c != 0 || a.id != b.id) {
+			hi, ht = 0, a
+		}
+		htyp, hn, hoff := ht.typ, ht.rec.N, ht.rec.Offset
 		var err error
 		switch {
 		case c == 0 && a.id == b.id:
@@ -204,13 +228,26 @@ func (e *engine) run() error {
 		if err := e.emitSafe(); err != nil {
 			return err
 		}
+		if err := e.holdLimit(hi, htyp, hn, hoff); err != nil {
+			e.drain() // OnRecord still sees every record (the report's other sections)
+			if e.stop != nil {
+				return e.stop
+			}
+			return err
+		}
 		if err := e.flushPassed(); err != nil {
 			return err
 		}
 	}
+	if e.stop != nil {
+		return e.stop
+	}
 	if e.cut() {
 		e.drain()
-		return e.flushKV()
+		if err := e.flushKV(); err != nil {
+			return err
+		}
+		return e.stop // nil unless ctx was canceled while draining
 	}
 	// Every record of both inputs was compared (an archive-level failure
 	// such as a checksum mismatch is still returned by Run).
@@ -252,9 +289,13 @@ func cmpItems(a, b *item) int {
 }
 
 // nextWanted moves a side's stream to its next record of a wanted type and
-// returns it, or nil when Next returned false (the caller calls ended).
+// returns it, or nil when Next returned false (the caller calls ended) or
+// ctx was canceled (e.stop; it looks every 1024 records, wanted or not).
 func (e *engine) nextWanted(sd *side) *decode.Record {
 	for sd.s.Next() {
+		if sd.read++; sd.read%1024 == 0 && e.interrupted() {
+			return nil
+		}
 		rec := sd.s.Record()
 		if e.o.OnRecord != nil {
 			e.o.OnRecord(sd.idx, rec)
@@ -348,6 +389,9 @@ func (e *engine) drain() {
 		}
 		sd.cur = nil
 		for sd.s.Next() {
+			if sd.read++; sd.read%1024 == 0 && e.interrupted() {
+				return
+			}
 			if e.o.OnRecord != nil {
 				e.o.OnRecord(sd.idx, sd.s.Record())
 			}
@@ -406,6 +450,19 @@ func (e *engine) state(t decode.MessageType) *typeState {
 		e.types[t] = ts
 	}
 	return ts
+}
+
+// repeated notes that input sd repeats the identity of a record that
+// still waits (it is the second): not Consul's order, so the type is
+// matched by identity from now on, like a decreasing key, and its waiting
+// records count against Options.MaxOutOfOrder.
+func (e *engine) repeated(sd *side, ts *typeState, it *item) {
+	ts.disordered = true
+	if !sd.warnedType[it.typ] {
+		sd.warnedType[it.typ] = true
+		e.warnf("%s: %s record %d (offset %d) repeats an identity; that type is matched by identity, holding unmatched records until the type ends",
+			sd.name, it.typ, it.rec.N, it.rec.Offset)
+	}
 }
 
 // matchLive compares two current records with the same identity.

@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/snaptool/snaptool/decode"
 )
@@ -64,10 +66,27 @@ func (e *engine) waitingChange(t decode.MessageType, i int, w *waiting) *Change 
 // budget (Options.RawBudget), beyond it a record keeps only its content
 // digest. (How many of a type may wait before some are emitted early is
 // Options.MaxHeld, applied by emitSafe.)
+//
+// The number of waiting records and the bytes of their identities and
+// keys are counted too (n, keyBytes): holdLimit stops the diff when
+// either passes its cap, so no input makes the hold grow without bound.
 type pending struct {
-	budget int64 // bytes of raw values that may be kept
-	held   int64 // bytes of raw values kept
-	types  [256]*waitTable
+	budget   int64 // bytes of raw values that may be kept
+	held     int64 // bytes of raw values kept
+	n        int   // records waiting, every type
+	keyBytes int64 // bytes of their id, key and kvKey strings
+	types    [256]*waitTable
+}
+
+// keyBytesOf is what w's strings cost.
+func keyBytesOf(w *waiting) int64 { return int64(len(w.id) + len(w.key) + len(w.kvKey)) }
+
+// waits reports whether a record of input i with identity id already
+// waits in type t: the input repeats an identity, which Consul's order
+// (one record per identity in each table) never does.
+func (p *pending) waits(t decode.MessageType, i int, id string) bool {
+	tb := p.types[t]
+	return tb != nil && len(tb.side[i][id]) > 0
 }
 
 // waitTable is one type's waiting records: per input, by identity.
@@ -109,6 +128,8 @@ func (p *pending) claim(t decode.MessageType, i int, id string) *waiting {
 		tb.side[i][id] = list[1:]
 	}
 	tb.n--
+	p.n--
+	p.keyBytes -= keyBytesOf(w)
 	p.held -= int64(len(w.raw))
 	return w
 }
@@ -134,6 +155,8 @@ func (p *pending) add(t decode.MessageType, i int, w *waiting) {
 	}
 	tb.side[i][w.id] = append(tb.side[i][w.id], w)
 	tb.n++
+	p.n++
+	p.keyBytes += keyBytesOf(w)
 	p.held += int64(len(w.raw))
 }
 
@@ -154,7 +177,9 @@ func (p *pending) release(t decode.MessageType, all bool, bound string, fn func(
 					continue
 				}
 				p.held -= int64(len(w.raw))
+				p.keyBytes -= keyBytesOf(w)
 				tb.n--
+				p.n--
 				fn(i, w)
 			}
 			if !all {
@@ -180,6 +205,9 @@ func (e *engine) take(i int, it *item) error {
 	if w := e.pend.claim(it.typ, 1-i, it.id); w != nil {
 		return e.matchPending(ts, i, it, w)
 	}
+	if !ts.disordered && it.typ.InSnapshots() && e.pend.waits(it.typ, i, it.id) {
+		e.repeated(e.sides[i], ts, it)
+	}
 	w := &waiting{id: it.id, key: it.key, n: it.rec.N, off: it.rec.Offset, size: it.rec.Size,
 		kvKey: it.kvKey, contentUnique: !it.typ.InSnapshots()}
 	if !w.contentUnique {
@@ -196,6 +224,55 @@ func (e *engine) take(i int, it *item) error {
 	}
 	e.pend.add(it.typ, i, w)
 	return nil
+}
+
+// ErrOrder means an input is not in Consul's record order (a key
+// decreases within a type, a type comes back after a later one, or an
+// identity repeats) further than diff holds records for: past
+// Options.MaxOutOfOrder waiting records and changes, or
+// maxWaitingKeyBytes of their identities, Run stops with it, inside a
+// *decode.RecordError (the record where the hold overflowed, so
+// decode.IsDamage holds) inside the input's *InputError.
+var ErrOrder = errors.New("not in Consul's order")
+
+// ErrHoldLimit is ErrOrder's counterpart for an input in Consul's order
+// whose records of one type wait unmatched beyond the same caps (ACLToken
+// and Peering records are matched by identity across positions, so they
+// wait until their type ends).
+var ErrHoldLimit = errors.New("too many records without a partner")
+
+// maxWaitingKeyBytes caps the bytes of the identities and keys held by
+// waiting records (their values are capped by Options.RawBudget).
+const maxWaitingKeyBytes = 32 << 20
+
+// holdLimit stops the diff once the waiting records, or the changes of a
+// type that cannot be emitted early, pass their caps. The merge loop calls
+// it after each step (after emitSafe released what Consul's order makes
+// final); t, n and off are the type, number and offset of the record of
+// input i just handled.
+func (e *engine) holdLimit(i int, t decode.MessageType, n, off int64) error {
+	ts := e.state(t)
+	max := e.o.MaxOutOfOrder
+	held := e.pend.n
+	if ts.disordered || ts.sticky {
+		held += len(ts.changes)
+	}
+	if held <= max && e.pend.keyBytes <= maxWaitingKeyBytes {
+		return nil
+	}
+	sd := e.sides[i]
+	what := fmt.Sprintf("more than %d records out of order", max)
+	if e.pend.keyBytes > maxWaitingKeyBytes {
+		what = fmt.Sprintf("more than %d MiB of identities out of order", maxWaitingKeyBytes>>20)
+	}
+	var err error
+	if ts.disordered || ts.sticky {
+		err = fmt.Errorf("input %s is %w: %s (at most %d wait for their partner by identity)", sd.name, ErrOrder, what, max)
+	} else {
+		err = fmt.Errorf("input %s: %w: %s records are matched by identity, not position, and %s wait unmatched",
+			sd.name, ErrHoldLimit, t, strings.TrimSuffix(what, " out of order"))
+	}
+	return sd.recordErr(n, off, t, err)
 }
 
 // matchPending compares the live record it of side i with the waiting

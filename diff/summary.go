@@ -37,12 +37,34 @@ func (e *engine) prefixOf(it *item) *PrefixSummary {
 	if it.typ != decode.TypeKVS {
 		return nil
 	}
-	p := decode.KVGroup(it.kvKey, e.o.KVDepth)
-	ps := e.prefix[p]
-	if ps == nil {
-		ps = &PrefixSummary{Prefix: p}
-		e.prefix[p] = ps
+	return prefixFor(e, decode.KVGroup(it.kvKey, e.o.KVDepth))
+}
+
+// MaxPrefixes caps the KV prefixes the summary counts one by one; the
+// keys of further prefixes are counted together under OtherPrefixes, with
+// a warning. (A snapshot whose keys are all distinct at KVDepth would
+// otherwise cost a summary entry per key.)
+const MaxPrefixes = 10_000
+
+// OtherPrefixes is the PrefixSummary.Prefix of the keys beyond MaxPrefixes.
+const OtherPrefixes = "(other prefixes)"
+
+// prefixFor returns the summary of KV prefix p, creating it while there
+// are fewer than MaxPrefixes, and OtherPrefixes' after that.
+func prefixFor[S ~string | ~[]byte](e *engine, p S) *PrefixSummary {
+	if ps := e.prefix[string(p)]; ps != nil {
+		return ps
 	}
+	name := string(p)
+	if len(e.prefix) >= MaxPrefixes {
+		if ps := e.prefix[OtherPrefixes]; ps != nil {
+			return ps
+		}
+		name = OtherPrefixes
+		e.warnf("more than %d KV prefixes at depth %d: the keys of the others are counted together as %q", MaxPrefixes, e.o.KVDepth, OtherPrefixes)
+	}
+	ps := &PrefixSummary{Prefix: name}
+	e.prefix[name] = ps
 	return ps
 }
 
@@ -79,6 +101,9 @@ func (e *engine) count1(ts *typeState, ch *Change, kvk string) {
 	}
 	if ts.typ == decode.TypeKVS {
 		ps := e.prefix[decode.KVGroup(kvk, e.o.KVDepth)]
+		if ps == nil {
+			ps = e.prefix[OtherPrefixes]
+		}
 		if ps != nil {
 			switch ch.Op {
 			case Added:

@@ -168,6 +168,12 @@ type Options struct {
 	// before the part of them that Consul's order makes final is emitted
 	// early (0: DefaultMaxHeld); see the package doc.
 	MaxHeld int
+	// MaxOutOfOrder caps the records held because an input is not in
+	// Consul's order: records waiting for their partner, plus the changes
+	// of a type that can no longer be emitted early (0:
+	// DefaultMaxOutOfOrder). Past it Run stops with ErrOrder (or
+	// ErrHoldLimit), a damage error: Consul always writes its order.
+	MaxOutOfOrder int
 	// OnRecord, if set, sees every record of both inputs as it is read
 	// (side 0 is A, 1 is B), filtered or not, including the records read
 	// after the comparison stopped early: a caller builds other results
@@ -186,6 +192,9 @@ const (
 	DefaultKVDepth   = 2
 	DefaultRawBudget = 8 << 20
 	DefaultMaxHeld   = 1000
+	// DefaultMaxOutOfOrder: at a few hundred bytes per waiting record
+	// (identity, key, 32-byte digest, maps), about 40 MiB at most.
+	DefaultMaxOutOfOrder = 100_000
 )
 
 // Summary is the result of a diff besides the changes.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
 )
 
@@ -40,7 +41,7 @@ func (p *DiffJSONPrinter) Incomplete(in *diff.Incomplete) error {
 // encodeLine writes x as one JSON line, without HTML escaping (masked
 // secrets read <masked sha256:…>).
 func encodeLine(w io.Writer, x any) error {
-	e := json.NewEncoder(w)
+	e := json.NewEncoder(decode.SafeJSONWriter(w)) // C1 and bidi from the input as \u escapes
 	e.SetEscapeHTML(false)
 	return e.Encode(x)
 }

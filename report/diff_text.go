@@ -79,7 +79,7 @@ func (p *DiffTextPrinter) Change(c *diff.Change) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s", mark, c.Type, decode.SafeText(c.ID))
 	if c.Label != "" && c.Label != c.ID {
-		b.WriteString(" " + strconv.Quote(c.Label))
+		b.WriteString(` "` + decode.SafeText(c.Label) + `"`)
 	}
 	if c.Tombstone != nil {
 		fmt.Fprintf(&b, " (deleted, tombstone at index %d)", c.Tombstone.Index)

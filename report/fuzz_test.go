@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/hostile"
 )
 
 // FuzzReports feeds arbitrary bytes, as an archive and as a raw state.bin,
@@ -25,6 +26,17 @@ func FuzzReports(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("\x81\xa9LastIndex\x0d\x02\x81\xa3Key\xa3a/b\x1d\x81\xa8ChunkMap\x80"))
+	for _, c := range hostile.Classes() { // issue 11's crafted classes, seed size: archive and state.bin
+		for _, get := range []func() ([]byte, error){func() ([]byte, error) { return c.Seed(1) }, func() ([]byte, error) { return c.State(0, 1) }} {
+			b, err := get()
+			if err != nil {
+				f.Fatal(err)
+			}
+			if b != nil {
+				f.Add(b)
+			}
+		}
+	}
 	meta := []byte(`{"Version":1,"ID":"1-2-3","Index":2,"Term":1}`)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		open := []func() *decode.Snapshot{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/snaptool/snaptool/decode"
 	"github.com/snaptool/snaptool/diff"
 	"github.com/snaptool/snaptool/history"
 )
@@ -62,7 +63,7 @@ func NewPrinter(format string, w io.Writer) (Printer, error) {
 	case "pretty":
 		return &prettyPrinter{tablePrinter{w: w}}, nil
 	case "json", "jsonl": // jsonl: the commands whose JSON is lines (diff, dump)
-		return &jsonPrinter{w: w}, nil
+		return &jsonPrinter{w: decode.SafeJSONWriter(w)}, nil // strings from the input: C1 and bidi as \u escapes too
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }

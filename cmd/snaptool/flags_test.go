@@ -10,9 +10,11 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/safefile"
 )
 
 func TestTypeList(t *testing.T) {
@@ -67,11 +69,36 @@ func TestTypeFlagEverywhere(t *testing.T) {
 	}
 }
 
+// TestExitCodeInterrupted: a signal's cause decides 130 or 143, whatever
+// the command returned once the context was canceled (interrupted).
 func TestExitCodeInterrupted(t *testing.T) {
-	for _, err := range []error{context.Canceled, fmt.Errorf("reading: %w", context.Canceled)} {
-		if got := exitCode(err); got != exitInterrupt {
-			t.Errorf("exitCode(%v) = %d, want %d", err, got, exitInterrupt)
-		}
+	sigint := &safefile.Interrupted{Signal: syscall.SIGINT}
+	sigterm := &safefile.Interrupted{Signal: syscall.SIGTERM}
+	for _, c := range []struct {
+		name  string
+		cause error // nil: ctx not canceled
+		err   error // what the command returned
+		want  int
+	}{
+		{"bare Canceled", nil, context.Canceled, exitInterrupt},
+		{"wrapped Canceled", nil, fmt.Errorf("reading: %w", context.Canceled), exitInterrupt},
+		{"SIGINT cause", sigint, context.Canceled, exitInterrupt},
+		{"SIGTERM cause", sigterm, context.Canceled, exitTerminated},
+		{"SIGTERM, the rename refused", sigterm, safefile.ErrInterrupted, exitTerminated},
+		{"SIGTERM, a damage error", sigterm, errDamaged, exitTerminated},
+		{"SIGINT, the command finished", sigint, nil, exitInterrupt},
+		{"no signal, damage", nil, errDamaged, exitDamaged},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			if c.cause != nil {
+				cancel(c.cause)
+			}
+			if got := exitCode(interrupted(ctx, c.err)); got != c.want {
+				t.Errorf("exitCode(interrupted(%v)) = %d, want %d", c.err, got, c.want)
+			}
+		})
 	}
 }
 

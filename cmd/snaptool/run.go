@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/safefile"
 )
 
 // version and commit are set at build time with -ldflags "-X
@@ -26,7 +27,8 @@ const (
 	exitUsage      = 2
 	exitDamaged    = 3
 	exitInterrupt  = 130 // 128 + SIGINT
-	exitCodesHelp  = "EXIT STATUS\n  0  success\n  1  differences found (diff), would not restore (preflight), a check failed (history)\n  2  usage or I/O error, or not a Consul snapshot\n  3  damaged snapshot\n  130  interrupted (Ctrl-C)\n"
+	exitTerminated = 143 // 128 + SIGTERM
+	exitCodesHelp  = "EXIT STATUS\n  0    success\n  1    differences found (diff), would not restore (preflight), a check failed (history)\n  2    usage or I/O error, or not a Consul snapshot\n  3    damaged snapshot\n  130  interrupted (SIGINT, Ctrl-C)\n  143  terminated (SIGTERM)\n"
 	programName    = "snaptool"
 	globalHelpHead = "snaptool: offline forensics for HashiCorp Consul snapshots (.snap archives, raw state.bin, raft data dirs).\nIt never contacts a cluster and never writes to an input file.\n\nUsage:\n  snaptool <command> [flags] ARGS\n\nCommands:\n"
 )
@@ -77,11 +79,17 @@ var errDamaged = errors.New("snapshot damaged")
 // errHelp means help was printed on request (exit 0).
 var errHelp = errors.New("help requested")
 
+// exitCode is the one place that maps a command's outcome to an exit code.
+// A signal's cause (an *safefile.Interrupted, see interrupted) gives 130
+// for SIGINT and 143 for SIGTERM; a bare context.Canceled gives 130.
 func exitCode(err error) int {
 	var ue *usageError
+	var in *safefile.Interrupted
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
+	case errors.As(err, &in):
+		return in.ExitCode()
 	case errors.Is(err, context.Canceled):
 		return exitInterrupt
 	case errors.Is(err, errDifferent), errors.Is(err, errCheckFailed):
@@ -112,14 +120,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Error: unknown command %q\nTry: snaptool --help\n", args[0])
 		return exitUsage
 	}
-	err := c.run(ctx, args[1:], e)
+	err := interrupted(ctx, c.run(ctx, args[1:], e))
 	code := exitCode(err)
 	switch {
 	case err == nil, errors.Is(err, errHelp), errors.Is(err, errDifferent), errors.Is(err, errCheckFailed), errors.Is(err, errDamaged):
 	default:
 		var ue *usageError
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(stderr, "Error: interrupted")
+			fmt.Fprintf(stderr, "Error: %v\n", err)
 		} else if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "Error: %s\n", ue.msg)
 			hint := ue.hint
@@ -132,6 +140,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// interrupted is err, unless a signal canceled ctx while the command ran:
+// then it is the signal (context.Cause, an *safefile.Interrupted), whatever
+// the command returned (a Write refused at the rename, a half-read input,
+// or even success just as the signal came), so that every command exits
+// 130 or 143 after SIGINT or SIGTERM.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return ctx.Err()
 }
 
 // printError prints each line of err (joined errors are one per line,

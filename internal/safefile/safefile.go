@@ -6,10 +6,14 @@
 // /dev/null, a FIFO, a directory, a socket, or a symlink to one), is
 // refused: a rename would replace it. A new file is created 0600 whatever
 // the umask (an export can hold secrets); an existing regular file keeps
-// its mode.
+// its mode. NotifyContext is the process's one SIGINT/SIGTERM handler: it
+// removes the temp files, cancels the command's context with the signal
+// as its cause, and exits 130 or 143 if the process has not ended within
+// its grace.
 package safefile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -161,42 +165,82 @@ func RemoveTemps() []string {
 	return removed
 }
 
-// CleanupOnSignal makes SIGINT and SIGTERM remove the temp files of any
-// Write in progress the moment they arrive (RemoveTemps). The process then
-// has grace to end on its own (a command that watches its context returns
-// and main exits with its code); if it is still running after grace, exit
-// is called with 128 + the signal number (130, 143); a second signal
-// calls it at once. main passes os.Exit.
-// stop unregisters the handler.
-func CleanupOnSignal(grace time.Duration, exit func(code int)) (stop func()) {
+// Interrupted is the cause of a context canceled by a signal (see
+// NotifyContext). errors.Is(err, context.Canceled) holds for it, so code
+// that stops on ctx.Err() needs nothing more; ExitCode is what the process
+// exits with: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+type Interrupted struct {
+	Signal syscall.Signal
+}
+
+func (e *Interrupted) Error() string {
+	switch e.Signal {
+	case syscall.SIGINT:
+		return "interrupted (SIGINT)"
+	case syscall.SIGTERM:
+		return "interrupted (SIGTERM)"
+	}
+	return "interrupted (" + e.Signal.String() + ")"
+}
+
+// Is makes an *Interrupted a context.Canceled.
+func (e *Interrupted) Is(target error) bool { return target == context.Canceled }
+
+// ExitCode is 128 + the signal's number.
+func (e *Interrupted) ExitCode() int { return 128 + int(e.Signal) }
+
+// NotifyContext is the process's one handler of SIGINT and SIGTERM. The
+// returned context is canceled, with an *Interrupted naming the signal as
+// its cause (context.Cause), when the first of them arrives; at the same
+// moment the temp files of any Write in progress are removed
+// (RemoveTemps). The process then has grace to end on its own (a command
+// that watches its context returns and main exits with the code the cause
+// gives); if it is still running after grace (a read blocked on a stalled
+// pipe, say), exit is called with 128 + the signal number (130, 143); a
+// second signal calls it at once. main passes os.Exit, or a function that
+// says so on stderr first. stop unregisters the handler and releases the
+// context.
+func NotifyContext(parent context.Context, grace time.Duration, exit func(code int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
 	done := make(chan struct{})
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	code := func(sig os.Signal) int {
+	interrupted := func(sig os.Signal) *Interrupted {
 		if s, ok := sig.(syscall.Signal); ok {
-			return 128 + int(s)
+			return &Interrupted{Signal: s}
 		}
-		return 128 + 2
+		return &Interrupted{Signal: syscall.SIGINT}
 	}
 	go func() {
 		select {
 		case sig := <-ch:
+			in := interrupted(sig)
 			RemoveTemps()
+			cancel(in)
 			select {
 			case <-time.After(grace):
-				exit(code(sig))
+				exit(in.ExitCode())
 			case again := <-ch: // a second Ctrl-C does not wait
-				exit(code(again))
+				exit(interrupted(again).ExitCode())
 			case <-done:
 			}
 		case <-done:
 		}
 	}()
 	var once sync.Once
-	return func() {
+	return ctx, func() {
 		once.Do(func() {
 			signal.Stop(ch)
 			close(done)
+			cancel(nil)
 		})
 	}
+}
+
+// CleanupOnSignal is NotifyContext for a caller that needs no context:
+// SIGINT and SIGTERM remove the temp files at once, and exit is called
+// with 130 or 143 if the process is still running after grace.
+func CleanupOnSignal(grace time.Duration, exit func(code int)) (stop func()) {
+	_, stop = NotifyContext(context.Background(), grace, exit)
+	return stop
 }

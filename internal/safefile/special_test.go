@@ -3,6 +3,7 @@
 package safefile
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -204,10 +205,11 @@ func TestRemoveTempsMidWrite(t *testing.T) {
 	}
 }
 
-// CleanupOnSignal: the signal removes the temp file of a Write in progress
-// at once; exit follows after the grace period with 128+signal, or at once
-// on a second signal.
-func TestCleanupOnSignal(t *testing.T) {
+// NotifyContext: the signal removes the temp file of a Write in progress
+// at once and cancels the context with the signal as its cause; exit
+// follows after the grace period with 128+signal, or at once on a second
+// signal.
+func TestNotifyContext(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		sigs  []syscall.Signal
@@ -220,7 +222,7 @@ func TestCleanupOnSignal(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			resetTemps(t)
 			codes := make(chan int, 1)
-			stop := CleanupOnSignal(c.grace, func(code int) { codes <- code })
+			ctx, stop := NotifyContext(context.Background(), c.grace, func(code int) { codes <- code })
 			defer stop()
 			dir := t.TempDir()
 			err := Write(filepath.Join(dir, "out"), nil, func(w io.Writer) error {
@@ -243,6 +245,11 @@ func TestCleanupOnSignal(t *testing.T) {
 			})
 			if !errors.Is(err, ErrInterrupted) {
 				t.Errorf("Write: %v, want ErrInterrupted", err)
+			}
+			var in *Interrupted
+			if cause := context.Cause(ctx); ctx.Err() == nil || !errors.As(cause, &in) || in.Signal != c.sigs[0] ||
+				!errors.Is(cause, context.Canceled) || in.ExitCode() != 128+int(c.sigs[0]) {
+				t.Errorf("context: err %v, cause %v; want canceled by %v", ctx.Err(), cause, c.sigs[0])
 			}
 			if es := entries(t, dir); len(es) != 0 {
 				t.Errorf("left behind: %v", es)
