@@ -178,3 +178,36 @@ func (s *safeJSONWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// SafeDocument escapes, as SafeText does, every character of a generated
+// document (an HTML page) that a terminal or a browser could act on, except
+// newlines, tabs and carriage returns, which the document's own markup
+// uses. The renderers of whole documents pass their output through it, so
+// that strings from the input (keys, labels, file names, meta.json's ID)
+// reach a reader without control or bidi characters whatever template
+// path printed them. doc is returned as is when nothing needs escaping.
+func SafeDocument(doc []byte) []byte {
+	var out []byte
+	start := 0
+	for i := 0; i < len(doc); {
+		c := doc[i]
+		if c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' || c == '\r' {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(doc[i:])
+		if (r == utf8.RuneError && size == 1) || unsafeRune(r) {
+			if out == nil {
+				out = make([]byte, 0, len(doc)+64)
+			}
+			out = append(out, doc[start:i]...)
+			out = AppendSafeText(out, string(doc[i:i+size]))
+			start = i + size
+		}
+		i += size
+	}
+	if out == nil {
+		return doc
+	}
+	return append(out, doc[start:]...)
+}

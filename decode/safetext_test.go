@@ -164,3 +164,21 @@ func TestErrorsAreTerminalSafe(t *testing.T) {
 		t.Errorf("archive: member name not shown escaped: %v", inputs["archive"].err)
 	}
 }
+
+// TestSafeDocument: a document keeps its newlines and tabs and loses every
+// other control, C1 and bidi character to an escape; a clean one is
+// returned as is.
+func TestSafeDocument(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"<p>ok</p>\n\t<b>x</b>\r\n", "<p>ok</p>\n\t<b>x</b>\r\n"},
+		{"<td>a\x1b[2Jb</td>", `<td>a\x1b[2Jb</td>`},
+		{"<div>sess\u202e@n1</div>", `<div>sess\u202e@n1</div>`},
+		{"<i>\u009b31m</i>", `<i>\u009b31m</i>`},
+		{"caf\u00e9 \u4e16", "caf\u00e9 \u4e16"},
+		{"bad \xff byte", `bad \xff byte`},
+	} {
+		if got := string(decode.SafeDocument([]byte(tc.in))); got != tc.want {
+			t.Errorf("SafeDocument(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

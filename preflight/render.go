@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/snaptool/snaptool/decode"
 )
 
 // Summary counts the verdicts of several inputs. Unreadable inputs (not
@@ -79,9 +81,9 @@ func WriteText(w io.Writer, r *Result) error {
 		ed = "Enterprise"
 	}
 	if r.Verdict == VerdictDamaged {
-		fmt.Fprintf(&b, "%s: damaged: no Consul restores it (target Consul %s %s)\n", r.File, r.Target, ed)
+		fmt.Fprintf(&b, "%s: damaged: no Consul restores it (target Consul %s %s)\n", decode.SafeText(r.File), r.Target, ed)
 	} else {
-		fmt.Fprintf(&b, "%s: %s on Consul %s %s\n", r.File, r.Verdict, r.Target, ed)
+		fmt.Fprintf(&b, "%s: %s on Consul %s %s\n", decode.SafeText(r.File), r.Verdict, r.Target, ed)
 	}
 	fmt.Fprintf(&b, "  integrity     %s (%s)\n", r.Integrity.Verdict, r.Integrity.Source)
 	for _, e := range r.Integrity.Errors {
@@ -111,7 +113,7 @@ func WriteText(w io.Writer, r *Result) error {
 			fmt.Fprintf(&b, "                Consul says: %s\n", p.ConsulError)
 		}
 		if p.Fix != "" {
-			fmt.Fprintf(&b, "                fix: %s\n", p.Fix)
+			fmt.Fprintf(&b, "                fix: %s\n", decode.SafeText(p.Fix))
 		}
 	}
 	switch {
@@ -121,7 +123,7 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "  Consul stops  before state.bin: %s\n", r.ConsulError)
 	}
 	if r.Rewrite != "" {
-		fmt.Fprintf(&b, "  rewrite       %s\n", r.Rewrite)
+		fmt.Fprintf(&b, "  rewrite       %s\n", decode.SafeText(r.Rewrite))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "  note          %s\n", n)

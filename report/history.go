@@ -251,6 +251,7 @@ func WriteHistoryCSV(w io.Writer, r *history.Result) error {
 }
 
 func csvCell(s string) string {
+	s = decode.SafeText(s) // no control or bidi character reaches a terminal that cats the file
 	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {
 		return "'" + s
 	}
@@ -371,10 +372,11 @@ func sortedByName(c []history.Change) []history.Change {
 	return out
 }
 
-// promLabel escapes a label value (backslash, quote, newline) and makes it valid UTF-8.
+// promLabel escapes a label value: control and bidi characters as
+// decode.SafeText does, then backslash, quote and newline for the format.
 func promLabel(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(decode.SafeText(s))
 }
 
 func promFloat(v float64) string {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	_ "embed"
 	"html/template"
 	"io"
@@ -317,7 +318,7 @@ func WriteHistoryHTML(w io.Writer, r *history.Result, title string) error {
 		CSS   template.CSS
 		JS    template.JS
 	}{r, title, historyTypeLines(r), historyKVStack(r), template.CSS(css), template.JS(js)}
-	return t.Execute(w, data)
+	return writeDocument(w, func(b *bytes.Buffer) error { return t.Execute(b, data) })
 }
 
 func stepInto(r *history.Result, i int) *history.Step {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -219,7 +220,21 @@ func WriteHTML(w io.Writer, r *HTMLReport) error {
 		CSS template.CSS
 		JS  template.JS
 	}{r, template.CSS(css), template.JS(js)}
-	return t.ExecuteTemplate(w, "report.tmpl", data)
+	return writeDocument(w, func(b *bytes.Buffer) error { return t.ExecuteTemplate(b, "report.tmpl", data) })
+}
+
+// writeDocument renders a whole HTML page into memory (a report is bounded
+// by its options: --max-changes, the top lists, the KV depth) and writes it
+// through decode.SafeDocument, the one place that keeps control and bidi
+// characters from the input out of a page, whatever template path printed
+// them.
+func writeDocument(w io.Writer, render func(b *bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	_, err := w.Write(decode.SafeDocument(b.Bytes()))
+	return err
 }
 
 func htmlTemplate() (*template.Template, error) {

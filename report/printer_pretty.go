@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/snaptool/snaptool/decode"
 )
 
 // prettyPrinter is the table printer with Consul's `consul snapshot
@@ -50,7 +52,7 @@ func FormatPretty(r *InspectResult) (string, error) {
 		fmt.Fprintln(t, "\n Key Name\tCount\tSize")
 		fmt.Fprintf(t, " %s\t%s\t%s", "----", "----", "----")
 		for _, s := range r.StatsKV {
-			fmt.Fprintf(t, "\n %s\t%d\t%s", s.Name, s.Count, ByteSize(s.Sum))
+			fmt.Fprintf(t, "\n %s\t%d\t%s", decode.SafeText(s.Name), s.Count, ByteSize(s.Sum)) // a KV prefix: from the input
 		}
 		fmt.Fprintf(t, "\n %s\t%s\t%s", "----", "----", "----")
 		fmt.Fprintf(t, "\n Total\t\t%s", ByteSize(r.TotalSizeKV))

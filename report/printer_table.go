@@ -73,7 +73,7 @@ func (p *tablePrinter) statTable(first string, stats []Stat, total int64) error 
 // pass, every layer with its status and findings.
 func (p *tablePrinter) VerifyFile(r *VerifyResult) error {
 	var b strings.Builder
-	b.WriteString(r.Headline())
+	b.WriteString(decode.SafeText(r.Headline())) // the file name comes from the user, keys and IDs from the input
 	b.WriteByte('\n')
 	if r.Verdict != VerdictOK && r.Verdict != VerdictUnreadable && r.Verdict != VerdictNotSnapshot {
 		byLayer := map[string][]Finding{}

@@ -125,14 +125,20 @@ func runKVGet(ctx context.Context, args []string, e *env) error {
 	defer s.Close()
 	v, gerr := report.KVGet(ctx, s, key)
 	if v.Found {
-		if _, err := e.stdout.Write(v.Value); err != nil {
+		out := v.Value
+		if isTerminal(e.stdout) {
+			// The raw bytes are for pipes and files (consul kv get's
+			// output); a terminal gets them escaped (decode.SafeText).
+			out = []byte(decode.SafeText(string(v.Value)) + "\n")
+		}
+		if _, err := e.stdout.Write(out); err != nil {
 			return err
 		}
 	}
 	printWarnings(e, s)
 	if gerr != nil {
 		if !v.Found {
-			fmt.Fprintf(e.stderr, "Error: key %q not found in what could be read of %s\n", v.Key, path)
+			fmt.Fprintf(e.stderr, "Error: key \"%s\" not found in what could be read of %s\n", decode.SafeText(v.Key), decode.SafeText(path))
 		}
 		return gerr
 	}

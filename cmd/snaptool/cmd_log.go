@@ -182,7 +182,7 @@ func runLog(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	if damaged > 0 {
-		fmt.Fprintf(e.stderr, "Error: %s: %s could not be decoded (listed with their error)\n", l.Path, entries(damaged))
+		fmt.Fprintf(e.stderr, "Error: %s: %s could not be decoded (listed with their error)\n", decode.SafeText(l.Path), entries(damaged))
 		return errDamaged
 	}
 	return nil

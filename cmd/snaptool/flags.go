@@ -168,7 +168,7 @@ func printWarnings(e *env, snaps ...*decode.Snapshot) {
 			continue
 		}
 		for _, w := range s.Warnings() {
-			fmt.Fprintf(e.stderr, "Warning: %s: %v\n", s.Name, w)
+			fmt.Fprintf(e.stderr, "Warning: %s: %s\n", decode.SafeText(s.Name), decode.SafeText(w.Error()))
 		}
 	}
 }

@@ -71,6 +71,11 @@ func TestHostileCorpus(t *testing.T) {
 				{"inspect", []string{"inspect", b}},
 				{"inspect-json", []string{"inspect", "--format", "json", b}},
 				{"verify", []string{"verify", b}},
+				{"verify-json", []string{"verify", "--format", "json", b}},
+				{"top-json", []string{"top", "--format", "json", b}},
+				{"history-csv", []string{"history", "--format", "csv", a, b}},
+				{"history-prometheus", []string{"history", "--format", "prometheus", a, b}},
+				{"history-html", []string{"history", "--format", "html", "--out", out + ".history.html", a, b}},
 				{"dump", []string{"dump", b}},
 				{"diff", []string{"diff", a, b}},
 				{"diff-stat", []string{"diff", "--stat", a, b}},
@@ -104,7 +109,14 @@ func TestHostileCorpus(t *testing.T) {
 					}
 				}
 			}
-			if html, err := os.ReadFile(out + ".html"); err == nil {
+			for _, page := range []string{out + ".html", out + ".history.html"} {
+				html, err := os.ReadFile(page)
+				if err != nil {
+					continue
+				}
+				if ch := rawControl(html); ch != "" {
+					t.Errorf("%s: raw control character %q in the page", filepath.Base(page), ch)
+				}
 				for _, secret := range hostile.Secrets {
 					if strings.Contains(string(html), secret) {
 						t.Errorf("report: secret %q in the HTML", secret)

@@ -27,7 +27,7 @@ func main() {
 	// go at once, and the process exits after signalGrace if still running.
 	ctx, stop := safefile.NotifyContext(context.Background(), signalGrace, func(code int) {
 		in := &safefile.Interrupted{Signal: syscall.Signal(code - 128)}
-		fmt.Fprintf(os.Stderr, "%s: %v: stopped after %v (waiting on input)\n", programName, in, signalGrace)
+		fmt.Fprintf(os.Stderr, "Error: %v: stopped after %v (waiting on input)\n", in, signalGrace)
 		os.Exit(code)
 	})
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

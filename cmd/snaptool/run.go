@@ -127,9 +127,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		var ue *usageError
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "Error: %v\n", err)
+			fmt.Fprintf(stderr, "Error: %s\n", decode.SafeText(err.Error()))
 		} else if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "Error: %s\n", ue.msg)
+			fmt.Fprintf(stderr, "Error: %s\n", decode.SafeText(ue.msg))
 			hint := ue.hint
 			if hint == "" {
 				hint = "snaptool " + c.name + " --help"
@@ -162,7 +162,7 @@ func interrupted(ctx context.Context, err error) error {
 // error adds "Try: …").
 func printError(w io.Writer, err error) {
 	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintf(w, "Error: %s\n", line)
+		fmt.Fprintf(w, "Error: %s\n", decode.SafeText(line)) // file names and keys come from the input
 	}
 }
 

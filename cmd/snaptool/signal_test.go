@@ -82,7 +82,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // Every command stops on SIGINT (exit 130) and SIGTERM (exit 143), leaves
 // no temp file, and does so the same way: busy in its record loop on an
 // endless stream (it sees the canceled context, prints
-// "snaptool: interrupted (SIG…)") and blocked on a stalled pipe (the
+// "Error: interrupted (SIG…)") and blocked on a stalled pipe (the
 // signal handler's grace exit). rewrite reads a file twice, so it runs on
 // a large generated archive instead of a pipe. The time from the signal to
 // the exit is logged, not asserted (timing is for benchmarks): by
@@ -224,8 +224,8 @@ func TestSignalsEveryCommand(t *testing.T) {
 					// Busy, the command sees ctx and returns (run prints the
 					// cause); stalled, the grace exit says so, unless the
 					// command was still working through what it had read.
-					returned := strings.Contains(stderr.String(), "snaptool: interrupted ("+s.name+")\n")
-					graceExit := strings.Contains(stderr.String(), "snaptool: interrupted ("+s.name+"): stopped after")
+					returned := strings.Contains(stderr.String(), "Error: interrupted ("+s.name+")\n")
+					graceExit := strings.Contains(stderr.String(), "Error: interrupted ("+s.name+"): stopped after")
 					if mode == "busy" && !returned || mode == "stalled" && !returned && !graceExit {
 						t.Errorf("%s: stderr does not say how it stopped:\n%s", mode, stderr.String())
 					}
