@@ -281,6 +281,9 @@ func TestLogFiltersAndFormats(t *testing.T) {
 // TestLogLocked: a raft.db locked by a running server gives the one
 // sentence and exit 2; the file is not touched.
 func TestLogLocked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	dir := unpackRaftlog(t, raftlogFixture(fixDir), t.TempDir())
 	db := filepath.Join(dir, "raft", "raft.db")
 	f, err := os.OpenFile(db, os.O_RDWR, 0)

@@ -17,6 +17,9 @@ import (
 // ACL, config entries, prepared queries), the command refuses with the
 // list (exit 2) and --best-effort gives the state.
 func TestReplayKVEqualsRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	for _, set := range []string{fixDir, "fixtures/consul-1.14.11"} {
 		t.Run(filepath.Base(set), func(t *testing.T) { replayKVEqualsRecorded(t, raftlogFixture(set)) })
 	}

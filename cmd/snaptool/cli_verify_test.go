@@ -95,6 +95,9 @@ func notSnapshotInputs(t *testing.T, dir string) [][2]string {
 // A file that is not a snapshot is its own verdict in every command: exit
 // 2, nothing on stdout, and the error says what the file looks like.
 func TestCLINotSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	dir := t.TempDir()
 	good, err := filepath.Abs(testdataPath("backup.snap"))
 	if err != nil {

@@ -251,6 +251,9 @@ func noTemps(t *testing.T, dir string) {
 }
 
 func TestInputsNeverWritten(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	dir := t.TempDir()
 	in, ph := safetyInputs(t, dir)
 	want := snapshotTree(t, in)

@@ -48,6 +48,9 @@ func feedFIFO(t *testing.T, dir string, data []byte, hold bool) string {
 // SIGTERM while kv export -o waits on an input that never completes: the
 // temp file beside the output is removed and the process exits 143.
 func TestSIGTERMDuringExportRemovesTemp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	snap, err := os.ReadFile(repoPath("fixtures", "consul-1.13.9", "after.snap"))
 	if err != nil {
 		t.Fatal(err)

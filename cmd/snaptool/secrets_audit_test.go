@@ -298,6 +298,9 @@ func patchedSnapshot(t *testing.T, src, dir, old, new string) string {
 }
 
 func TestSecretsAudit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	for _, set := range auditSets {
 		t.Run(filepath.Base(set), func(t *testing.T) {
 			if testing.Short() && set != fixDir {
@@ -659,6 +662,9 @@ func craftedArchive(t *testing.T, dir string, side int, clean bool) (path string
 // record that stops carrying its secret fails the test), and diff and the
 // HTML report some.
 func TestSecretsAuditCrafted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the quick loop; make test runs it")
+	}
 	dir := t.TempDir()
 	a, secA, _ := craftedArchive(t, dir, 0, false)
 	b, secB, _ := craftedArchive(t, dir, 1, false)
