@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -148,6 +149,16 @@ func Dump(ctx context.Context, s *decode.Snapshot, w io.Writer, o DumpOptions) (
 				continue
 			}
 		}
+		if len(rec.Raw) > dumpMaxInFlightBytes {
+			// A large record is rendered here, alone and without a copy:
+			// what is batched is written first, to keep the order.
+			if len(cur.recs) > 0 {
+				p.submit(cur)
+				cur = p.get()
+			}
+			p.renderNow(rec, &o)
+			continue
+		}
 		cur.add(rec)
 		if cur.full() {
 			p.submit(cur)
@@ -183,6 +194,12 @@ const (
 	dumpInFlight     = 6         // batches being rendered or waiting to be written
 	dumpMaxWorkers   = 4
 	dumpKeepBytes    = 4 * dumpBatchBytes // larger buffers are dropped after use
+	// dumpMaxInFlightBytes bounds the record bytes of the batches being
+	// rendered or waiting at once: a batch that holds a record near the
+	// 64 MiB cap is rendered alone (its JSON, base64 and ValueText, is
+	// several times its size), so memory follows one large record, not
+	// dumpInFlight of them.
+	dumpMaxInFlightBytes = 8 << 20
 )
 
 // dumpBatch is a run of records copied out of the scanner, and their lines
@@ -227,6 +244,11 @@ func (b *dumpBatch) reset() {
 
 // render writes the lines of the batch's records into out.
 func (b *dumpBatch) render(o *DumpOptions) {
+	// One allocation of about the lines' size (a KV line is its value in
+	// base64 plus ValueText, about 3× the record), so that a large record's
+	// line does not grow by doubling, which holds the old and the new
+	// buffer at once.
+	b.out = slices.Grow(b.out[:0], 3*len(b.raw)+256*len(b.recs))
 	for i := range b.recs {
 		start := len(b.out)
 		var (
@@ -257,6 +279,8 @@ type dumpPipeline struct {
 	pending []*dumpBatch // submitted, oldest first
 	free    []*dumpBatch
 	made    int
+	// inFlight is the record bytes of the pending batches.
+	inFlight int
 
 	written, decodeErrors int64
 	err                   error // first write or render error: stops the dump
@@ -295,6 +319,12 @@ func (p *dumpPipeline) get() *dumpBatch {
 
 func (p *dumpPipeline) submit(b *dumpBatch) {
 	b.seal()
+	for len(p.pending) > 0 && p.inFlight+len(b.raw) > dumpMaxInFlightBytes {
+		old := p.writeOldest()
+		old.reset()
+		p.free = append(p.free, old)
+	}
+	p.inFlight += len(b.raw)
 	p.pending = append(p.pending, b)
 	p.jobs <- b
 }
@@ -304,6 +334,7 @@ func (p *dumpPipeline) submit(b *dumpBatch) {
 func (p *dumpPipeline) writeOldest() *dumpBatch {
 	b := p.pending[0]
 	p.pending = p.pending[1:]
+	p.inFlight -= len(b.raw)
 	<-b.done
 	if p.err == nil {
 		if _, err := p.w.Write(b.out); err != nil {
@@ -315,6 +346,29 @@ func (p *dumpPipeline) writeOldest() *dumpBatch {
 		p.decodeErrors += b.decodeErrors
 	}
 	return b
+}
+
+// renderNow writes every pending batch, then rec's line straight from the
+// stream's buffer (rec is valid only until the next record): memory follows
+// one large record, not a copy of it plus dumpInFlight batches.
+func (p *dumpPipeline) renderNow(rec *decode.Record, o *DumpOptions) {
+	for len(p.pending) > 0 {
+		old := p.writeOldest()
+		old.reset()
+		p.free = append(p.free, old)
+	}
+	if p.err != nil {
+		return
+	}
+	b := &dumpBatch{recs: []decode.Record{*rec}, raw: rec.Raw}
+	b.render(o)
+	if _, err := p.w.Write(b.out); err != nil {
+		p.err = fmt.Errorf("writing: %w", err)
+	} else if b.err != nil {
+		p.err = fmt.Errorf("writing: %w", b.err)
+	}
+	p.written += b.written
+	p.decodeErrors += b.decodeErrors
 }
 
 // finish writes every pending batch and stops the workers.
