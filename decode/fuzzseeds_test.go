@@ -10,11 +10,10 @@ package decode_test
 // empty gzip members. The decode fuzz targets add them with f.Add; the
 // targets of other packages (which cannot import these generators) read
 // them from their testdata/fuzz/<Target>/ files, which TestFuzzSeedFiles
-// keeps equal to what the generators make (refresh with -update).
+// keeps equal to what the generators make (refresh with -update, make golden).
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,9 +22,8 @@ import (
 	"testing"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/golden"
 )
-
-var updateSeeds = flag.Bool("update", false, "rewrite the fuzz seed files of other packages (TestFuzzSeedFiles)")
 
 // seedSize is the state.bin size of the amplifying seeds.
 const seedSize = 2 << 10
@@ -206,7 +204,7 @@ func otherTargetSeeds(tb testing.TB) map[string]map[string][]byte {
 // are what the generators make now; -update rewrites them.
 func TestFuzzSeedFiles(t *testing.T) {
 	for dir, files := range otherTargetSeeds(t) {
-		if *updateSeeds {
+		if golden.Updating() {
 			old, _ := filepath.Glob(filepath.Join(dir, "i11-*"))
 			for _, p := range old {
 				if err := os.Remove(p); err != nil {
@@ -224,7 +222,7 @@ func TestFuzzSeedFiles(t *testing.T) {
 		sort.Strings(names)
 		for _, name := range names {
 			p := filepath.Join(dir, name)
-			if *updateSeeds {
+			if golden.Updating() {
 				if err := os.WriteFile(p, files[name], 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -232,11 +230,11 @@ func TestFuzzSeedFiles(t *testing.T) {
 			}
 			got, err := os.ReadFile(p)
 			if err != nil || !bytes.Equal(got, files[name]) {
-				t.Errorf("%s is not what the generators make (err %v); run go test ./decode -run TestFuzzSeedFiles -update", p, err)
+				t.Errorf("%s is not what the generators make (err %v); run make golden", p, err)
 			}
 		}
 		existing, _ := filepath.Glob(filepath.Join(dir, "i11-*"))
-		if !*updateSeeds && len(existing) != len(files) {
+		if !golden.Updating() && len(existing) != len(files) {
 			t.Errorf("%s holds %d issue-11 seeds, the generators make %d; run with -update", dir, len(existing), len(files))
 		}
 	}
