@@ -43,8 +43,9 @@ func seedStates(f *testing.F) [][]byte {
 
 // FuzzArchive feeds arbitrary bytes to the archive reader and every
 // per-record path (typed decode, identity, tree, masking). It must never
-// panic or hang, and every error must be classified as damage (the input
-// is in memory, so there is no I/O error to blame).
+// panic or hang, and every error must be classified: damage, or not a
+// snapshot at all, decided before the first record (the input is in
+// memory, so there is no I/O error to blame).
 func FuzzArchive(f *testing.F) {
 	for _, b := range seedArchives(f) {
 		f.Add(b)
@@ -57,8 +58,12 @@ func FuzzArchive(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
-		if r.err != nil && !decode.IsDamage(r.err) && !errors.Is(r.err, decode.ErrNotSnapshot) {
+		notSnapshot := errors.Is(r.err, decode.ErrNotSnapshot)
+		if r.err != nil && !decode.IsDamage(r.err) && !notSnapshot {
 			t.Fatalf("error neither damage nor not-a-snapshot: %v", r.err)
+		}
+		if notSnapshot && r.records > 0 {
+			t.Fatalf("not a snapshot after %d records: %v", r.records, r.err)
 		}
 		if r.err == nil && r.integrity != decode.Verified {
 			t.Fatalf("no error but integrity %v", r.integrity)
