@@ -28,7 +28,7 @@ demo: build
 # The packages whose tests compare with golden files: only their test
 # binaries define -update (internal/golden), so `go test ./... -update`
 # fails elsewhere. TestMakeGolden keeps this list complete.
-GOLDEN_PKGS := ./cmd/snaptool ./preflight ./report
+GOLDEN_PKGS := ./cmd/snaptool ./decode ./preflight ./report
 
 # Refresh golden files from the current code (review the diff!).
 golden:

@@ -209,3 +209,22 @@ func BenchmarkSweepPeakHeap(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(cases), "cases")
 }
+
+// TestSmallArchiveAlloc: the read-ahead's buffers grow with the input, so
+// reading a tiny archive does not allocate (and zero) the full ring of
+// aheadBuffers × 256 KiB. The fuzzers open thousands of tiny archives a
+// second; a fixed megabyte each made FuzzArchive crawl.
+func TestSmallArchiveAlloc(t *testing.T) {
+	const limit = 512 << 10
+	in := hostileArchiveSeeds(t)[0] // a few hundred bytes
+	n := allocated(func() {
+		s := decode.NewArchive(bytes.NewReader(in), decode.Options{})
+		for s.Next() {
+		}
+		s.Close()
+	})
+	if n > limit {
+		t.Errorf("reading a %d-byte archive allocated %d bytes, want at most %d", len(in), n, limit)
+	}
+	t.Logf("%d bytes of archive, %d bytes allocated", len(in), n)
+}

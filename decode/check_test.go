@@ -100,6 +100,9 @@ func FuzzCheckRecord(f *testing.F) {
 	for _, raw := range fixtureRecords(f) {
 		f.Add(raw)
 	}
+	for _, raw := range hostileSeedRecords() { // fuzzseeds_test.go
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if len(raw) < 1 {
 			return

@@ -44,8 +44,9 @@ func seedStates(f *testing.F) [][]byte {
 
 // FuzzArchive feeds arbitrary bytes to the archive reader and every
 // per-record path (typed decode, identity, tree, masking). It must never
-// panic or hang, and every error must be classified as damage (the input
-// is in memory, so there is no I/O error to blame).
+// panic or hang, and every error must be classified: damage, or not a
+// snapshot at all, decided before the first record (the input is in
+// memory, so there is no I/O error to blame).
 func FuzzArchive(f *testing.F) {
 	for _, b := range seedArchives(f) {
 		f.Add(b)
@@ -53,13 +54,10 @@ func FuzzArchive(f *testing.F) {
 	kv := loadFixture(f, fixtureKV)
 	f.Add(archiveOf(f, kv.mtime, kv.meta, stateWithRecords([]byte{77, 0x81, 0xa1, 'k', 0xc0})))
 	f.Add(gz(f, kv.tar[:len(kv.tar)/2]))
-	for _, b := range hostileArchiveSeeds(f) { // membertype_test.go
+	for _, b := range hostileSeedArchives(f) { // fuzzseeds_test.go: every class of issue 11
 		f.Add(b)
 	}
-	for _, c := range hostileClasses { // hostile_gen_test.go: small versions of each class
-		f.Add(hostileArchive(f, c.state(8<<10)))
-	}
-	for _, c := range hostile.Classes() { // issue 11's crafted classes, seed size
+	for _, c := range hostile.Classes() { // internal/hostile: the classes hostile-mem.sh runs, seed size
 		b, err := c.Seed(1)
 		if err != nil {
 			f.Fatal(err)
@@ -68,8 +66,12 @@ func FuzzArchive(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := drainArchive(b, decode.Options{MaxRecordSize: 1 << 20})
-		if r.err != nil && !decode.IsDamage(r.err) {
-			t.Fatalf("error not classified as damage: %v", r.err)
+		notSnapshot := errors.Is(r.err, decode.ErrNotSnapshot)
+		if r.err != nil && !decode.IsDamage(r.err) && !notSnapshot {
+			t.Fatalf("error neither damage nor not-a-snapshot: %v", r.err)
+		}
+		if notSnapshot && r.records > 0 {
+			t.Fatalf("not a snapshot after %d records: %v", r.records, r.err)
 		}
 		if r.err == nil && r.integrity != decode.Verified {
 			t.Fatalf("no error but integrity %v", r.integrity)
@@ -90,8 +92,8 @@ func FuzzStream(f *testing.F) {
 	}
 	f.Add(stateWithRecords([]byte{0x02, 0xdb, 0xff, 0xff, 0xff, 0xff}))
 	f.Add(stateWithRecords(append([]byte{200}, append(bytes.Repeat([]byte{0x91}, 600), 0xc0)...)))
-	for _, c := range hostileClasses { // hostile_gen_test.go
-		f.Add(c.state(8 << 10))
+	for _, b := range hostileSeedStates() { // fuzzseeds_test.go
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		whole := scanAll(bytes.NewReader(b))
@@ -162,10 +164,7 @@ func FuzzTypedDecode(f *testing.F) {
 	f.Add(byte(99), append([]byte{0x81, 0xa1, 'c', 0x91, 0xbf}, pem...))        // {"c":[PEM]}
 	f.Add(byte(99), append(append([]byte{0x81, 0xbf}, pem...), 0xc0))           // {PEM: nil}
 	f.Add(byte(decode.TypeConfigEntry), append([]byte{0xd9, 32, 0xbf}, pem...)) // a wrapped kind, no request
-	for _, r := range append(nonFiniteRecords(),                                // hostile_gen_test.go
-		kvsRecord("e", emptiesValue(4<<10)), registerRecord("k", keysValue(4<<10)),
-		kvsRecord("d", deepValue(4<<10)), configEntryRecord("c", emptiesValue(4<<10)),
-		[]byte{0, 0}, []byte{byte(decode.TypeConfigEntry), 0}) {
+	for _, r := range hostileSeedRecords() {                                    // fuzzseeds_test.go
 		f.Add(r[0], r[1:])
 	}
 	f.Fuzz(func(t *testing.T, typ byte, b []byte) {

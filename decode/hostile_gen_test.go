@@ -102,13 +102,18 @@ func registerRecord(node string, x []byte) []byte {
 // configEntryRecord is a ConfigEntry record (a str wrapping the kind and
 // the request) whose entry holds x in an unknown field.
 func configEntryRecord(name string, x []byte) []byte {
-	entry := withExtra(x, "Kind", "service-defaults", "Name", name)
+	return configEntryOf("service-defaults", withExtra(x, "Kind", "service-defaults", "Name", name))
+}
+
+// configEntryOf is a ConfigEntry record of the given kind whose upsert
+// request carries entry (a msgpack map).
+func configEntryOf(kind string, entry []byte) []byte {
 	req := []byte{0x82}
 	req = append(req, mpStr("Op")...)
 	req = append(req, mpStr("upsert")...)
 	req = append(req, mpStr("Entry")...)
 	req = append(req, entry...)
-	inner := append(mpStr("service-defaults"), req...)
+	inner := append(mpStr(kind), req...)
 	return append([]byte{byte(decode.TypeConfigEntry)}, mpStr(string(inner))...)
 }
 

@@ -255,6 +255,9 @@ func FuzzKeys(f *testing.F) {
 		}
 		s.Close()
 	}
+	for _, raw := range hostileSeedRecords() { // fuzzseeds_test.go
+		f.Add(raw)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if len(raw) == 0 {
 			return

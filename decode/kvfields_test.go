@@ -138,6 +138,11 @@ func FuzzKVFields(f *testing.F) {
 		}
 		s.Close()
 	}
+	for _, raw := range hostileSeedRecords() { // fuzzseeds_test.go
+		if raw[0] == byte(decode.TypeKVS) {
+			f.Add(raw[1:])
+		}
+	}
 	f.Fuzz(func(t *testing.T, value []byte) {
 		rec := &decode.Record{Type: decode.TypeKVS, Raw: append([]byte{byte(decode.TypeKVS)}, value...)}
 		e, ok := checkKVFields(t, rec)

@@ -11,10 +11,15 @@ import (
 // its own goroutine, filling a small ring of reusable buffers, while the
 // caller's goroutine hashes and scans what has already arrived. On a
 // machine with two cores the total time is then that of the slower stage,
-// not the sum. Memory is fixed: aheadBuffers × aheadBufferSize.
+// not the sum. Memory is fixed: at most aheadBuffers × aheadBufferSize.
+// Buffers start at aheadFirstSize and grow with what has been read, so a
+// small input (a tiny archive, a fuzzer's input) does not pay for
+// zeroing a megabyte it never uses; past the first few hundred KiB every
+// buffer is full size.
 const (
 	aheadBuffers    = 4
 	aheadBufferSize = 256 << 10
+	aheadFirstSize  = 4 << 10
 )
 
 type aheadChunk struct {
@@ -45,7 +50,7 @@ func newReadAhead(src io.Reader) *readAhead {
 		stop: make(chan struct{}),
 	}
 	for i := 0; i < aheadBuffers; i++ {
-		ra.free <- &aheadChunk{b: make([]byte, aheadBufferSize)}
+		ra.free <- &aheadChunk{}
 	}
 	go ra.fill(src)
 	return ra
@@ -70,6 +75,9 @@ func (ra *readAhead) fill(src io.Reader) {
 			return
 		}
 		c.n, c.err = 0, nil
+		if size := aheadSize(sent); len(c.b) < size {
+			c.b = make([]byte, size)
+		}
 		want := len(c.b) / 2
 		if sent < aheadEarly {
 			want = 1
@@ -89,6 +97,16 @@ func (ra *readAhead) fill(src io.Reader) {
 			return
 		}
 	}
+}
+
+// aheadSize is the buffer size once sent bytes have been handed off: twice
+// what was read so far, from aheadFirstSize up to aheadBufferSize.
+func aheadSize(sent int) int {
+	size := aheadFirstSize
+	for size < aheadBufferSize && size < 2*sent {
+		size *= 2
+	}
+	return size
 }
 
 func (ra *readAhead) Read(p []byte) (int, error) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/snaptool/snaptool/internal/fuzzopt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -124,8 +125,10 @@ func BenchmarkFloor(b *testing.B) {
 	}
 }
 
+// TestMain sets the fuzzing defaults for whole-snapshot inputs
+// (internal/fuzzopt) and removes the benchmark's files afterwards.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := fuzzopt.Main(m)
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}

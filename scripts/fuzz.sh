@@ -8,7 +8,8 @@ FUZZTIME="${FUZZTIME:-30s}"
 # Keep the machine usable: one worker unless FUZZPARALLEL says otherwise.
 PARALLEL="${FUZZPARALLEL:-1}"
 # Inputs are whole snapshots (KBs); minimizing one for the default 60s
-# stalls the run, and a crasher is saved either way.
+# stalls the run, and a crasher is saved either way. The test binaries use
+# the same default without this flag (internal/fuzzopt, MinimizeLimit).
 MINIMIZE="${FUZZMINIMIZETIME:-100x}"
 status=0
 # Every package that has fuzz targets (decode, diff, report, …).

@@ -34,3 +34,8 @@ func Check(t testing.TB, name string, got []byte) {
 		t.Errorf("output differs from golden %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }
+
+// Updating reports whether the test binary runs with -update, for tests
+// whose golden files are not one output under the package's testdata/
+// (decode's generated fuzz seeds of other packages).
+func Updating() bool { return *update }
