@@ -202,7 +202,7 @@ func TestHistoryChecks(t *testing.T) {
 		{"growth over limit", allSeries[:3], nil, []string{"--max-growth", "100"}, 1, "check max-growth failed: "},
 		{"no growth", allSeries, nil, []string{"--max-growth", "0"}, 0, ""},
 		{"newest damaged", allSeries, map[string]func([]byte) []byte{"07.snap": truncateHalf}, []string{"--max-age", "2h", "--now", historyNow}, 3, "check damaged failed: newest backup"},
-		{"newest empty", allSeries, map[string]func([]byte) []byte{"07.snap": func([]byte) []byte { return nil }}, nil, 3, "is not a Consul snapshot"},
+		{"newest empty", allSeries, map[string]func([]byte) []byte{"07.snap": func([]byte) []byte { return nil }}, nil, 2, "is not a Consul snapshot"},
 		{"older damaged", allSeries, map[string]func([]byte) []byte{"03.snap": truncateHalf}, []string{"--max-age", "2h", "--now", historyNow}, 0, "03.snap is damaged: it stays in the series"},
 		{"newest damaged and old", allSeries, map[string]func([]byte) []byte{"07.snap": truncateHalf}, []string{"--max-age", "1m", "--now", historyNow}, 3, "check max-age failed"},
 	} {

@@ -169,6 +169,10 @@ func runHistory(ctx context.Context, args []string, e *env) error {
 	switch {
 	case damaged && newest.Verdict == history.VerdictUnreadable:
 		return fmt.Errorf("newest backup %s could not be read: %s", decode.SafeText(newest.File), decode.SafeText(strings.Join(newest.Errors, "; ")))
+	case damaged && newest.Verdict == history.VerdictNotSnapshot:
+		// Not a snapshot exits 2 in every command; the rule line above
+		// already says that the newest backup is not one.
+		return fmt.Errorf("newest backup %s: %w", decode.SafeText(newest.File), decode.ErrNotSnapshot)
 	case damaged:
 		return errDamaged
 	case len(found) > 0:
