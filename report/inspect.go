@@ -118,6 +118,16 @@ func (a *InspectAccumulator) Add(rec *decode.Record) {
 	}
 	name := decode.KVGroup(key, a.o.KVDepth)
 	st := a.kv[string(name)]
+	if st == nil && len(a.kv) >= maxGroups {
+		// Past maxGroups distinct prefixes (only a crafted file has
+		// them; Consul would list each) the rest count as one group, so
+		// memory stays bounded.
+		st = a.kv[OtherGroup]
+		if st == nil {
+			st = &Stat{Name: OtherGroup}
+			a.kv[OtherGroup] = st
+		}
+	}
 	if st == nil {
 		st = &Stat{Name: string(name)}
 		a.kv[st.Name] = st

@@ -171,7 +171,7 @@ func NewTop(opts TopOptions) *TopAccumulator {
 		}
 	}
 	if opts.TreeDepth > 0 {
-		t.tree = &PrefixNode{index: map[string]*PrefixNode{}}
+		t.tree = &PrefixNode{}
 	}
 	return t
 }
@@ -313,9 +313,12 @@ func (t *TopAccumulator) addTree(key string, size int64) {
 				child, ok = cur.index[p]
 			}
 			if !ok {
-				child = &PrefixNode{Name: p, Prefix: strings.Join(parts[:i+1], "/"), index: map[string]*PrefixNode{}}
+				child = &PrefixNode{Name: p, Prefix: strings.Join(parts[:i+1], "/")}
 				if p == OtherGroup {
 					child.Prefix = cur.Prefix + "/" + OtherGroup
+				}
+				if cur.index == nil { // a leaf gets its map with its first child
+					cur.index = map[string]*PrefixNode{}
 				}
 				cur.index[p] = child
 				t.nTree++
@@ -403,10 +406,25 @@ func sortTree(n *PrefixNode) {
 		}
 		return a.Name < b.Name
 	})
+	if len(n.Children) > maxTreeChildren {
+		// The largest children are shown; the rest are one OtherGroup
+		// node with their count and size (a prefix of a million distinct
+		// keys is a drill-down of a few hundred rows, not a million).
+		other := &PrefixNode{Name: OtherGroup, Prefix: n.Prefix + "/" + OtherGroup}
+		for _, c := range n.Children[maxTreeChildren-1:] {
+			other.Count += c.Count
+			other.Size += c.Size
+		}
+		n.Children = append(n.Children[:maxTreeChildren-1:maxTreeChildren-1], other)
+	}
 	if len(n.Children) == 0 {
 		n.Children = nil
 	}
 }
+
+// maxTreeChildren bounds the children of a KV tree node in the result (the
+// rest are folded into one OtherGroup node).
+const maxTreeChildren = 100
 
 // Top reads every record of s once (Scan with a TopAccumulator) and
 // returns the top lists. s must not have been read yet. Records that fail
