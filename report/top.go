@@ -194,6 +194,14 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 		t.errs.addRecord(rec)
 		return
 	}
+	if rec.Type == decode.TypeKVS || rec.Type == decode.TypeTombstone {
+		// KV records, most of a snapshot, are read in place (decode.KVFields,
+		// the last duplicate Key wins as in DecodeRecord): no typed decode.
+		if e, ok := decode.KVFields(rec); ok {
+			t.addKV(rec, string(e.Key), e.ModifyIndex)
+			return
+		}
+	}
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
 		t.errs.add(recordError(rec, err))
@@ -201,23 +209,7 @@ func (t *TopAccumulator) Add(rec *decode.Record) {
 	}
 	switch x := d.Data.(type) {
 	case *decode.DirEntry:
-		if rec.Type == decode.TypeKVS {
-			t.kv.add(decode.KVGroup(x.Key, t.opts.KVDepth), rec.Size)
-			t.res.KVTotal.Count++
-			t.res.KVTotal.Size += rec.Size
-			t.addTree(x.Key, rec.Size)
-			return
-		}
-		ts := &t.res.Tombstones
-		ts.Count++
-		ts.Size += rec.Size
-		if ts.Count == 1 || x.ModifyIndex < ts.OldestModifyIndex {
-			ts.OldestModifyIndex = x.ModifyIndex
-		}
-		if x.ModifyIndex > ts.NewestModifyIndex {
-			ts.NewestModifyIndex = x.ModifyIndex
-		}
-		t.tomb.add(decode.KVGroup(x.Key, t.opts.KVDepth), rec.Size)
+		t.addKV(rec, x.Key, x.ModifyIndex)
 	case *decode.RegisterRequest:
 		n := t.node(x.Node, x.PeerName)
 		if n == nil {
@@ -277,6 +269,28 @@ func (t *TopAccumulator) addLargest(rec *decode.Record) {
 		return
 	}
 	heap.Push(&t.largest, tr)
+}
+
+// addKV counts a KVS record's key under its prefix and in the tree, or a
+// tombstone's.
+func (t *TopAccumulator) addKV(rec *decode.Record, key string, modifyIndex uint64) {
+	if rec.Type == decode.TypeKVS {
+		t.kv.add(decode.KVGroup(key, t.opts.KVDepth), rec.Size)
+		t.res.KVTotal.Count++
+		t.res.KVTotal.Size += rec.Size
+		t.addTree(key, rec.Size)
+		return
+	}
+	ts := &t.res.Tombstones
+	ts.Count++
+	ts.Size += rec.Size
+	if ts.Count == 1 || modifyIndex < ts.OldestModifyIndex {
+		ts.OldestModifyIndex = modifyIndex
+	}
+	if modifyIndex > ts.NewestModifyIndex {
+		ts.NewestModifyIndex = modifyIndex
+	}
+	t.tomb.add(decode.KVGroup(key, t.opts.KVDepth), rec.Size)
 }
 
 // recordLabel is a record's human label (decode.Label over its masked
