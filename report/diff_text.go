@@ -161,10 +161,7 @@ func (p *DiffTextPrinter) Summary(s *diff.Summary, blankFirst bool) error {
 	t.Header("TYPE", "ADDED", "REMOVED", "MODIFIED", "SIZE A", "SIZE B", "DELTA")
 	var tot diff.TypeSummary
 	var rows [][]string
-	for _, x := range s.Types {
-		if x.Name == "Tombstone" {
-			x.Added -= s.KVDeleted // counted as removed KVS records
-		}
+	for _, x := range countedTypes(s) {
 		tot.Added += x.Added
 		tot.Removed += x.Removed
 		tot.Modified += x.Modified
@@ -236,4 +233,19 @@ func signedHuman(n int64) string {
 		return "-" + ByteSize(-n)
 	}
 	return "0"
+}
+
+// countedTypes is s.Types as a person counts changes: a deleted KV key (a
+// removed KVS record linked to B's new tombstone) counts once, as the
+// removal, so the tombstone is not counted again as added. The text diff
+// and the HTML report count with it; JSON keeps one line per record.
+func countedTypes(s *diff.Summary) []diff.TypeSummary {
+	out := make([]diff.TypeSummary, len(s.Types))
+	copy(out, s.Types)
+	for i := range out {
+		if out[i].Name == "Tombstone" {
+			out[i].Added -= s.KVDeleted
+		}
+	}
+	return out
 }

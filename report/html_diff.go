@@ -34,7 +34,7 @@ const MaxImportant = 10
 // first, largest shrink last — then name).
 func (d *HTMLDiff) ChangedTypes() []diff.TypeSummary {
 	var out []diff.TypeSummary
-	for _, t := range d.Summary.Types {
+	for _, t := range countedTypes(d.Summary) {
 		if t.Added+t.Removed+t.Modified > 0 || t.Delta != 0 {
 			out = append(out, t)
 		}
@@ -49,7 +49,7 @@ func (d *HTMLDiff) UnchangedTypes() int { return len(d.Summary.Types) - len(d.Ch
 // growth over every type.
 func (d *HTMLDiff) ChangeTotals() diff.TypeSummary {
 	var t diff.TypeSummary
-	for _, ts := range d.Summary.Types {
+	for _, ts := range countedTypes(d.Summary) {
 		t.Added += ts.Added
 		t.Removed += ts.Removed
 		t.Modified += ts.Modified
