@@ -33,6 +33,7 @@ func TestLayering(t *testing.T) {
 		"internal/safefile": {},
 		"internal/golden":   {},
 		"internal/hostile":  {"decode", "encode"},
+		"internal/fixture":  {},
 		"internal/fuzzopt":  {},
 	}
 	for pkg, ok := range allowed {

@@ -8,32 +8,12 @@ import (
 	"testing"
 
 	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/internal/hostile"
 )
 
-// rawHeader is one hand-made 512-byte tar header: archive/tar cannot write
-// sparse members, so the test writes the bytes itself. magic is "ustar\x0000"
-// (USTAR/PAX) or "ustar  \x00" (old GNU). fill sets further fields.
-func rawHeader(name string, typeflag byte, size int64, magic string, fill func(b []byte)) []byte {
-	b := make([]byte, 512)
-	copy(b[0:100], name)
-	copy(b[100:108], "0000600\x00")
-	copy(b[108:116], "0000000\x00")
-	copy(b[116:124], "0000000\x00")
-	copy(b[124:136], fmt.Sprintf("%011o\x00", size))
-	copy(b[136:148], fmt.Sprintf("%011o\x00", 1700000000))
-	b[156] = typeflag
-	copy(b[257:265], magic)
-	if fill != nil {
-		fill(b)
-	}
-	copy(b[148:156], "        ")
-	var sum int64
-	for _, c := range b {
-		sum += int64(c)
-	}
-	copy(b[148:156], fmt.Sprintf("%06o\x00 ", sum))
-	return b
-}
+// rawHeader is internal/hostile's hand-made tar header (the sparse-member
+// class writes the same bytes).
+var rawHeader = hostile.RawTarHeader
 
 const (
 	magicUSTAR = "ustar\x0000"

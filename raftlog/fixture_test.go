@@ -1,14 +1,11 @@
 package raftlog_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
+	fixturepkg "github.com/snaptool/snaptool/internal/fixture"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/snaptool/snaptool/raftlog"
@@ -16,45 +13,9 @@ import (
 
 const fixtureDir = "../fixtures/consul-1.13.9/raftlog"
 
-// untar unpacks the fixture's raft.tar.gz (raft/raft.db, raft/snapshots/)
-// into a temporary data dir.
+// untar unpacks the raft.tar.gz at archive into a temporary data dir.
 func untar(t *testing.T, archive string) string {
-	t.Helper()
-	f, err := os.Open(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return dir
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
-			t.Fatalf("tar member %q outside the data dir", h.Name)
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			os.MkdirAll(p, 0o700)
-		case tar.TypeReg:
-			os.MkdirAll(filepath.Dir(p), 0o700)
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			writeFile(t, p, b)
-		}
-	}
+	return fixturepkg.UnpackRaft(t, filepath.Dir(archive), t.TempDir())
 }
 
 type fixtureWrite struct {

@@ -254,20 +254,21 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 	// of its inputs (tables sorted), so the second pass, read by decode,
 	// writes the same bytes and decode verifies them.
 	sum := crc64.New(crc64.MakeTable(crc64.ECMA))
-	cw := &countWriter{w: sum}
-	if err := writeState(ctx, cw, baseDir, index, st); err != nil {
+	size, err := writeState(ctx, sum, baseDir, index, st)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", target, err)
 	}
 	rm := meta.SnapshotMeta
 	rm.ID = fmt.Sprintf("%s+log-%d", meta.ID, index)
-	rm.Index, rm.Term, rm.Size = index, term, cw.n
+	rm.Index, rm.Term, rm.Size = index, term, size
 	metaJSON, err := json.Marshal(decode.Meta{SnapshotMeta: rm, CRC: sum.Sum(nil)})
 	if err != nil {
 		return nil, nil, err
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(writeState(ctx, pw, baseDir, index, st))
+		_, err := writeState(ctx, pw, baseDir, index, st)
+		pw.CloseWithError(err)
 	}()
 	s, err := decode.NewStateBin(pr, metaJSON, opts.Decode)
 	if err != nil {
@@ -331,7 +332,14 @@ func loadBase(ctx context.Context, dir string, st *state, in *interest) error {
 // changed table merged in Consul's order: the records the replay holds (the
 // base records it loaded, changed or not, and new ones) in place of the
 // base's copies, the base records it did not load as they stream by.
-func writeState(ctx context.Context, w io.Writer, baseDir string, index uint64, st *state) error {
+func writeState(ctx context.Context, w io.Writer, baseDir string, index uint64, st *state) (size int64, err error) {
+	err = writeStateTo(ctx, w, baseDir, index, st, &size)
+	return size, err
+}
+
+// writeStateTo is writeState; *size is set to state.bin's size (the
+// writer's own count) once it is flushed.
+func writeStateTo(ctx context.Context, w io.Writer, baseDir string, index uint64, st *state, size *int64) error {
 	base, err := decode.Open(baseDir, decode.Options{})
 	if err != nil {
 		return err
@@ -404,7 +412,11 @@ func writeState(ctx context.Context, w io.Writer, baseDir string, index uint64, 
 	if err := flush(decode.MaxRank); err != nil {
 		return err
 	}
-	return sw.Flush()
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	*size = sw.Size()
+	return nil
 }
 
 // table is the held records of one changed type in Consul's order, with
@@ -483,17 +495,6 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 		sorted[t] = table{keys, recs}
 	}
 	return sorted, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 type byKey struct {

@@ -1,14 +1,10 @@
 package replay
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	fixturepkg "github.com/snaptool/snaptool/internal/fixture"
 	"sort"
 	"strings"
 	"testing"
@@ -23,36 +19,7 @@ import (
 const fixture = "../fixtures/consul-1.13.9/raftlog"
 
 func unpack(t *testing.T) string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixture, "raft.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return dir
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
-			t.Fatalf("member %q outside", h.Name)
-		}
-		if h.Typeflag == tar.TypeReg {
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			b, _ := io.ReadAll(tr)
-			os.WriteFile(p, b, 0o644)
-		}
-	}
+	return fixturepkg.UnpackRaft(t, fixture, t.TempDir())
 }
 
 func TestSplit(t *testing.T) {

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
+	fixturepkg "github.com/snaptool/snaptool/internal/fixture"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,46 +24,10 @@ func raftlogFixture(set string) string {
 	return repoPath(fixDir, "raftlog")
 }
 
-// unpackRaftlog unpacks fixture's raft.tar.gz (raft/raft.db,
-// raft/snapshots/) into dst, a Consul data dir, and returns dst.
+// unpackRaftlog unpacks fixture's raft.tar.gz into dst, a Consul data
+// dir, and returns dst.
 func unpackRaftlog(t *testing.T, fixture, dst string) string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixture, "raft.tar.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return dst
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dst, filepath.FromSlash(h.Name))
-		if !strings.HasPrefix(p, dst+string(filepath.Separator)) {
-			t.Fatalf("tar member %q outside the data dir", h.Name)
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			os.MkdirAll(p, 0o755)
-		case tar.TypeReg:
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	return fixturepkg.UnpackRaft(t, fixture, dst)
 }
 
 // raftlogSnapIndex is the index of the (one) raft snapshot of an unpacked

@@ -302,7 +302,7 @@ func sparseArchive(w io.Writer, scale, side int) error {
 	sums := fmt.Sprintf("%x  %s\n%x  %s\n", sum, decode.MemberMeta, sha256.Sum256(chunk), decode.MemberState)
 	var tb []byte
 	tb = append(tb, regularMember(decode.MemberMeta, mj)...)
-	h := rawHeader(decode.MemberState, tar.TypeGNUSparse, 512, "ustar  \x00", func(b []byte) {
+	h := RawTarHeader(decode.MemberState, tar.TypeGNUSparse, 512, "ustar  \x00", func(b []byte) {
 		base256(b[386:398], hole-512)                   // sparse[0].offset
 		copy(b[398:410], fmt.Sprintf("%011o\x00", 512)) // sparse[0].numbytes
 		base256(b[483:495], hole)                       // realsize
@@ -318,9 +318,11 @@ func sparseArchive(w io.Writer, scale, side int) error {
 	return zw.Close()
 }
 
-// rawHeader is one hand-made 512-byte tar header (archive/tar cannot
-// write sparse members).
-func rawHeader(name string, typeflag byte, size int64, magic string, fill func(b []byte)) []byte {
+// RawTarHeader is one hand-made 512-byte tar header (archive/tar cannot
+// write sparse members): name, type flag, size, magic ("ustar\x0000" for
+// USTAR/PAX, "ustar  \x00" for old GNU), and fill sets further fields
+// before the checksum.
+func RawTarHeader(name string, typeflag byte, size int64, magic string, fill func(b []byte)) []byte {
 	b := make([]byte, 512)
 	copy(b[0:100], name)
 	copy(b[100:108], "0000600\x00")
@@ -343,7 +345,7 @@ func rawHeader(name string, typeflag byte, size int64, magic string, fill func(b
 }
 
 func regularMember(name string, data []byte) []byte {
-	b := append(rawHeader(name, tar.TypeReg, int64(len(data)), "ustar\x0000", nil), data...)
+	b := append(RawTarHeader(name, tar.TypeReg, int64(len(data)), "ustar\x0000", nil), data...)
 	if r := len(data) % 512; r != 0 {
 		b = append(b, make([]byte, 512-r)...)
 	}
