@@ -197,12 +197,6 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 			return err
 		}
 		(&report.DiffTextPrinter{W: e.stderr}).Incomplete(in) //nolint:errcheck // stderr
-		if in.Before && errors.Is(runErr, decode.ErrNotGzip) {
-			// Not a snapshot at all (an empty file, text, JSON): exit 2.
-			// The message keeps the error's text but not its chain, so that
-			// exitCode does not classify it as damage.
-			return fmt.Errorf("%s is not a Consul snapshot (neither a gzip'd snapshot archive nor a state.bin): %s", in.Name, runErr.Error())
-		}
 		if runErr == nil {
 			runErr = errDamaged
 		}
