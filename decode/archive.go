@@ -973,7 +973,7 @@ func (g *gzipMembers) Read(p []byte) (int, error) {
 		switch {
 		case len(next) == 0:
 			return n, io.EOF
-		case len(next) == 2 && next[0] == 0x1f && next[1] == 0x8b:
+		case len(next) == 2 && HasGzipMagic(next):
 			if rerr := g.z.Reset(g.br); rerr != nil {
 				return n, rerr
 			}

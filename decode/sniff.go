@@ -135,3 +135,10 @@ func describeInflated(head []byte) string {
 	}
 	return ""
 }
+
+// HasGzipMagic reports whether head starts with gzip's two magic bytes
+// (1f 8b): a file that is, at least by its first bytes, a gzip stream. The
+// lenient test that still calls a damaged magic an archive is isGzipStart.
+func HasGzipMagic(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b
+}

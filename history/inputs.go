@@ -1,13 +1,14 @@
 package history
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/snaptool/snaptool/decode"
 )
 
 // Expand turns the command line's FILE... | DIR into the inputs of Run. A
@@ -83,5 +84,5 @@ func gzipMagic(p string) bool {
 	defer f.Close()
 	var b [2]byte
 	_, err = io.ReadFull(f, b[:])
-	return err == nil && bytes.Equal(b[:], []byte{0x1f, 0x8b})
+	return err == nil && decode.HasGzipMagic(b[:])
 }
