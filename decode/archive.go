@@ -415,6 +415,17 @@ func (s *Snapshot) addErr(err error) {
 // Next advances to the next state.bin record. When it returns false the
 // whole input has been read and checked; see Err and Integrity.
 func (s *Snapshot) Next() bool {
+	if s.stream != nil && !s.finished { // inlined: the per-record path
+		if s.stream.Next() {
+			return true
+		}
+		s.finish()
+		return false
+	}
+	return s.next()
+}
+
+func (s *Snapshot) next() bool {
 	if s.finished {
 		return false
 	}

@@ -36,6 +36,9 @@ func RecordOK(rec *Record) bool {
 		return false
 	}
 	b := rec.Raw[1:]
+	if ct := &checkTarget[rec.Type]; ct.t != nil && b[0] != 0xc0 && descs[b[0]].kind != ct.root {
+		return false // a garbage record is usually rejected by its first byte
+	}
 	if rec.Type.wrapsPayload() {
 		if k := descs[b[0]].kind; k != Str && k != Bin {
 			return false // DecodeValueOf wants a str-wrapped payload

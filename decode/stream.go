@@ -70,6 +70,7 @@ type Stream struct {
 	readErr    error
 
 	headerDone bool
+	started    bool // Next has checked the header
 	header     Header
 	headerLen  int64
 	headerErr  error
@@ -135,31 +136,54 @@ func (s *Stream) Next() bool {
 	if s.done {
 		return false
 	}
-	if !s.headerDone {
-		s.readHeader()
-	}
-	if s.headerErr != nil { // also when Header was called before Next
-		s.fail(s.headerErr)
-		return false
+	if !s.started {
+		s.started = true
+		if !s.headerDone {
+			s.readHeader()
+		}
+		if s.headerErr != nil { // also when Header was called before Next
+			s.fail(s.headerErr)
+			return false
+		}
 	}
 	// Release the previous record.
 	s.start += len(s.rec.Raw)
 	s.off += int64(len(s.rec.Raw))
 	s.rec.Raw = nil
 
-	if err := s.ensure(1); err != nil {
-		if err == io.ErrUnexpectedEOF && s.end == s.start {
-			s.done = true // clean end at a record boundary
+	if s.end-s.start < 2 { // the type byte and a lead byte
+		if err := s.ensure(1); err != nil {
+			if err == io.ErrUnexpectedEOF && s.end == s.start {
+				s.done = true // clean end at a record boundary
+				return false
+			}
+			s.fail(s.recordError(MessageType(0), false, err))
 			return false
 		}
-		s.fail(s.recordError(MessageType(0), false, err))
-		return false
 	}
 	t := MessageType(s.buf[s.start])
-	n, err := s.scanValue(1)
-	if err != nil {
-		s.fail(s.recordError(t, true, err))
-		return false
+	// A value that is one scalar whose size the lead byte gives (fixint,
+	// nil, bool, fixstr, float, sized int, fixext) is measured here without
+	// scanValue's loop: a file of garbage records is mostly these.
+	n := 0
+	if s.end-s.start >= 2 {
+		d := &descs[s.buf[s.start+1]]
+		if d.lenw == 0 && d.ok && d.kind != Map && d.kind != Array {
+			n = 2 + int(d.n)
+			if d.kind == Ext {
+				n++ // the ext type byte
+			}
+			if s.end-s.start < n || n > s.maxRecord {
+				n = 0 // not all buffered (the general path refills), or too large
+			}
+		}
+	}
+	if n == 0 {
+		var err error
+		if n, err = s.scanValue(1); err != nil {
+			s.fail(s.recordError(t, true, err))
+			return false
+		}
 	}
 	s.n++
 	// Field by field: a composite literal here is a typed copy of the whole
@@ -336,8 +360,10 @@ func (s *Stream) scanValue(p int) (int, error) {
 			return p, fmt.Errorf("%w (%d bytes)", ErrRecordTooLarge, s.maxRecord)
 		}
 	}
-	if err := s.ensure(p); err != nil {
-		return p, err
+	if s.end-s.start < p {
+		if err := s.ensure(p); err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }
