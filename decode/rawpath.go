@@ -126,3 +126,51 @@ func DecodedKeys(d *Decoded) (RecordKeys, bool) {
 func Qualifier(peer, partition, namespace string) string {
 	return string(appendQual(nil, peer, partition, namespace))
 }
+
+// Field is one entry of a msgpack map: the key's name and the raw bytes of
+// the key and of the value, as written.
+type Field struct {
+	Name     string
+	Key, Val []byte
+}
+
+// MapFields returns the entries of the msgpack map that starts at b[0], in
+// wire order (Key and Val alias b); false when b does not start with one
+// well-formed map whose keys are all strings. Its cost is linear in len(b).
+func MapFields(b []byte) ([]Field, bool) {
+	k, hdr, n, ok := readHead(b, 0)
+	if !ok || k != Map || n > uint64(len(b)) {
+		return nil, false
+	}
+	out := make([]Field, 0, n)
+	p := hdr
+	for i := uint64(0); i < n; i++ {
+		name, kend, isStr := strAt(b, p)
+		if !isStr || kend < 0 {
+			return nil, false
+		}
+		end := skipValue(b, kend)
+		if end < 0 {
+			return nil, false
+		}
+		out = append(out, Field{Name: string(name), Key: b[p:kend:kend], Val: b[kend:end:end]})
+		p = end
+	}
+	if p != len(b) {
+		return nil, false
+	}
+	return out, true
+}
+
+// SameValue reports whether the msgpack values a and b hold the same
+// content by ContentHash's rule: the entries of every map regardless of
+// their order, everything else byte for byte (nil is not an empty map).
+// Malformed values compare byte for byte.
+func SameValue(a, b []byte) bool {
+	ha, ea := valueHash(a, 0, 0)
+	hb, eb := valueHash(b, 0, 0)
+	if ea != len(a) || eb != len(b) {
+		return string(a) == string(b)
+	}
+	return ha == hb
+}

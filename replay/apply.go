@@ -87,6 +87,10 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		return ""
 	case decode.TypeTxn:
 		return s.txn(idx, body)
+	case decode.TypeRegister:
+		return s.register(idx, body)
+	case decode.TypeDeregister:
+		return s.deregister(idx, body)
 	}
 	return fmt.Sprintf("%s entries are not replayed", mt)
 }

@@ -15,12 +15,13 @@ type interest struct {
 	keys     map[string]bool // KV keys named by an operation
 	prefixes []string        // delete-tree prefixes: every key under them
 	sessions map[string]bool // sessions named (lock, unlock, create, destroy): their records and the keys they hold
-	nodes    map[string]bool // lower-cased nodes of session creates: their node and check records
+	nodes    map[string]bool // lower-cased nodes of session creates and catalog entries: their records, sessions, coordinates
+	nodeIDs  map[string]bool // lower-cased node IDs of registrations (a node found by ID may be renamed)
 	maxReap  uint64          // tombstones at or below it are reaped
 }
 
 func newInterest() *interest {
-	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}}
+	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}, nodeIDs: map[string]bool{}}
 }
 
 // add notes what one entry's request can touch.
@@ -67,6 +68,13 @@ func (in *interest) add(e *raftlog.Entry) {
 	case decode.TypeSession:
 		in.sessions[str("Session", "ID")] = true
 		in.nodes[strings.ToLower(str("Session", "Node"))] = true
+	case decode.TypeRegister:
+		in.nodes[strings.ToLower(str("Node"))] = true
+		if id := str("ID"); id != "" {
+			in.nodeIDs[strings.ToLower(id)] = true
+		}
+	case decode.TypeDeregister:
+		in.nodes[strings.ToLower(str("Node"))] = true
 	case decode.TypeTombstone:
 		if raw, ok := decode.ValueAt(body, "ReapIndex"); ok {
 			if v, err := decode.DecodeAll(raw); err == nil {

@@ -471,12 +471,22 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 				}
 			}
 		case decode.TypeIndex:
-			for k, r := range st.index {
+			for _, r := range st.index {
 				if err = add(t, r.raw, &struct {
 					Key   string
 					Value uint64
-				}{k, r.value}); err != nil {
+				}{r.key, r.value}); err != nil {
 					return nil, err
+				}
+			}
+		case decode.TypeRegister:
+			for _, n := range st.cat.nodes {
+				out[t] = n.records(out[t])
+			}
+		case decode.TypeCoordinateBatchUpdate:
+			for _, cs := range st.cat.coords {
+				for _, c := range cs {
+					out[t] = append(out[t], c.raw)
 				}
 			}
 		}

@@ -33,21 +33,20 @@ type sessRec struct {
 
 type indexRec struct {
 	raw   []byte
+	key   string // as written (the table is keyed case-insensitively)
 	value uint64
 }
 
 // state is the part of a snapshot that replay changes, plus what it reads
-// to decide (the catalog's nodes and checks, the sessions prepared queries
-// hold).
+// to decide (the sessions prepared queries hold, catalog.go's counts).
 type state struct {
 	kv       map[string]*kvRec
 	tombs    map[string]*tombRec
 	sessions map[string]*sessRec // by ID
-	index    map[string]*indexRec
+	index    map[string]*indexRec // by lower-cased key
+	cat      *catalog
 
-	nodes         map[string]bool   // lower-cased node names
-	checks        map[string]string // lower-cased node/check ID -> status
-	querySessions map[string]bool   // sessions a prepared query is bound to
+	querySessions map[string]bool // sessions a prepared query is bound to
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
@@ -61,9 +60,10 @@ type state struct {
 func newState() *state {
 	return &state{
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
-		index: map[string]*indexRec{}, nodes: map[string]bool{}, checks: map[string]string{},
+		index: map[string]*indexRec{}, cat: newCatalog(),
 		querySessions: map[string]bool{}, changed: map[decode.MessageType]bool{},
-		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {}, decode.TypeIndex: {}},
+		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {},
+			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}},
 	}
 }
 
@@ -74,22 +74,58 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		if !in.wantKV(rec) {
 			return nil
 		}
-	case decode.TypeSession, decode.TypeRegister:
-		// Skip, before any typed decode, the records no entry names.
+	case decode.TypeRegister:
+		return s.cat.loadRegister(rec, in, s.known[rec.Type])
+	case decode.TypeCoordinateBatchUpdate:
+		node, ok := decode.ValueAt(rec.Value(), 0, "Node")
+		if !ok {
+			return nil // the typed check reports it
+		}
+		v, err := decode.DecodeAll(node)
+		if err != nil {
+			return nil
+		}
+		key := strings.ToLower(v.String())
+		if s.cat.nodes[key] == nil {
+			return nil
+		}
+		k, err := decode.Keys(rec)
+		if err != nil {
+			return err
+		}
+		s.cat.coords[key] = append(s.cat.coords[key], coordRec{id: k.Identity, raw: append([]byte(nil), rec.Raw...)})
+		s.known[rec.Type][k.Identity] = true
+		return nil
+	case decode.TypeServiceVirtualIP:
+		if id, err := decode.Identity(rec); err == nil {
+			s.cat.vips[strings.ToLower(id)] = true
+		}
+		return nil
+	case decode.TypeConfigEntry:
+		if id, err := decode.Identity(rec); err == nil &&
+			(strings.HasPrefix(id, "ingress-gateway/") || strings.HasPrefix(id, "terminating-gateway/")) {
+			s.cat.gateways = true
+		}
+		return nil
+	case decode.TypeSession:
+		// Skip, before any typed decode, the sessions no entry can touch:
+		// those it names and those of the nodes it names (a node or check
+		// change can destroy them).
 		if !in.all {
 			id, err := decode.Identity(rec)
 			if err != nil {
 				return err
 			}
-			if rec.Type == decode.TypeSession && !in.sessions[id] {
-				return nil
-			}
-			if rec.Type == decode.TypeRegister {
-				_, rest, _ := strings.Cut(id, ":")
-				node, _, _ := strings.Cut(rest, "/")
-				if !in.nodes[strings.ToLower(node)] {
+			if !in.sessions[id] {
+				node, ok := decode.ValueAt(rec.Value(), "Node")
+				if !ok {
 					return nil
 				}
+				v, err := decode.DecodeAll(node)
+				if err != nil || s.cat.nodes[strings.ToLower(v.String())] == nil {
+					return nil
+				}
+				in.sessions[id] = true // so are the keys it holds, the queries bound to it
 			}
 		}
 	case decode.TypeIndex, decode.TypePreparedQuery:
@@ -119,14 +155,11 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		}
 		s.sessions[x.ID] = &sessRec{raw: raw, s: es}
 		s.known[rec.Type][x.ID] = true
-	case *decode.IndexEntry: // one row per state-store table: small
-		s.index[x.Key] = &indexRec{raw: raw, value: x.Value}
+	case *decode.IndexEntry: // one row per state-store table, node and service name: small
+		s.index[strings.ToLower(x.Key)] = &indexRec{raw: raw, key: x.Key, value: x.Value}
 		s.known[rec.Type][x.Key] = true
-	case *decode.RegisterRequest:
-		if x.Check != nil {
-			s.checks[strings.ToLower(x.Node+"/"+x.Check.CheckID)] = x.Check.Status
-		} else if x.Service == nil {
-			s.nodes[strings.ToLower(x.Node)] = true
+		if strings.HasPrefix(x.Key, "peer.") {
+			s.cat.peerIndexes = true
 		}
 	case *decode.PreparedQuery:
 		if x.Session != "" && (in.all || in.sessions[x.Session]) {
@@ -221,17 +254,27 @@ func (s *state) putSession(id string, r *sessRec) {
 
 // setIndex is tx.Insert(tableIndex, &IndexEntry{table, idx}).
 func (s *state) setIndex(table string, idx uint64) {
-	old, had := s.index[table]
+	s.putIndex(table, &indexRec{key: table, value: idx})
+}
+
+// putIndex sets (r) or deletes (nil) the Index row key.
+func (s *state) putIndex(key string, r *indexRec) {
+	k := strings.ToLower(key)
+	old, had := s.index[k]
 	if s.undo != nil {
 		s.undo = append(s.undo, func() {
 			if had {
-				s.index[table] = old
+				s.index[k] = old
 			} else {
-				delete(s.index, table)
+				delete(s.index, k)
 			}
 		})
 	}
-	s.index[table] = &indexRec{value: idx}
+	if r == nil {
+		delete(s.index, k)
+	} else {
+		s.index[k] = r
+	}
 	s.changed[decode.TypeIndex] = true
 }
 
@@ -388,19 +431,16 @@ func (s *state) sessionCreate(idx uint64, sess encode.Session) error {
 		return fmt.Errorf("invalid session behavior %q", sess.Behavior)
 	}
 	sess.CreateIndex, sess.ModifyIndex = idx, idx
-	if !s.nodes[strings.ToLower(sess.Node)] {
+	node := s.cat.nodes[strings.ToLower(sess.Node)]
+	if node == nil {
 		return fmt.Errorf("missing node %q", sess.Node)
 	}
-	ids := append(append([]string(nil), sess.Checks...), sess.NodeChecks...)
-	for _, c := range sess.ServiceChecks {
-		ids = append(ids, c.ID)
-	}
-	for _, id := range ids {
-		status, ok := s.checks[strings.ToLower(sess.Node+"/"+id)]
-		if !ok {
+	for _, id := range sessionCheckIDs(&sess) {
+		ch := node.checks[strings.ToLower(id)]
+		if ch == nil {
 			return fmt.Errorf("missing check %q", id)
 		}
-		if status == "critical" {
+		if ch.status == "critical" {
 			return fmt.Errorf("check %q is critical", id)
 		}
 	}
@@ -439,4 +479,13 @@ func (s *state) sessionDestroy(idx uint64, id string) bool {
 		}
 	}
 	return true
+}
+
+// sessionCheckIDs is Session.CheckIDs: the checks a session is bound to.
+func sessionCheckIDs(x *encode.Session) []string {
+	ids := append(append([]string(nil), x.Checks...), x.NodeChecks...)
+	for _, c := range x.ServiceChecks {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }
