@@ -91,6 +91,8 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		return s.register(idx, body)
 	case decode.TypeDeregister:
 		return s.deregister(idx, body)
+	case decode.TypeCoordinateBatchUpdate:
+		return s.coordinateBatchUpdate(idx, body)
 	}
 	return fmt.Sprintf("%s entries are not replayed", mt)
 }

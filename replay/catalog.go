@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -104,6 +105,8 @@ type catalog struct {
 	// coords are the coordinate records of the held nodes by lower-cased
 	// node: identity and raw record.
 	coords map[string][]coordRec
+	// exists notes the nodes of coordinate updates that are not held.
+	exists map[string]bool
 	vips   map[string]bool // lower-cased service names with a virtual IP
 	// gateways: the snapshot has an ingress or terminating gateway entry.
 	gateways bool
@@ -114,13 +117,13 @@ type catalog struct {
 }
 
 type coordRec struct {
-	id  string
-	raw []byte
+	id, key string // identity (decode.Keys), coordKey
+	raw     []byte
 }
 
 func newCatalog() *catalog {
 	return &catalog{nodes: map[string]*catNode{}, byID: map[string]string{}, svcCount: map[string]int{},
-		kindCount: map[string]int{}, ksn: map[string]bool{}, coords: map[string][]coordRec{}, vips: map[string]bool{}}
+		kindCount: map[string]int{}, ksn: map[string]bool{}, coords: map[string][]coordRec{}, exists: map[string]bool{}, vips: map[string]bool{}}
 }
 
 // --- field helpers ---
@@ -273,6 +276,9 @@ func (c *catalog) loadRegister(rec *decode.Record, in *interest, known map[strin
 	if svc == nil && chk == nil {
 		id := strings.ToLower(fieldStr(top, "ID"))
 		if !in.all && !in.nodes[key] && (id == "" || !in.nodeIDs[id]) {
+			if in.coordNodes[key] {
+				c.exists[key] = true
+			}
 			return nil
 		}
 		n = &catNode{top: top, name: name, id: fieldStr(top, "ID"), create: fieldUint(top, "CreateIndex"),
@@ -1146,4 +1152,93 @@ func (s *state) deleteCheck(idx uint64, nodeName, checkID string) error {
 	s.putNode(key, nn)
 	s.checkIndexes(idx)
 	return s.invalidateCheckSessions(idx, ch.node, ch.id)
+}
+
+// --- coordinates (coordinate.go, coordinate_oss.go) ---
+
+// coordKey is the coordinates table's id: node and segment, lower-cased.
+func coordKey(node, segment string) string {
+	return strings.ToLower(node) + "\x00" + strings.ToLower(segment)
+}
+
+// nodeExists: the node is in the catalog (held, or only noted for a
+// coordinate update).
+func (c *catalog) nodeExists(key string) bool {
+	return c.nodes[key] != nil || c.exists[key]
+}
+
+// coordinateBatchUpdate is Store.CoordinateBatchUpdate: each valid update
+// of a node the catalog has replaces that node and segment's coordinate
+// (one record each in a snapshot: an array of one Coordinate); updates of
+// unknown nodes and invalid coordinates are dropped silently.
+func (s *state) coordinateBatchUpdate(idx uint64, body []byte) string {
+	els, ok := decode.ArrayValues(body)
+	if !ok {
+		return "coordinate update is not an array"
+	}
+	c := s.cat
+	for _, el := range els {
+		f, ok := decode.MapFields(el)
+		if !ok {
+			return "coordinate update element is not a map"
+		}
+		if fieldStr(f, "Partition") != "" {
+			return "coordinate update in an Enterprise partition"
+		}
+		coord := fieldRaw(f, "Coord")
+		if len(coord) == 0 || coord[0] == 0xc0 {
+			return "coordinate update without Coord (Consul's FSM would fail on it)"
+		}
+		v, err := decode.DecodeAll(coord)
+		if err != nil {
+			return err.Error()
+		}
+		if !validCoordinate(&v) {
+			continue
+		}
+		node := fieldStr(f, "Node")
+		if !c.nodeExists(strings.ToLower(node)) {
+			continue
+		}
+		raw := append([]byte{byte(decode.TypeCoordinateBatchUpdate), 0x91}, el...)
+		k, err := decode.Keys(&decode.Record{Type: decode.TypeCoordinateBatchUpdate, Raw: raw})
+		if err != nil {
+			return err.Error()
+		}
+		key, nk := coordKey(node, fieldStr(f, "Segment")), strings.ToLower(node)
+		list := append([]coordRec(nil), c.coords[nk]...)
+		replaced := false
+		for i := range list {
+			if list[i].key == key {
+				list[i], replaced = coordRec{id: k.Identity, key: key, raw: raw}, true
+			}
+		}
+		if !replaced {
+			list = append(list, coordRec{id: k.Identity, key: key, raw: raw})
+		}
+		c.coords[nk] = list
+		s.changed[decode.TypeCoordinateBatchUpdate] = true
+		s.indexMax("coordinates", idx)
+	}
+	return ""
+}
+
+// validCoordinate is serf's Coordinate.IsValid: every component finite.
+func validCoordinate(v *decode.Value) bool {
+	finite := func(x *decode.Value) bool {
+		return x.Kind != decode.Float || !(math.IsNaN(x.Float) || math.IsInf(x.Float, 0))
+	}
+	if vec, ok := v.Get("Vec"); ok {
+		for i := range vec.Elems {
+			if !finite(&vec.Elems[i]) {
+				return false
+			}
+		}
+	}
+	for _, name := range []string{"Error", "Adjustment", "Height"} {
+		if x, ok := v.Get(name); ok && !finite(x) {
+			return false
+		}
+	}
+	return true
 }

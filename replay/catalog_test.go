@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -256,6 +257,32 @@ func TestCatalogSemantics(t *testing.T) {
 		n := s.cat.nodes["new"]
 		if n == nil || n.create != 10 || n.modify != 11 || len(n.services) != 0 {
 			t.Errorf("renamed node %+v", n)
+		}
+	})
+
+	t.Run("coordinate updates: known nodes only, valid coordinates only; a node deletion takes them", func(t *testing.T) {
+		s := catState(t)
+		mustApply(t, s.register(10, regBody(t, web("n1"))))
+		nc := func(x float64) *encode.NetworkCoordinate {
+			return &encode.NetworkCoordinate{Vec: []float64{x, 0.5}, Error: 1.5, Height: 1e-5}
+		}
+		body, err := encode.Value([]encode.Coordinate{{Node: "N1", Coord: nc(0.1)}, {Node: "ghost", Coord: nc(0.2)},
+			{Node: "n1", Segment: "seg", Coord: nc(math.NaN())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustApply(t, s.coordinateBatchUpdate(11, body))
+		if got := s.cat.coords["n1"]; len(got) != 1 || got[0].id != "N1" || s.cat.coords["ghost"] != nil || idx(s, "coordinates") != 11 {
+			t.Fatalf("coordinates %+v, index %d", s.cat.coords, idx(s, "coordinates"))
+		}
+		body, _ = encode.Value([]encode.Coordinate{{Node: "n1", Coord: nc(0.3)}})
+		mustApply(t, s.coordinateBatchUpdate(12, body))
+		if got := s.cat.coords["n1"]; len(got) != 1 || got[0].id != "n1" {
+			t.Fatalf("update did not replace: %+v", got)
+		}
+		mustApply(t, s.deregister(13, deregBody(t, "n1", "", "")))
+		if len(s.cat.coords["n1"]) != 0 || idx(s, "coordinates") != 13 {
+			t.Errorf("coordinates of a deleted node: %+v, index %d", s.cat.coords["n1"], idx(s, "coordinates"))
 		}
 	})
 

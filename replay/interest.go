@@ -17,11 +17,14 @@ type interest struct {
 	sessions map[string]bool // sessions named (lock, unlock, create, destroy): their records and the keys they hold
 	nodes    map[string]bool // lower-cased nodes of session creates and catalog entries: their records, sessions, coordinates
 	nodeIDs  map[string]bool // lower-cased node IDs of registrations (a node found by ID may be renamed)
+	// coordNodes are the lower-cased nodes of coordinate updates: whether
+	// they exist, and their coordinate records.
+	coordNodes map[string]bool
 	maxReap  uint64          // tombstones at or below it are reaped
 }
 
 func newInterest() *interest {
-	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}, nodeIDs: map[string]bool{}}
+	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}, nodeIDs: map[string]bool{}, coordNodes: map[string]bool{}}
 }
 
 // add notes what one entry's request can touch.
@@ -75,6 +78,11 @@ func (in *interest) add(e *raftlog.Entry) {
 		}
 	case decode.TypeDeregister:
 		in.nodes[strings.ToLower(str("Node"))] = true
+	case decode.TypeCoordinateBatchUpdate:
+		els, _ := decode.ArrayValues(body)
+		for i := range els {
+			in.coordNodes[strings.ToLower(str(i, "Node"))] = true
+		}
 	case decode.TypeTombstone:
 		if raw, ok := decode.ValueAt(body, "ReapIndex"); ok {
 			if v, err := decode.DecodeAll(raw); err == nil {

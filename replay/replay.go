@@ -10,20 +10,25 @@
 //     and those inside transactions, which apply all or nothing, with the
 //     read/check verbs that can fail them), with Consul's CreateIndex,
 //     ModifyIndex, LockIndex and Session; sessions (create, with Consul's
-//     node and check validation against the snapshot's catalog; destroy,
+//     node and check validation against the replayed catalog; destroy,
 //     with its release or delete behaviour on the locks the session holds);
 //     tombstones (a delete's tombstone, a delete-tree's one tombstone for
-//     the prefix, reap); the Index rows of the kvs, tombstones and sessions
-//     tables. Raft's own entries (noop, barrier, configuration) change no
-//     state.
-//   - Not replayed: every other request type (catalog register and
-//     deregister, ACL, config entries, prepared queries, CA, peering,
-//     coordinates, autopilot, …), transactions with catalog, session or
-//     intention operations, a session destroy that would delete prepared
-//     queries, and Enterprise (namespaced) KV or sessions. Such an entry is
-//     Unreproduced: Open fails with an *UnreproducibleError listing them
-//     all, unless Options.BestEffort, which applies the rest and lists them
-//     in Result.Skipped.
+//     the prefix, reap); the catalog (catalog.go: register and deregister
+//     of nodes, services and checks, node renames by ID, the sessions a
+//     critical or deleted check or a deleted node destroys, coordinate
+//     updates and the coordinates a node deletion removes); the Index rows
+//     of all those tables (kvs, tombstones, sessions, nodes, services,
+//     checks, coordinates, the per-node, per-service, per-kind and
+//     kind_service_names rows, the extinction rows). Raft's own entries
+//     (noop, barrier, configuration) change no state.
+//   - Not replayed: every other request type (ACL, config entries,
+//     prepared queries, CA, peering, autopilot, …), transactions with
+//     catalog, session or intention operations, a session destroy that
+//     would delete prepared queries, Connect, gateway and virtual-IP
+//     effects of a registration, and Enterprise (namespaced) or peered
+//     records. Such an entry is Unreproduced: Open fails with an
+//     *UnreproducibleError listing them all, unless Options.BestEffort,
+//     which applies the rest and lists them in Result.Skipped.
 //   - Bytes: records replay does not change are copied byte for byte from
 //     the base snapshot, in its order; a changed table (KVS, Tombstone,
 //     Session, Index) is written whole in Consul's order (decode.Keys) with
@@ -34,8 +39,10 @@
 //     change; only those records of the base snapshot are held in memory
 //     (values included): the KV keys the entries name, every key under a
 //     delete-tree prefix, the keys and records of the sessions they name,
-//     the tombstones a reap removes, the nodes and checks of session
-//     creates, the Index rows; plus what the entries write. So memory
+//     the tombstones a reap removes, the nodes that catalog entries and
+//     session creates name (with their services, checks, coordinates and
+//     sessions, and the keys those sessions lock), the Index rows; plus
+//     what the entries write, and one count per service name. So memory
 //     follows the log range replayed, not the size of the snapshot (a
 //     delete-tree of "" holds the whole KV store). Everything else
 //     streams: the log is scanned twice, the base

@@ -86,14 +86,20 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 			return nil
 		}
 		key := strings.ToLower(v.String())
-		if s.cat.nodes[key] == nil {
+		if s.cat.nodes[key] == nil && !in.coordNodes[key] {
 			return nil
 		}
 		k, err := decode.Keys(rec)
 		if err != nil {
 			return err
 		}
-		s.cat.coords[key] = append(s.cat.coords[key], coordRec{id: k.Identity, raw: append([]byte(nil), rec.Raw...)})
+		seg := ""
+		if raw, ok := decode.ValueAt(rec.Value(), 0, "Segment"); ok {
+			if sv, err := decode.DecodeAll(raw); err == nil {
+				seg = sv.String()
+			}
+		}
+		s.cat.coords[key] = append(s.cat.coords[key], coordRec{id: k.Identity, key: coordKey(v.String(), seg), raw: append([]byte(nil), rec.Raw...)})
 		s.known[rec.Type][k.Identity] = true
 		return nil
 	case decode.TypeServiceVirtualIP:

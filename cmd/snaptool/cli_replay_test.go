@@ -13,8 +13,8 @@ import (
 // data dir's snapshot (index 35), the KV records of DIR@INDEX (dump, so
 // with Session, LockIndex, CreateIndex and ModifyIndex) equal the KV store
 // the HTTP API returned right after that write (writes.json). Where the
-// entries up to the index include ones replay does not reproduce (catalog,
-// ACL, config entries, prepared queries), the command refuses with the
+// entries up to the index include ones replay does not reproduce (ACL,
+// config entries, prepared queries), the command refuses with the
 // list (exit 2) and --best-effort gives the state.
 func TestReplayKVEqualsRecorded(t *testing.T) {
 	if testing.Short() {
