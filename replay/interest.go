@@ -20,7 +20,7 @@ type interest struct {
 	// coordNodes are the lower-cased nodes of coordinate updates: whether
 	// they exist, and their coordinate records.
 	coordNodes map[string]bool
-	maxReap  uint64          // tombstones at or below it are reaped
+	maxReap    uint64 // tombstones at or below it are reaped
 }
 
 func newInterest() *interest {

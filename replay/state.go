@@ -42,7 +42,7 @@ type indexRec struct {
 type state struct {
 	kv       map[string]*kvRec
 	tombs    map[string]*tombRec
-	sessions map[string]*sessRec // by ID
+	sessions map[string]*sessRec  // by ID
 	index    map[string]*indexRec // by lower-cased key
 	cat      *catalog
 
