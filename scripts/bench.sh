@@ -180,6 +180,26 @@ for size in $SIZES; do
 done
 printf '\n%s runs per command, %s cores, %s\n' "$RUNS" "$(nproc)" "$(go version | cut -d' ' -f3-)"
 
+# Garbage records (issue 11): verify on an archive whose state.bin is 64 MiB
+# of zeros (cmd/hostilegen's zero-records class at scale 64: 33.5 M malformed
+# 2-byte records) must run at scanning speed, at least 100 MB/s of state.bin.
+# BENCH_GARBAGE=0 skips it.
+if [ "${BENCH_GARBAGE:-1}" = 1 ]; then
+  go build -o "$BIN/hostilegen" ./cmd/hostilegen
+  Z=$OUT/zero-records-64.snap
+  [ -f "$Z" ] || "$BIN/hostilegen" -class zero-records -scale 64 -o "$Z"
+  zbytes=$("$ST" inspect --format json "$Z" 2>/dev/null | awk -F': *' '/"TotalSize"/ {gsub(/[^0-9]/,"",$2); print $2; exit}')
+  ZW=$(mktemp -d)
+  for r in $(seq 1 "$RUNS"); do
+    "$BIN/measure" -o "$ZW/t" "$ST" verify "$Z" >/dev/null 2>&1 || true # exit 3: damaged, as expected
+    cut -d' ' -f1 "$ZW/t" >>"$ZW/zv"
+  done
+  zwall=$(median <"$ZW/zv")
+  printf '\nverify on garbage records (zero-records x64, state.bin %s B): median %s s = %s MB/s (target >= 100 MB/s)\n' \
+    "$zbytes" "$zwall" "$(awk -v b="$zbytes" -v s="$zwall" 'BEGIN {printf "%.0f", b/1e6/s}')"
+  rm -rf "$ZW"
+fi
+
 # The raft log (issue 14): reading a generated raft.db of BENCH_LOG_ENTRIES
 # entries (default 1,000,000; written once by raft-boltdb v2 into
 # bench/out/raftlog/) against a floor that iterates BoltDB's logs
