@@ -366,46 +366,14 @@ func (n *catNode) records(out [][]byte) [][]byte {
 // --- changes, each undoable ---
 
 func (s *state) putNode(key string, n *catNode) {
-	c := s.cat
-	old, had := c.nodes[key]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() {
-			if had {
-				c.nodes[key] = old
-			} else {
-				delete(c.nodes, key)
-			}
-		})
-	}
-	if n == nil {
-		delete(c.nodes, key)
-	} else {
-		c.nodes[key] = n
-	}
-	s.changed[decode.TypeRegister] = true
+	set(s, decode.TypeRegister, s.cat.nodes, key, n, n == nil)
 }
 
 func (s *state) setCount(m map[string]int, key string, delta int) {
-	old := m[key]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() { m[key] = old })
-	}
-	m[key] = old + delta
+	set(s, noTable, m, key, m[key]+delta, false)
 }
 
-func (s *state) setKSN(key string, v bool) {
-	old, had := s.cat.ksn[key]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() {
-			if had {
-				s.cat.ksn[key] = old
-			} else {
-				delete(s.cat.ksn, key)
-			}
-		})
-	}
-	s.cat.ksn[key] = v
-}
+func (s *state) setKSN(key string, v bool) { set(s, noTable, s.cat.ksn, key, v, false) }
 
 // indexMax is indexUpdateMaxTxn: the row becomes idx unless it is already
 // at least idx. Rows are keyed case-insensitively (the index table's id
@@ -685,24 +653,7 @@ func (s *state) insertNode(node *catNode) error {
 	return nil
 }
 
-func (s *state) setByID(id, key string) {
-	c := s.cat
-	old, had := c.byID[id]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() {
-			if had {
-				c.byID[id] = old
-			} else {
-				delete(c.byID, id)
-			}
-		})
-	}
-	if key == "" {
-		delete(c.byID, id)
-	} else {
-		c.byID[id] = key
-	}
-}
+func (s *state) setByID(id, key string) { set(s, noTable, s.cat.byID, id, key, key == "") }
 
 // noSimilarName is ensureNoNodeWithSimilarNameTxn.
 func (s *state) noSimilarName(node *catNode, allowClashWithoutID bool) error {
@@ -1053,13 +1004,8 @@ func (s *state) deleteNode(idx uint64, nodeName string) error {
 			return err
 		}
 	}
-	if coords := c.coords[key]; len(coords) > 0 {
-		old := coords
-		if s.undo != nil {
-			s.undo = append(s.undo, func() { c.coords[key] = old })
-		}
-		delete(c.coords, key)
-		s.changed[decode.TypeCoordinateBatchUpdate] = true
+	if len(c.coords[key]) > 0 {
+		set(s, decode.TypeCoordinateBatchUpdate, c.coords, key, nil, true)
 		s.indexMax("coordinates", idx)
 	}
 	n = c.nodes[key]
@@ -1216,8 +1162,7 @@ func (s *state) coordinateBatchUpdate(idx uint64, body []byte) string {
 		if !replaced {
 			list = append(list, coordRec{id: k.Identity, key: key, raw: raw})
 		}
-		c.coords[nk] = list
-		s.changed[decode.TypeCoordinateBatchUpdate] = true
+		set(s, decode.TypeCoordinateBatchUpdate, c.coords, nk, list, false)
 		s.indexMax("coordinates", idx)
 	}
 	return ""

@@ -201,61 +201,41 @@ func session(x *decode.Session) (encode.Session, error) {
 
 // --- changes, each undoable inside a transaction ---
 
-func (s *state) putKV(key string, r *kvRec) {
-	old, had := s.kv[key]
+// set is every change replay makes to a table: m[key] = v, or delete when
+// del, recorded inside a transaction (s.undo) so that it can be taken
+// back, and t (when not 0xff) marked changed.
+func set[V any](s *state, t decode.MessageType, m map[string]V, key string, v V, del bool) {
+	old, had := m[key]
 	if s.undo != nil {
 		s.undo = append(s.undo, func() {
 			if had {
-				s.kv[key] = old
+				m[key] = old
 			} else {
-				delete(s.kv, key)
+				delete(m, key)
 			}
 		})
 	}
-	if r == nil {
-		delete(s.kv, key)
+	if del {
+		delete(m, key)
 	} else {
-		s.kv[key] = r
+		m[key] = v
 	}
-	s.changed[decode.TypeKVS] = true
+	if t != noTable {
+		s.changed[t] = true
+	}
 }
 
+// noTable: a change to what replay keeps beside the tables.
+const noTable decode.MessageType = 0xff
+
+func (s *state) putKV(key string, r *kvRec) { set(s, decode.TypeKVS, s.kv, key, r, r == nil) }
+
 func (s *state) putTomb(key string, r *tombRec) {
-	old, had := s.tombs[key]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() {
-			if had {
-				s.tombs[key] = old
-			} else {
-				delete(s.tombs, key)
-			}
-		})
-	}
-	if r == nil {
-		delete(s.tombs, key)
-	} else {
-		s.tombs[key] = r
-	}
-	s.changed[decode.TypeTombstone] = true
+	set(s, decode.TypeTombstone, s.tombs, key, r, r == nil)
 }
 
 func (s *state) putSession(id string, r *sessRec) {
-	old, had := s.sessions[id]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() {
-			if had {
-				s.sessions[id] = old
-			} else {
-				delete(s.sessions, id)
-			}
-		})
-	}
-	if r == nil {
-		delete(s.sessions, id)
-	} else {
-		s.sessions[id] = r
-	}
-	s.changed[decode.TypeSession] = true
+	set(s, decode.TypeSession, s.sessions, id, r, r == nil)
 }
 
 // setIndex is tx.Insert(tableIndex, &IndexEntry{table, idx}).
@@ -265,23 +245,7 @@ func (s *state) setIndex(table string, idx uint64) {
 
 // putIndex sets (r) or deletes (nil) the Index row key.
 func (s *state) putIndex(key string, r *indexRec) {
-	k := strings.ToLower(key)
-	old, had := s.index[k]
-	if s.undo != nil {
-		s.undo = append(s.undo, func() {
-			if had {
-				s.index[k] = old
-			} else {
-				delete(s.index, k)
-			}
-		})
-	}
-	if r == nil {
-		delete(s.index, k)
-	} else {
-		s.index[k] = r
-	}
-	s.changed[decode.TypeIndex] = true
+	set(s, decode.TypeIndex, s.index, strings.ToLower(key), r, r == nil)
 }
 
 // --- KV (kvs.go, kvs_oss.go) ---
