@@ -82,6 +82,11 @@ type Options struct {
 	// Context, when set, stops the replay (Open returns its error) and the
 	// writer of the replayed stream.
 	Context context.Context
+
+	// baseAtMost, when set, takes the base snapshot at or below it instead
+	// of at or below the target index (tests replay past a newer snapshot
+	// to compare with it).
+	baseAtMost uint64
 }
 
 // Unreproduced is a log entry whose effect replay cannot reproduce exactly.
@@ -200,7 +205,11 @@ func baseSnapshot(dataDir string, index uint64) (dir string, meta *decode.Meta, 
 // Open replays dataDir to index and returns the state as a snapshot.
 func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result, error) {
 	target := fmt.Sprintf("%s@%d", dataDir, index)
-	baseDir, meta, _, err := baseSnapshot(dataDir, index)
+	baseAt := index
+	if opts.baseAtMost != 0 && opts.baseAtMost < index {
+		baseAt = opts.baseAtMost
+	}
+	baseDir, meta, _, err := baseSnapshot(dataDir, baseAt)
 	if err != nil {
 		return nil, nil, err
 	}
