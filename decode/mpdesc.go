@@ -220,3 +220,9 @@ func ValueEnd(b []byte, p int) int { return skipValue(b, p) }
 
 // IsMap reports whether the msgpack value at b[p] is a map.
 func IsMap(b []byte, p int) bool { return isMapAt(b, p) }
+
+// IsNil reports whether the msgpack value at b[0] is nil.
+func IsNil(b []byte) bool { return isNilAt(b, 0) }
+
+// IsTrue reports whether the msgpack value at b[0] is the boolean true.
+func IsTrue(b []byte) bool { return len(b) > 0 && descs[b[0]].kind == Bool && boolAt(b[0]) }

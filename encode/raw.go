@@ -30,6 +30,26 @@ func AppendMap(dst []byte, fields []decode.Field) []byte {
 	return dst
 }
 
+// AppendArray appends a msgpack array of the raw values elems, with the
+// header go-msgpack writes for that many elements.
+func AppendArray(dst []byte, elems [][]byte) []byte {
+	n := len(elems)
+	switch {
+	case n < 16:
+		dst = append(dst, 0x90|byte(n))
+	case n < 1<<16:
+		dst = append(dst, 0xdc)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	default:
+		dst = append(dst, 0xdd)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(n))
+	}
+	for _, e := range elems {
+		dst = append(dst, e...)
+	}
+	return dst
+}
+
 // Value encodes v (a scalar or one of this package's structs) with
 // Consul's handle: the bytes Consul's encoder writes for it.
 func Value(v any) ([]byte, error) {

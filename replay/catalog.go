@@ -129,8 +129,8 @@ func newCatalog() *catalog {
 // --- field helpers ---
 
 var (
-	mpNil   = []byte{0xc0}
-	mpFalse = []byte{0xc2}
+	mpNil, _   = encode.Value(nil)
+	mpFalse, _ = encode.Value(false)
 )
 
 func names(fs []decode.Field) []string {
@@ -189,7 +189,7 @@ func fieldUint(fs []decode.Field, name string) uint64 {
 
 func fieldBool(fs []decode.Field, name string) bool {
 	raw := fieldRaw(fs, name)
-	return len(raw) == 1 && raw[0] == 0xc3
+	return decode.IsTrue(raw)
 }
 
 // with returns a copy of fs with the named fields' values replaced.
@@ -539,7 +539,7 @@ func (s *state) ensureRegistration(idx uint64, req []decode.Field) error {
 	if raw := fieldRaw(req, "Check"); decode.IsMap(raw, 0) {
 		checks = append(checks, raw)
 	}
-	if raw := fieldRaw(req, "Checks"); len(raw) > 0 && raw[0] != 0xc0 {
+	if raw := fieldRaw(req, "Checks"); len(raw) > 0 && !decode.IsNil(raw) {
 		els, ok := decode.ArrayValues(raw)
 		if !ok {
 			return unrepro("the request's Checks is not an array")
@@ -547,7 +547,7 @@ func (s *state) ensureRegistration(idx uint64, req []decode.Field) error {
 		checks = append(checks, els...)
 	}
 	for _, raw := range checks {
-		if len(raw) == 1 && raw[0] == 0xc0 {
+		if decode.IsNil(raw) {
 			continue // a nil *HealthCheck in the slice: Consul would panic; not in a real log
 		}
 		hc, ok := decode.MapFields(raw)
@@ -710,12 +710,12 @@ func sameConnect(a, b []byte) bool {
 		return false
 	}
 	for _, f := range fa {
-		if f.Name != "Native" && !(len(f.Val) == 1 && f.Val[0] == 0xc0) {
+		if f.Name != "Native" && !decode.IsNil(f.Val) {
 			return false
 		}
 	}
 	for _, f := range fb {
-		if f.Name != "Native" && !(len(f.Val) == 1 && f.Val[0] == 0xc0) {
+		if f.Name != "Native" && !decode.IsNil(f.Val) {
 			return false
 		}
 	}
@@ -827,7 +827,7 @@ func sameServiceNode(a, b []decode.Field) bool {
 // keys, keys of letters, digits, '_' and '-' up to 128 bytes and not
 // starting with "consul-", values up to 512 bytes.
 func validServiceMeta(raw []byte) error {
-	if len(raw) == 0 || raw[0] == 0xc0 {
+	if len(raw) == 0 || decode.IsNil(raw) {
 		return nil
 	}
 	v, err := decode.DecodeAll(raw)
@@ -1132,7 +1132,7 @@ func (s *state) coordinateBatchUpdate(idx uint64, body []byte) string {
 			return "coordinate update in an Enterprise partition"
 		}
 		coord := fieldRaw(f, "Coord")
-		if len(coord) == 0 || coord[0] == 0xc0 {
+		if len(coord) == 0 || decode.IsNil(coord) {
 			return "coordinate update without Coord (Consul's FSM would fail on it)"
 		}
 		v, err := decode.DecodeAll(coord)
@@ -1146,7 +1146,7 @@ func (s *state) coordinateBatchUpdate(idx uint64, body []byte) string {
 		if !c.nodeExists(strings.ToLower(node)) {
 			continue
 		}
-		raw := append([]byte{byte(decode.TypeCoordinateBatchUpdate), 0x91}, el...)
+		raw := encode.AppendArray([]byte{byte(decode.TypeCoordinateBatchUpdate)}, [][]byte{el})
 		k, err := decode.Keys(&decode.Record{Type: decode.TypeCoordinateBatchUpdate, Raw: raw})
 		if err != nil {
 			return err.Error()
