@@ -99,7 +99,7 @@ func TestRealConsulLog(t *testing.T) {
 			t.Errorf("secret %s in the output", secret)
 		}
 	}
-	if checked != 51 {
-		t.Errorf("checked %d writes, want 51", checked)
+	if checked != 62 {
+		t.Errorf("checked %d writes, want 62", checked)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	fixturepkg "github.com/snaptool/snaptool/internal/fixture"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,19 +32,36 @@ func unpackRaftlog(t *testing.T, fixture, dst string) string {
 	return fixturepkg.UnpackRaft(t, fixture, dst)
 }
 
-// raftlogSnapIndex is the index of the (one) raft snapshot of an unpacked
-// log fixture, from its directory name (term-index-time).
-func raftlogSnapIndex(t *testing.T, dataDir string) uint64 {
+// raftlogSnapshots are the raft snapshots of an unpacked log fixture
+// (the halfway and the end `consul snapshot save`), oldest first: their
+// directories and indexes, from the directory names (term-index-time).
+func raftlogSnapshots(t *testing.T, dataDir string) (dirs []string, indexes []uint64) {
 	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(dataDir, "raft", "snapshots", "*-*-*"))
+	dirs, _ = filepath.Glob(filepath.Join(dataDir, "raft", "snapshots", "*-*-*"))
 	if len(dirs) == 0 {
 		t.Fatalf("%s has no raft snapshot", dataDir)
 	}
-	n, err := strconv.ParseUint(strings.Split(filepath.Base(dirs[0]), "-")[1], 10, 64)
-	if err != nil {
-		t.Fatal(err)
+	index := map[string]uint64{}
+	for _, d := range dirs {
+		n, err := strconv.ParseUint(strings.Split(filepath.Base(d), "-")[1], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		index[d] = n
 	}
-	return n
+	sort.Slice(dirs, func(i, j int) bool { return index[dirs[i]] < index[dirs[j]] })
+	for _, d := range dirs {
+		indexes = append(indexes, index[d])
+	}
+	return dirs, indexes
+}
+
+// raftlogSnapIndex is the index of the oldest raft snapshot of an unpacked
+// log fixture (the halfway one): the first index DIR@INDEX can replay to.
+func raftlogSnapIndex(t *testing.T, dataDir string) uint64 {
+	t.Helper()
+	_, indexes := raftlogSnapshots(t, dataDir)
+	return indexes[0]
 }
 
 var readmeSecretID = regexp.MustCompile("(?m)^\\| [^|]+ \\| [^|]+ \\| `([0-9a-f-]{36})` \\|")
@@ -96,6 +115,50 @@ func readWrites(t *testing.T, fixture string) []logWrite {
 		t.Fatal(err)
 	}
 	return ws
+}
+
+// raftlogSaves are the two `consul snapshot save` steps of a log fixture
+// (msg_type null, no log entry of their own): the halfway one, saved as
+// halfway.snap, and the end one after the last write, saved as final.snap.
+func raftlogSaves(t *testing.T, fixture string) (halfway, final logWrite) {
+	t.Helper()
+	var saves []logWrite
+	for _, w := range readWrites(t, fixture) {
+		if w.MsgType == nil {
+			saves = append(saves, w)
+		}
+	}
+	if len(saves) != 2 || !strings.Contains(saves[0].Desc, "halfway") || !strings.Contains(saves[1].Desc, "end") {
+		t.Fatalf("%s/writes.json: snapshot steps %+v, want the halfway and the end save", fixture, saves)
+	}
+	return saves[0], saves[1]
+}
+
+// recordedKV is the KV store the HTTP API returned right after a step,
+// one comparable line per key.
+func recordedKV(w logWrite) map[string]string {
+	out := map[string]string{}
+	for _, k := range w.KV {
+		out[k.Key] = fmt.Sprintf("%x flags=%d session=%q lock=%d create=%d modify=%d", k.Value, k.Flags, k.Session, k.LockIndex, k.CreateIndex, k.ModifyIndex)
+	}
+	return out
+}
+
+// catalogKVWrites are the indexes of the catalog writes (Register,
+// Deregister) that changed the KV store: Consul destroyed a session (a
+// check gone critical, a node deregistered) and released or deleted its
+// locks inside the catalog entry.
+func catalogKVWrites(ws []logWrite) map[uint64]bool {
+	out := map[uint64]bool{}
+	prev := map[string]string{}
+	for _, w := range ws {
+		cur := recordedKV(w)
+		if w.MsgType != nil && (*w.MsgType == "Register" || *w.MsgType == "Deregister") && fmt.Sprint(cur) != fmt.Sprint(prev) {
+			out[w.Index] = true
+		}
+		prev = cur
+	}
+	return out
 }
 
 // carriesToken are the request types whose Token field is the caller's

@@ -4,18 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestReplayKVEqualsRecorded: for every recorded write at or after the
-// data dir's snapshot (index 35), the KV records of DIR@INDEX (dump, so
-// with Session, LockIndex, CreateIndex and ModifyIndex) equal the KV store
-// the HTTP API returned right after that write (writes.json). Where the
-// entries up to the index include ones replay does not reproduce (ACL,
-// config entries, prepared queries), the command refuses with the
-// list (exit 2) and --best-effort gives the state.
+// data dir's oldest snapshot (the halfway one), the KV records of
+// DIR@INDEX (dump, so with Session, LockIndex, CreateIndex and
+// ModifyIndex) equal the KV store the HTTP API returned right after that
+// write (writes.json), including the writes where a catalog entry changed
+// the KV store itself (Consul destroying a session and its locks). Where
+// the entries up to the index include ones replay does not reproduce (ACL,
+// config entries, prepared queries), the command refuses with the list
+// (exit 2) and --best-effort gives the state, which must be exact too: no
+// catalog write may be among the skipped.
 func TestReplayKVEqualsRecorded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the quick loop; make test runs it")
@@ -25,11 +31,18 @@ func TestReplayKVEqualsRecorded(t *testing.T) {
 	}
 }
 
+var notReplayedIndex = regexp.MustCompile(`not replayed: index (\d+) `)
+
 func replayKVEqualsRecorded(t *testing.T, fixture string) {
 	dir := unpackRaftlog(t, fixture, t.TempDir())
 	snapIndex := raftlogSnapIndex(t, dir)
+	writes := readWrites(t, fixture)
+	catalogKV := catalogKVWrites(writes)
+	if len(catalogKV) == 0 {
+		t.Errorf("the fixture has no catalog write that changes the KV store")
+	}
 	checked, refused := 0, 0
-	for _, w := range readWrites(t, fixture) {
+	for _, w := range writes {
 		if w.Index < snapIndex {
 			continue
 		}
@@ -44,6 +57,12 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 			if !strings.Contains(stderr, "not replayed: index ") {
 				t.Errorf("%s --best-effort does not list what it skipped:\n%s", arg, stderr)
 			}
+			for _, m := range notReplayedIndex.FindAllStringSubmatch(stderr, -1) {
+				n, _ := strconv.ParseUint(m[1], 10, 64)
+				if catalogKV[n] {
+					t.Errorf("%s --best-effort skipped the catalog write at %d, which changed the KV store:\n%s", arg, n, stderr)
+				}
+			}
 		}
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", arg, code, stderr)
@@ -52,6 +71,7 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 		if _, vstderr, vcode := runCLI(t, "verify", "--strict", "--best-effort", arg); vcode != 0 {
 			t.Errorf("verify --strict %s: exit %d: %s", arg, vcode, vstderr)
 		}
+		checked++
 		got := map[string]string{}
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			if l == "" {
@@ -71,10 +91,7 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 			d := r.Data
 			got[d.Key] = fmt.Sprintf("%x flags=%d session=%q lock=%d create=%d modify=%d", d.Value, d.Flags, d.Session, d.LockIndex, d.CreateIndex, d.ModifyIndex)
 		}
-		want := map[string]string{}
-		for _, k := range w.KV {
-			want[k.Key] = fmt.Sprintf("%x flags=%d session=%q lock=%d create=%d modify=%d", k.Value, k.Flags, k.Session, k.LockIndex, k.CreateIndex, k.ModifyIndex)
-		}
+		want := recordedKV(w)
 		for k, v := range want {
 			if got[k] != v {
 				t.Errorf("step %d (%s) %s: %s\n  replayed %s\n  recorded %s", w.N, w.Desc, arg, k, got[k], v)
@@ -85,7 +102,6 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 				t.Errorf("step %d (%s) %s: replay has %s, the recorded store does not", w.N, w.Desc, arg, k)
 			}
 		}
-		checked++
 	}
 	t.Logf("%d indexes checked, %d refused without --best-effort", checked, refused)
 	if checked < 15 || refused == 0 || refused == checked {
@@ -93,7 +109,7 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 	}
 	// Below the oldest snapshot: a clear refusal.
 	if _, stderr, code := runCLI(t, "kv", "export", fmt.Sprintf("%s@%d", dir, snapIndex-1)); code != 2 || !strings.Contains(stderr, fmt.Sprintf("oldest snapshot of the data dir is at index %d", snapIndex)) {
-		t.Errorf("DIR@20: exit %d: %s", code, stderr)
+		t.Errorf("DIR@%d: exit %d: %s", snapIndex-1, code, stderr)
 	}
 	// Past the end of the log.
 	if _, stderr, code := runCLI(t, "kv", "export", dir+"@9999"); code != 2 || !strings.Contains(stderr, "lacks entry") {
@@ -101,34 +117,51 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 	}
 }
 
-// TestReplayAtSnapshotEqualsSavedFile: DIR@INDEX at the index of the
-// scripted `consul snapshot save` is the saved halfway.snap to inspect, in
-// every format, and the same records to diff.
+// TestReplayAtSnapshotEqualsSavedFile: DIR@INDEX at the index of each
+// scripted `consul snapshot save` (halfway, and at the end) is the saved
+// archive (halfway.snap, final.snap) to inspect, in every format, and the
+// same records to diff. Without the end snapshot in the data dir, DIR@END
+// is replayed from the halfway one over the catalog and session writes:
+// it is final.snap exactly, or a refusal with the list of entries.
 func TestReplayAtSnapshotEqualsSavedFile(t *testing.T) {
 	fixture := raftlogFixture(fixDir)
 	dir := unpackRaftlog(t, fixture, t.TempDir())
-	var at uint64
-	for _, w := range readWrites(t, fixture) {
-		if w.MsgType == nil {
-			at = w.Index // the snapshot step
+	halfway, final := raftlogSaves(t, fixture)
+	sameAsSaved := func(dir string, at uint64, name string) (refused bool) {
+		t.Helper()
+		saved := filepath.Join(fixture, name)
+		arg := fmt.Sprintf("%s@%d", dir, at)
+		for _, format := range []string{"table", "json", "pretty"} {
+			a, errA, codeA := runCLI(t, "inspect", "--kv-details", "--format", format, arg)
+			if codeA == 2 && strings.Contains(errA, "cannot be replayed exactly") && strings.Contains(errA, "index ") && a == "" {
+				return true
+			}
+			b, _, codeB := runCLI(t, "inspect", "--kv-details", "--format", format, saved)
+			if codeA != 0 || codeB != 0 || a != b {
+				t.Errorf("inspect --format %s: DIR@%d (exit %d, %s) differs from %s (exit %d):\n%s\n---\n%s", format, at, codeA, errA, name, codeB, a, b)
+			}
 		}
-	}
-	if at == 0 {
-		t.Fatal("writes.json has no snapshot step")
-	}
-	saved := fixture + "/halfway.snap"
-	arg := fmt.Sprintf("%s@%d", dir, at)
-	for _, format := range []string{"table", "json", "pretty"} {
-		a, errA, codeA := runCLI(t, "inspect", "--kv-details", "--format", format, arg)
-		b, _, codeB := runCLI(t, "inspect", "--kv-details", "--format", format, saved)
-		if codeA != 0 || codeB != 0 || a != b {
-			t.Errorf("inspect --format %s: DIR@%d (exit %d, %s) differs from halfway.snap (exit %d):\n%s\n---\n%s", format, at, codeA, errA, codeB, a, b)
+		if out, stderr, code := runCLI(t, "diff", "--include-raft-bookkeeping", arg, saved); code != 0 {
+			t.Errorf("diff DIR@%d %s: exit %d\n%s%s", at, name, code, out, stderr)
 		}
+		return false
 	}
-	if out, stderr, code := runCLI(t, "diff", "--include-raft-bookkeeping", arg, saved); code != 0 {
-		t.Errorf("diff DIR@%d halfway.snap: exit %d\n%s%s", at, code, out, stderr)
+	if sameAsSaved(dir, halfway.Index, "halfway.snap") || sameAsSaved(dir, final.Index, "final.snap") {
+		t.Errorf("DIR@INDEX at a data-dir snapshot refused to replay")
 	}
-	// And a replay past it differs from the saved file in KV only.
+	noEnd := unpackRaftlog(t, fixture, t.TempDir())
+	snapDirs, snapIndexes := raftlogSnapshots(t, noEnd)
+	if len(snapDirs) != 2 || snapIndexes[0] != halfway.Index || snapIndexes[1] != final.Index {
+		t.Fatalf("data-dir snapshots at %v, want the halfway (%d) and the end (%d) save", snapIndexes, halfway.Index, final.Index)
+	}
+	if err := os.RemoveAll(snapDirs[1]); err != nil {
+		t.Fatal(err)
+	}
+	refused := sameAsSaved(noEnd, final.Index, "final.snap")
+	t.Logf("DIR@%d from the halfway snapshot: refused %v", final.Index, refused)
+
+	// And a replay past the halfway snapshot differs from it in KV only.
+	at, saved := halfway.Index, filepath.Join(fixture, "halfway.snap")
 	out, _, code := runCLI(t, "diff", "--stat", fmt.Sprintf("%s@%d", dir, at+3), saved)
 	if code != 1 || !strings.Contains(out, "KVS") {
 		t.Errorf("diff DIR@%d halfway.snap: exit %d\n%s", at+3, code, out)

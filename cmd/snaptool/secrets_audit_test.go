@@ -232,7 +232,7 @@ func init() {
 	auditPlans["log"] = []auditPlan{{args: []string{"{L}"}, show: "some", showFormat: "jsonl"}, {args: []string{"--summary", "{L}"}},
 		{args: []string{"--type", "ACLToken,ACLBootstrap", "{L}"}, show: "some", showFormat: "jsonl"}}
 	// DATA_DIR@INDEX: a replayed state goes through the same masking.
-	// {LA} and {LB} are the log fixture's snapshot index + 1 and + 5.
+	// {LA} and {LB} are the log fixture's oldest (halfway) snapshot index + 1 and + 5.
 	auditPlans["dump"] = append(auditPlans["dump"], auditPlan{args: []string{"{L}@{LA}"}, show: "all"})
 	auditPlans["diff"] = append(auditPlans["diff"], auditPlan{args: []string{"{L}@{LA}", "{L}@{LB}"}},
 		auditPlan{args: []string{"--log", "{L}", "{L}@{LA}", "{L}@{LB}"}})
@@ -363,9 +363,9 @@ func auditSet(t *testing.T, set string) {
 	fixture := raftlogFixture(set)
 	logDir := unpackRaftlog(t, fixture, t.TempDir())
 	secretsOf[logDir] = raftlogSecrets(t, fixture, logDir)
-	snapIndex := raftlogSnapIndex(t, logDir)
-	la, lb := strconv.FormatUint(snapIndex+1, 10), strconv.FormatUint(snapIndex+5, 10)
-	secretsOf[logDir+"@"+la] = fixtureSecrets(t, filepath.Join(logDir, "raft")) // no token write right after the snapshot
+	snapDirs, snapIndexes := raftlogSnapshots(t, logDir)
+	la, lb := strconv.FormatUint(snapIndexes[0]+1, 10), strconv.FormatUint(snapIndexes[0]+5, 10)
+	secretsOf[logDir+"@"+la] = fixtureSecrets(t, snapDirs[0]) // the halfway snapshot's: no token write right after it
 	secrets = append(secrets, secretsOf[logDir]...)
 
 	subst := map[string]string{"{A}": before, "{B}": after, "{D}": datadir, "{P}": patched, "{L}": logDir, "{LA}": la, "{LB}": lb}
