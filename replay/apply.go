@@ -76,7 +76,9 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		}
 		switch str(&v, "Op") {
 		case "create":
-			_ = s.sessionCreate(idx, sess) // an error is Consul's too: nothing changes
+			if err := s.sessionCreate(idx, sess); err != nil {
+				s.refused(err) // Consul's error too: nothing changes
+			}
 		case "destroy":
 			if !s.sessionDestroy(idx, sess.ID) {
 				return "destroying session " + sess.ID + " deletes the prepared queries bound to it (not replayed)"
@@ -129,6 +131,9 @@ func (s *state) kvOp(idx uint64, verb string, ent encode.DirEntry, inTxn bool) s
 	}
 	if inTxn && (!ok || err != nil) {
 		return txnFailed
+	}
+	if err != nil {
+		s.refused(err) // Consul's error too (an invalid session): nothing changes
 	}
 	return ""
 }

@@ -466,6 +466,7 @@ func (s *state) catalogTxn(op func() error) string {
 	if errors.As(err, &u) {
 		return u.why
 	}
+	s.refused(err)
 	return "" // Consul's FSM returned this error and changed nothing
 }
 

@@ -286,6 +286,28 @@ func TestCatalogSemantics(t *testing.T) {
 		}
 	})
 
+	t.Run("a state-store refusal is noted (Open lists it when an entry before it was skipped)", func(t *testing.T) {
+		s := catState(t)
+		bad := web("n2")
+		bad.Service = nil
+		bad.Check.ServiceID = "nope"
+		mustApply(t, s.register(10, regBody(t, bad)))
+		if s.refusal == nil {
+			t.Error("a registration Consul refuses (missing service) is not noted")
+		}
+		s.refusal = nil
+		body, _ := encode.Value(map[string]any{"Op": "create", "Session": map[string]any{"ID": "s1", "Node": "ghost"}})
+		mustApply(t, s.applyRequest(11, decode.TypeSession, body))
+		if s.refusal == nil {
+			t.Error("a session create on a missing node is not noted")
+		}
+		s.refusal = nil
+		mustApply(t, s.register(12, regBody(t, web("n1"))))
+		if s.refusal != nil {
+			t.Errorf("a registration that succeeds is noted: %v", s.refusal)
+		}
+	})
+
 	t.Run("what is not replayed is refused, and changes nothing", func(t *testing.T) {
 		s := catState(t)
 		mustApply(t, s.register(10, regBody(t, web("n1"))))

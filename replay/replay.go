@@ -245,7 +245,15 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 		if _, err := scanRange(ctx, l, meta.Index+1, index, func(e *raftlog.Entry) {
 			term = e.Term
 			res.Applied++
-			if why := st.apply(e); why != "" {
+			st.refusal = nil
+			why := st.apply(e)
+			if why == "" && st.refusal != nil && len(bad) > 0 {
+				// Consul's state store refuses it here; with an entry
+				// skipped above it may have succeeded (a session on a node
+				// whose registration was skipped): not known to be exact.
+				why = fmt.Sprintf("the state store refuses it here (%v), which may come from an entry skipped above", st.refusal)
+			}
+			if why != "" {
 				bad = append(bad, Unreproduced{Index: e.Index, Type: orLogType(e), Op: e.Op, Reason: why})
 			}
 		}); err != nil {

@@ -50,6 +50,12 @@ type state struct {
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
+	// refusal is the error of Consul's state store that made the entry
+	// being applied change nothing (a session on a missing node, a lock
+	// with an invalid session, a registration on a missing service): the
+	// same as Consul's, unless an entry skipped before it (BestEffort)
+	// would have made it succeed.
+	refusal error
 
 	// known are the base records loaded into the tables above, by type and
 	// identity: the output takes them from the tables (changed, deleted or
@@ -459,3 +465,6 @@ func sessionCheckIDs(x *encode.Session) []string {
 	}
 	return ids
 }
+
+// refused notes that the entry being applied failed in the state store.
+func (s *state) refused(err error) { s.refusal = err }
