@@ -40,6 +40,9 @@ type command struct {
 	summary string
 	// run executes the command. Errors are classified by exitCode.
 	run func(ctx context.Context, args []string, env *env) error
+	// gcPercent, when set, replaces gctune's GOGC for this command (unless
+	// the environment sets GOGC).
+	gcPercent int
 }
 
 // env is what a command may touch: its output streams and whether stderr is
@@ -119,6 +122,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		fmt.Fprintf(stderr, "Error: unknown command %q\nTry: snaptool --help\n", args[0])
 		return exitUsage
+	}
+	if c.gcPercent != 0 {
+		tuneGC(c.gcPercent)
 	}
 	err := interrupted(ctx, c.run(ctx, args[1:], e))
 	code := exitCode(err)
