@@ -81,7 +81,7 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 			}
 		case "destroy":
 			if !s.sessionDestroy(idx, sess.ID) {
-				return "destroying session " + sess.ID + " deletes the prepared queries bound to it (not replayed)"
+				return "destroying session " + sess.ID + " deletes prepared queries that were not loaded"
 			}
 		default:
 			return fmt.Sprintf("session operation %q", str(&v, "Op"))
@@ -95,6 +95,8 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		return s.deregister(idx, body)
 	case decode.TypeCoordinateBatchUpdate:
 		return s.coordinateBatchUpdate(idx, body)
+	case decode.TypePreparedQuery:
+		return s.preparedQuery(idx, body)
 	}
 	return fmt.Sprintf("%s entries are not replayed", mt)
 }

@@ -20,7 +20,10 @@ type interest struct {
 	// coordNodes are the lower-cased nodes of coordinate updates: whether
 	// they exist, and their coordinate records.
 	coordNodes map[string]bool
-	maxReap    uint64 // tombstones at or below it are reaped
+	// queries: the log can change a prepared query (a query entry, or a
+	// session destroy, directly or through the catalog): hold them all.
+	queries bool
+	maxReap uint64 // tombstones at or below it are reaped
 }
 
 func newInterest() *interest {
@@ -57,6 +60,14 @@ func (in *interest) add(e *raftlog.Entry) {
 		}
 	}
 	switch mt {
+	case decode.TypeSession, decode.TypeRegister, decode.TypeDeregister, decode.TypePreparedQuery:
+		in.queries = true
+	}
+	switch mt {
+	case decode.TypePreparedQuery:
+		if sess := str("Query", "Session"); sess != "" {
+			in.sessions[sess] = true
+		}
 	case decode.TypeKVS:
 		kv(str("Op"), "DirEnt")
 	case decode.TypeTxn:

@@ -19,12 +19,13 @@
 //     updates and the coordinates a node deletion removes); the Index rows
 //     of all those tables (kvs, tombstones, sessions, nodes, services,
 //     checks, coordinates, the per-node, per-service, per-kind and
-//     kind_service_names rows, the extinction rows). Raft's own entries
+//     kind_service_names rows, the extinction rows, prepared-queries);
+//     prepared queries (query.go: create, update, delete, and those a
+//     destroyed session takes with it). Raft's own entries
 //     (noop, barrier, configuration) change no state.
-//   - Not replayed: every other request type (ACL, config entries,
-//     prepared queries, CA, peering, autopilot, …), transactions with
-//     catalog, session or intention operations, a session destroy that
-//     would delete prepared queries, Connect, gateway and virtual-IP
+//   - Not replayed: every other request type (ACL, config entries, CA,
+//     peering, autopilot, …), prepared-query templates, transactions with
+//     catalog, session or intention operations, Connect, gateway and virtual-IP
 //     effects of a registration, and Enterprise (namespaced) or peered
 //     records. Such an entry is Unreproduced: Open fails with an
 //     *UnreproducibleError listing them all, unless Options.BestEffort,
@@ -41,7 +42,8 @@
 //     delete-tree prefix, the keys and records of the sessions they name,
 //     the tombstones a reap removes, the nodes that catalog entries and
 //     session creates name (with their services, checks, coordinates and
-//     sessions, and the keys those sessions lock), the Index rows; plus
+//     sessions, and the keys those sessions lock), every prepared query
+//     when the log can change one, the Index rows; plus
 //     what the entries write, and one count per service name. So memory
 //     follows the log range replayed, not the size of the snapshot (a
 //     delete-tree of "" holds the whole KV store). Everything else
@@ -237,6 +239,7 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 		if next != index+1 {
 			return nil, nil, fmt.Errorf("%s: %w: the log lacks entry %d (the snapshot is at %d)", target, ErrNoBase, next, meta.Index)
 		}
+		st.queriesHeld = in.queries
 		if err := loadBase(ctx, baseDir, st, in); err != nil {
 			return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
 		}
@@ -506,6 +509,10 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 		case decode.TypeRegister:
 			for _, n := range st.cat.nodes {
 				out[t] = n.records(out[t])
+			}
+		case decode.TypePreparedQuery:
+			for _, q := range st.queries {
+				out[t] = append(out[t], q.record())
 			}
 		case decode.TypeCoordinateBatchUpdate:
 			for _, cs := range st.cat.coords {

@@ -67,7 +67,7 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 // replayedIndexRow reports whether replay writes the Index row key.
 func replayedIndexRow(key string) bool {
 	switch key {
-	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates":
+	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates", "prepared-queries":
 		return true
 	}
 	for _, p := range []string{"peer.~:", "service_kind.", "kind_service_names."} {
@@ -94,7 +94,6 @@ func replayFromEmpty(t *testing.T, dir string) {
 	st := newState()
 	st.cat.topNames, st.cat.svcNames, st.cat.checkNames = full.cat.topNames, full.cat.svcNames, full.cat.checkNames
 	st.cat.peerIndexes = full.cat.peerIndexes
-	st.querySessions = full.querySessions
 	l, err := raftlog.Open(dir, raftlog.Options{NoSnapshot: true})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +107,8 @@ func replayFromEmpty(t *testing.T, dir string) {
 		why := st.apply(e)
 		mt, _ := e.MessageType()
 		switch mt {
-		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone, decode.TypeRegister, decode.TypeDeregister:
+		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone, decode.TypeRegister, decode.TypeDeregister,
+			decode.TypePreparedQuery:
 			replayed[mt]++
 			if why != "" {
 				t.Errorf("index %d: %s", e.Index, why)
@@ -119,10 +119,10 @@ func replayFromEmpty(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	sc.Close()
-	if replayed[decode.TypeKVS] < 10 || replayed[decode.TypeRegister] < 3 || replayed[decode.TypeSession] < 1 {
+	if replayed[decode.TypeKVS] < 10 || replayed[decode.TypeRegister] < 3 || replayed[decode.TypeSession] < 1 || replayed[decode.TypePreparedQuery] < 1 {
 		t.Fatalf("too few entries up to %d: %v", snapIndex, replayed)
 	}
-	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister} {
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery} {
 		st.changed[typ] = true
 	}
 	got, err := st.tables()
@@ -138,7 +138,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 	for s.Next() {
 		r := s.Record()
 		switch r.Type {
-		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister:
+		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery:
 			want[r.Type] = append(want[r.Type], append([]byte(nil), r.Raw...))
 		case decode.TypeIndex:
 			d, _ := decode.DecodeRecord(r)
@@ -147,7 +147,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		}
 	}
 	s.Close()
-	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister} {
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery} {
 		if len(want[typ]) == 0 {
 			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
 		}
@@ -158,7 +158,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		for i := range want[typ] {
 			g, w := got[typ].recs[i], want[typ][i]
 			same := bytes.Equal(g, w)
-			if typ == decode.TypeRegister { // Go maps: Consul's order is random
+			if typ == decode.TypeRegister || typ == decode.TypePreparedQuery { // Go maps: Consul's order is random
 				same = decode.ContentHash(&decode.Record{Type: typ, Raw: g}) == decode.ContentHash(&decode.Record{Type: typ, Raw: w})
 			}
 			if !same {
@@ -291,12 +291,61 @@ func TestStateSemantics(t *testing.T) {
 			}
 		}
 	})
-	t.Run("destroy of a session a prepared query holds is refused", func(t *testing.T) {
+	t.Run("destroying a session deletes the prepared queries bound to it", func(t *testing.T) {
 		s := newSt()
 		s.sessionCreate(5, encode.Session{ID: "s1", Node: "n1"})
-		s.querySessions["s1"] = true
-		if s.sessionDestroy(6, "s1") || s.sessions["s1"] == nil {
-			t.Error("destroyed")
+		q := func(id, name, sess string) []byte {
+			b, _ := encode.Value(map[string]any{"Op": "create", "Query": map[string]any{"ID": id, "Name": name, "Session": sess,
+				"Template": map[string]any{"Type": ""}, "CreateIndex": 0, "ModifyIndex": 0}})
+			return b
+		}
+		for i, body := range [][]byte{q("q1", "bound", "s1"), q("q2", "free", "")} {
+			if why := s.applyRequest(uint64(6+i), decode.TypePreparedQuery, body); why != "" || s.refusal != nil {
+				t.Fatal(why, s.refusal)
+			}
+		}
+		if !s.sessionDestroy(8, "s1") || s.sessions["s1"] != nil {
+			t.Fatal("not destroyed")
+		}
+		if s.queries["q1"] != nil || s.queries["q2"] == nil || s.index["prepared-queries"].value != 8 {
+			t.Errorf("queries %v, index %d", s.queries, s.index["prepared-queries"].value)
+		}
+		// Without the query table held, the destroy is not reproducible.
+		s.sessionCreate(9, encode.Session{ID: "s2", Node: "n1"})
+		s.queriesHeld = false
+		if s.sessionDestroy(10, "s2") || s.sessions["s2"] == nil {
+			t.Error("destroyed without the queries")
+		}
+	})
+	t.Run("prepared queries: name aliases, sessions, templates", func(t *testing.T) {
+		s := newSt()
+		q := func(op, id, name, sess, tmpl string) []byte {
+			b, _ := encode.Value(map[string]any{"Op": op, "Query": map[string]any{"ID": id, "Name": name, "Session": sess,
+				"Template": map[string]any{"Type": tmpl}, "CreateIndex": 0, "ModifyIndex": 0}})
+			return b
+		}
+		apply := func(idx uint64, body []byte) (string, error) {
+			s.refusal = nil
+			why := s.applyRequest(idx, decode.TypePreparedQuery, body)
+			return why, s.refusal
+		}
+		if why, err := apply(10, q("create", "a", "web", "", "")); why != "" || err != nil {
+			t.Fatal(why, err)
+		}
+		if why, err := apply(11, q("create", "b", "WEB", "", "")); why != "" || err == nil || s.queries["b"] != nil {
+			t.Errorf("a name alias (case-insensitive) was accepted: %q %v", why, err)
+		}
+		if why, err := apply(12, q("update", "a", "web", "", "")); why != "" || err != nil || s.queries["a"].create != 10 || s.queries["a"].modify != 12 {
+			t.Errorf("update: %q %v %+v", why, err, s.queries["a"])
+		}
+		if _, err := apply(13, q("create", "c", "", "nope", "")); err == nil || s.queries["c"] != nil {
+			t.Error("a query on a missing session was accepted")
+		}
+		if why, _ := apply(14, q("create", "d", "", "", "name_prefix_match")); !strings.Contains(why, "template") {
+			t.Errorf("template: %q", why)
+		}
+		if why, err := apply(15, q("delete", "a", "", "", "")); why != "" || err != nil || s.queries["a"] != nil || s.index["prepared-queries"].value != 15 {
+			t.Errorf("delete: %q %v", why, err)
 		}
 	})
 }
@@ -451,7 +500,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 			}
 			for _, u := range res.Skipped {
 				switch u.Type {
-				case "ACLPolicy", "ACLToken", "ACLTokenDelete", "ConfigEntry", "PreparedQuery":
+				case "ACLPolicy", "ACLToken", "ACLTokenDelete", "ConfigEntry":
 				default:
 					t.Errorf("skipped an entry replay should reproduce: %s", u)
 				}
@@ -464,7 +513,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 			defer ws.Close()
 			want := tablesOf(t, ws)
 			for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession,
-				decode.TypeRegister, decode.TypeCoordinateBatchUpdate} {
+				decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery} {
 				g, w := got.recs[typ], want.recs[typ]
 				if len(g) != len(w) {
 					t.Errorf("%s: %d records replayed, Consul wrote %d", typ, len(g), len(w))
@@ -472,7 +521,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 				}
 				for i := range w {
 					same := bytes.Equal(g[i], w[i])
-					if typ == decode.TypeRegister || typ == decode.TypeCoordinateBatchUpdate {
+					if typ == decode.TypeRegister || typ == decode.TypeCoordinateBatchUpdate || typ == decode.TypePreparedQuery {
 						same = decode.ContentHash(&decode.Record{Type: typ, Raw: g[i]}) == decode.ContentHash(&decode.Record{Type: typ, Raw: w[i]})
 					}
 					if !same {

@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
@@ -38,7 +39,7 @@ type indexRec struct {
 }
 
 // state is the part of a snapshot that replay changes, plus what it reads
-// to decide (the sessions prepared queries hold, catalog.go's counts).
+// to decide (catalog.go's counts).
 type state struct {
 	kv       map[string]*kvRec
 	tombs    map[string]*tombRec
@@ -46,7 +47,8 @@ type state struct {
 	index    map[string]*indexRec // by lower-cased key
 	cat      *catalog
 
-	querySessions map[string]bool // sessions a prepared query is bound to
+	queries     map[string]*queryRec // by lower-cased ID: all of them, when the log can change one
+	queriesHeld bool                 // queries holds the whole table
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
@@ -67,9 +69,9 @@ func newState() *state {
 	return &state{
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
 		index: map[string]*indexRec{}, cat: newCatalog(),
-		querySessions: map[string]bool{}, changed: map[decode.MessageType]bool{},
+		queries: map[string]*queryRec{}, queriesHeld: true, changed: map[decode.MessageType]bool{},
 		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {},
-			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}},
+			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}, decode.TypePreparedQuery: {}},
 	}
 }
 
@@ -140,7 +142,12 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 				in.sessions[id] = true // so are the keys it holds, the queries bound to it
 			}
 		}
-	case decode.TypeIndex, decode.TypePreparedQuery:
+	case decode.TypePreparedQuery:
+		if !in.all && !in.queries {
+			return nil
+		}
+		return s.loadQuery(rec)
+	case decode.TypeIndex:
 	default:
 		return nil
 	}
@@ -172,10 +179,6 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		s.known[rec.Type][x.Key] = true
 		if strings.HasPrefix(x.Key, "peer.") {
 			s.cat.peerIndexes = true
-		}
-	case *decode.PreparedQuery:
-		if x.Session != "" && (in.all || in.sessions[x.Session]) {
-			s.querySessions[x.Session] = true
 		}
 	}
 	return nil
@@ -425,15 +428,17 @@ func (s *state) sessionCreate(idx uint64, sess encode.Session) error {
 	return nil
 }
 
-// sessionDestroy is deleteSessionTxn. It returns false when the effect
-// reaches a table replay does not keep (a prepared query bound to the
-// session is deleted with it).
+// sessionDestroy is deleteSessionTxn: the session, then the keys it holds
+// (released or deleted as its behaviour says), then the prepared queries
+// bound to it. It returns false when those queries are not held (the log
+// range changes no query, session or catalog, so they were not loaded):
+// never the case when replay applies a destroy.
 func (s *state) sessionDestroy(idx uint64, id string) bool {
 	sess := s.sessions[id]
 	if sess == nil {
 		return true
 	}
-	if s.querySessions[id] {
+	if !s.queriesHeld {
 		return false
 	}
 	s.putSession(id, nil)
@@ -453,6 +458,16 @@ func (s *state) sessionDestroy(idx uint64, id string) bool {
 			e.Session = ""
 			s.kvsSet(idx, e, true)
 		}
+	}
+	var bound []string
+	for key, q := range s.queries {
+		if strings.EqualFold(q.session, id) {
+			bound = append(bound, key)
+		}
+	}
+	sort.Strings(bound)
+	for _, key := range bound {
+		s.preparedQueryDelete(idx, key)
 	}
 	return true
 }
