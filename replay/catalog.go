@@ -162,6 +162,11 @@ func fieldRaw(fs []decode.Field, name string) []byte {
 	return nil
 }
 
+func isStr(raw []byte) bool {
+	v, err := decode.DecodeAll(raw)
+	return err == nil && v.Kind == decode.Str
+}
+
 func fieldStr(fs []decode.Field, name string) string {
 	raw := fieldRaw(fs, name)
 	if raw == nil {
@@ -486,6 +491,11 @@ func (s *state) register(idx uint64, body []byte) string {
 	return s.catalogTxn(func() error {
 		if err := s.catalogReady(); err != nil {
 			return err
+		}
+		// Consul's FSM panics on a request it cannot decode: such an entry
+		// is not in a log Consul wrote.
+		if _, err := decode.DecodeValueOf(decode.TypeRegister, body); err != nil {
+			return unrepro("the request does not decode as a RegisterRequest: %v", err)
 		}
 		// The body aliases the log's memory map, which is gone once the
 		// replay has read the log: the records keep a copy.
@@ -967,6 +977,11 @@ func (s *state) deregister(idx uint64, body []byte) string {
 		if !ok {
 			return unrepro("deregister request is not a msgpack map")
 		}
+		for _, name := range []string{"Node", "ServiceID", "CheckID", "PeerName"} {
+			if raw := fieldRaw(req, name); raw != nil && !decode.IsNil(raw) && !isStr(raw) {
+				return unrepro("deregister request field %s is not a string", name)
+			}
+		}
 		if fieldStr(req, "PeerName") != "" || enterprise(req) {
 			return unrepro("peered or Enterprise deregistration")
 		}
@@ -1119,6 +1134,9 @@ func (c *catalog) nodeExists(key string) bool {
 // (one record each in a snapshot: an array of one Coordinate); updates of
 // unknown nodes and invalid coordinates are dropped silently.
 func (s *state) coordinateBatchUpdate(idx uint64, body []byte) string {
+	if _, err := decode.DecodeValueOf(decode.TypeCoordinateBatchUpdate, body); err != nil {
+		return "the request does not decode as Coordinates: " + err.Error()
+	}
 	els, ok := decode.ArrayValues(body)
 	if !ok {
 		return "coordinate update is not an array"

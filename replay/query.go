@@ -70,6 +70,9 @@ func (s *state) preparedQuery(idx uint64, body []byte) string {
 	if qraw == nil || decode.IsNil(qraw) {
 		return "prepared query request without Query (Consul's FSM would fail on it)"
 	}
+	if _, err := decode.DecodeValueOf(decode.TypePreparedQuery, qraw); err != nil {
+		return "the request's Query does not decode as a PreparedQuery: " + err.Error()
+	}
 	// The body aliases the log's memory map: the record keeps a copy.
 	f, ok := decode.MapFields(append([]byte(nil), qraw...))
 	if !ok {
