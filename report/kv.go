@@ -68,7 +68,7 @@ func KVExport(ctx context.Context, s *decode.Snapshot, prefix string, w io.Write
 		if rec.Type != decode.TypeKVS {
 			continue
 		}
-		e, n, err := kvEntry(rec, prefix)
+		e, value, err := kvEntry(rec, prefix)
 		if err != nil {
 			errs.add(err)
 			continue
@@ -76,20 +76,37 @@ func KVExport(ctx context.Context, s *decode.Snapshot, prefix string, w io.Write
 		if e == nil {
 			continue
 		}
+		// The entry without its value, then the value streamed into its
+		// place: base64 needs no JSON escaping, and a 64 MiB value is not
+		// held three more times (as a base64 string, in the encoder's
+		// buffer and in MarshalIndent's).
 		b, err := json.MarshalIndent(e, "\t", "\t")
 		if err != nil {
 			errs.add(recordError(rec, err))
 			continue
 		}
 		b = decode.EscapeJSON(b[:0:0], b) // C1 and bidi in keys as \u escapes: the same JSON to consul kv import
+		at := bytes.LastIndex(b, []byte(valueField))
+		if at < 0 {
+			errs.add(recordError(rec, errors.New("no value field in the entry")))
+			continue
+		}
+		at += len(valueField) - 1 // before the closing quote
 		if res.Entries == 0 {
 			write([]byte("[\n\t"))
 		} else {
 			write([]byte(",\n\t"))
 		}
-		write(b)
+		write(b[:at])
+		if werr == nil {
+			enc := base64.NewEncoder(base64.StdEncoding, bw)
+			if _, werr = enc.Write(value); werr == nil {
+				werr = enc.Close()
+			}
+		}
+		write(b[at:])
 		res.Entries++
-		res.ValueBytes += n
+		res.ValueBytes += int64(len(value))
 		if werr != nil {
 			break
 		}
@@ -111,26 +128,24 @@ func KVExport(ctx context.Context, s *decode.Snapshot, prefix string, w io.Write
 	return res, errors.Join(s.Err(), errs.err())
 }
 
-// kvEntry converts a KVS record if its key starts with prefix (nil otherwise).
-func kvEntry(rec *decode.Record, prefix string) (*KVEntry, int64, error) {
+// valueField is how MarshalIndent writes KVEntry's empty Value.
+const valueField = `"value": ""`
+
+// kvEntry converts a KVS record if its key starts with prefix (nil
+// otherwise): the entry with an empty Value, and the value's bytes.
+func kvEntry(rec *decode.Record, prefix string) (*KVEntry, []byte, error) {
 	d, err := decode.DecodeRecord(rec)
 	if err != nil {
-		return nil, 0, recordError(rec, err)
+		return nil, nil, recordError(rec, err)
 	}
 	x, ok := d.Data.(*decode.DirEntry)
 	if !ok {
-		return nil, 0, recordError(rec, fmt.Errorf("decoded as %T", d.Data))
+		return nil, nil, recordError(rec, fmt.Errorf("decoded as %T", d.Data))
 	}
 	if !strings.HasPrefix(x.Key, prefix) {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
-	return &KVEntry{
-		Key:       x.Key,
-		Flags:     x.Flags,
-		Value:     base64.StdEncoding.EncodeToString(x.Value),
-		Namespace: x.Namespace,
-		Partition: x.Partition,
-	}, int64(len(x.Value)), nil
+	return &KVEntry{Key: x.Key, Flags: x.Flags, Namespace: x.Namespace, Partition: x.Partition}, x.Value, nil
 }
 
 // KVValue is the result of KVGet.
