@@ -28,7 +28,21 @@ var bookkeeping = map[string]bool{"CreateIndex": true, "ModifyIndex": true}
 type content struct {
 	tree  any
 	label string
-	index uint64
+	index uint64 // modifyIndexOf
+}
+
+// modifyIndexOf is the largest ModifyIndex a record carries (a Register
+// record's node and service or check; a Tombstone's is its deletion), 0
+// when it has none: the raft index of the write that last changed it.
+func modifyIndexOf(t decode.MessageType, value []byte) uint64 {
+	var max uint64
+	raw := append([]byte{byte(t)}, value...)
+	decode.RaftIndexes(&decode.Record{Type: t, Raw: raw}, func(field string, v uint64) {
+		if strings.HasSuffix(field, "ModifyIndex") && v > max {
+			max = v
+		}
+	})
+	return max
 }
 
 // contentOf decodes a record value into its content. A record that fails
@@ -38,18 +52,7 @@ func contentOf(t decode.MessageType, value []byte, o *Options) (content, error) 
 	if err != nil {
 		return content{}, err
 	}
-	c := content{label: decode.Label(t, tree)}
-	if t == decode.TypeTombstone {
-		if obj, ok := tree.(*decode.Object); ok {
-			if v, ok := obj.Get("ModifyIndex"); ok {
-				if n, ok := v.(uint64); ok {
-					c.index = n
-				} else if n, ok := v.(int64); ok && n >= 0 {
-					c.index = uint64(n)
-				}
-			}
-		}
-	}
+	c := content{label: decode.Label(t, tree), index: modifyIndexOf(t, value)}
 	if !o.IncludeRaftBookkeeping {
 		tree = strip(tree)
 	}

@@ -205,7 +205,7 @@ func (e *engine) holdKV(ch *Change) error {
 		l.removed[ch.ID] = ch
 	case ch.MessageType == decode.TypeTombstone && ch.Op == Added:
 		if k := l.removed[ch.ID]; k != nil && k.Tombstone == nil {
-			k.Tombstone = &TombstoneLink{Index: ch.tombIndex, OffsetB: ch.OffsetB, SizeB: ch.SizeB}
+			k.Tombstone = &TombstoneLink{Index: ch.ModifyIndex, OffsetB: ch.OffsetB, SizeB: ch.SizeB}
 			ch.Deletes = decode.TypeKVS.String()
 			l.deleted++
 		}

@@ -493,6 +493,7 @@ func (e *engine) compare(ch *Change, t decode.MessageType, va, vb []byte, kvk st
 		e.errs = append(e.errs, e.sides[1].recordErr(nb, ch.OffsetB, t, err))
 		return nil
 	}
+	ch.ModifyIndex = cb.index
 	fields, more, schema := compareTrees(ca.tree, cb.tree, t == decode.TypeKVS, &e.o)
 	e.schemaOnly += schema
 	if len(fields) == 0 && more == 0 {

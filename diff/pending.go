@@ -31,7 +31,7 @@ type waiting struct {
 // they were kept within the budget).
 func (e *engine) waitingChange(t decode.MessageType, i int, w *waiting) *Change {
 	ch := &Change{Op: Removed, Type: t.String(), MessageType: t, ID: w.id, key: w.key,
-		Label: w.label, tombIndex: w.index}
+		Label: w.label, ModifyIndex: w.index}
 	if i == 0 {
 		ch.SizeA, ch.OffsetA = w.size, w.off
 	} else {
@@ -49,7 +49,7 @@ func (e *engine) waitingChange(t decode.MessageType, i int, w *waiting) *Change 
 		ch.Note = "content could not be decoded: " + err.Error()
 		return ch
 	}
-	ch.Label, ch.tombIndex = c.label, c.index
+	ch.Label, ch.ModifyIndex = c.label, c.index
 	if e.o.Values {
 		var more int
 		ch.Fields, more = contentFields(c.tree, i == 0, t == decode.TypeKVS, &e.o)

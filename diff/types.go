@@ -62,9 +62,13 @@ type Change struct {
 	// MessageType is the type number.
 	MessageType decode.MessageType `json:"-"`
 
-	key       string // merge key, for ordering within a type
-	tombIndex uint64 // a Tombstone's deletion index (for Tombstone links)
-	held      int64  // value bytes accounted while held (holdValues)
+	key string // merge key, for ordering within a type
+	// ModifyIndex is the largest ModifyIndex of the record's B copy (A's
+	// for a removed record), 0 when it has none or its content was not
+	// read: the raft index of the write that last changed it (a
+	// Tombstone's is the deletion). diff --log blames that entry.
+	ModifyIndex uint64 `json:"-"`
+	held        int64  // value bytes accounted while held (holdValues)
 }
 
 // TombstoneLink is the Tombstone record of a deleted KV key.

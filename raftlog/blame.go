@@ -27,6 +27,7 @@ type Blamer struct {
 	Since, Until uint64
 	last         map[[2]string]Touch
 	trees        []treeTouch
+	log          *Log // open, for At
 }
 
 type treeTouch struct {
@@ -38,9 +39,10 @@ type treeTouch struct {
 // (record type, identity) of decode.Identity, the last entry naming it. A
 // session destroy also touches the keys the session held locked (it
 // releases or deletes them): the scan follows lock and unlock from the
-// start of the log to know them.
+// start of the log to know them. The Blamer reads the log again for
+// Lookup's exact answers: close it (it does not close l).
 func (l *Log) Blamer(since, until uint64) (*Blamer, error) {
-	b := &Blamer{Since: since, Until: until, last: map[[2]string]Touch{}}
+	b := &Blamer{Since: since, Until: until, last: map[[2]string]Touch{}, log: l}
 	holders := map[string]map[string]bool{} // session -> keys it locks
 	s := l.Scan(Filter{UntilIndex: until})
 	s.Tree = false
@@ -93,22 +95,8 @@ func (l *Log) Blamer(since, until uint64) (*Blamer, error) {
 			}
 		}
 		for _, t := range e.Targets {
-			op := t.Op
-			if op == "" {
-				op = e.Op
-			}
-			entry := e.MsgType
-			if entry == "" {
-				entry = e.LogType
-			}
-			if op != "" {
-				entry += " " + op
-			}
-			tc := Touch{Index: e.Index, Time: e.AppendedAt, Entry: entry}
-			if e.Token != nil {
-				tc.By = e.Token.Label()
-			}
-			if t.Type == "KVS" && strings.HasSuffix(op, "delete-tree") {
+			tc := touchOf(e, t.Op)
+			if t.Type == "KVS" && strings.HasSuffix(tc.Entry, "delete-tree") {
 				b.trees = append(b.trees, treeTouch{t.ID, tc})
 				continue
 			}
@@ -123,11 +111,41 @@ func (l *Log) Blamer(since, until uint64) (*Blamer, error) {
 	return b, nil
 }
 
-// Lookup returns the last entry that touched the record of type typ (the
-// decode.MessageType name) and identity id. A Tombstone is touched by the
-// KV operations on its key; a KV key (or its tombstone) also by a
+// touchOf is the Touch of entry e, with the operation op when the entry
+// has one per target (transactions), else the entry's.
+func touchOf(e *Entry, op string) Touch {
+	if op == "" {
+		op = e.Op
+	}
+	entry := e.MsgType
+	if entry == "" {
+		entry = e.LogType
+	}
+	if op != "" {
+		entry += " " + op
+	}
+	tc := Touch{Index: e.Index, Time: e.AppendedAt, Entry: entry}
+	if e.Token != nil {
+		tc.By = e.Token.Label()
+	}
+	return tc
+}
+
+// Lookup returns the entry that last changed the record of type typ (the
+// decode.MessageType name) and identity id. modifyIndex is the record's
+// own ModifyIndex (its largest; a Tombstone's deletion index), 0 when it
+// has none: when it lies in the scanned range, the entry at that index is
+// the answer, exactly, whatever it names (a catalog write that destroyed a
+// session released its locks; a node update rewrote its services' records).
+// Otherwise it is the last entry naming the record: a Tombstone is touched
+// by the KV operations on its key; a KV key (or its tombstone) also by a
 // delete-tree of a prefix of it, whichever is later.
-func (b *Blamer) Lookup(typ, id string) (Touch, bool) {
+func (b *Blamer) Lookup(typ, id string, modifyIndex uint64) (Touch, bool) {
+	if modifyIndex >= b.Since && modifyIndex <= b.Until && modifyIndex != 0 {
+		if t, ok := b.at(typ, id, modifyIndex); ok {
+			return t, true
+		}
+	}
 	if typ == "Tombstone" {
 		typ = "KVS"
 	}
@@ -140,4 +158,28 @@ func (b *Blamer) Lookup(typ, id string) (Touch, bool) {
 		}
 	}
 	return t, ok
+}
+
+// at reads the entry at index: its Touch, with the operation of the target
+// that names the record when one does.
+func (b *Blamer) at(typ, id string, index uint64) (Touch, bool) {
+	if b.log == nil {
+		return Touch{}, false
+	}
+	sc := b.log.Scan(Filter{SinceIndex: index, UntilIndex: index})
+	sc.Tree = false
+	defer sc.Close()
+	if !sc.Next() || sc.Entry().Index != index {
+		return Touch{}, false
+	}
+	e := sc.Entry()
+	if typ == "Tombstone" {
+		typ = "KVS"
+	}
+	for _, t := range e.Targets {
+		if t.Type == typ && t.ID == id {
+			return touchOf(e, t.Op), true
+		}
+	}
+	return touchOf(e, ""), true
 }

@@ -234,6 +234,50 @@ func TestDiffBlame(t *testing.T) {
 	if blamed < 5 || !sessionDestroy {
 		t.Errorf("%d changes blamed; a key deleted by its session's destroy blamed on it: %v\n%s", blamed, sessionDestroy, out)
 	}
+	// Across the catalog writes, between the two snapshots Consul wrote:
+	// a change is blamed on the entry at the record's ModifyIndex, whatever
+	// that entry names. The lock a critical check's session held is blamed
+	// on that registration; the key a node deregistration deleted (through
+	// its session) on the deregistration; a service record rewritten by
+	// its node's update on the node update.
+	halfway, final := raftlogSaves(t, fixture)
+	want := map[string]string{ // change -> description of the step it is blamed on
+		"KVS locks/web1":                     "goes critical",
+		"Tombstone locks/db1":                "deregister node db-1",
+		"Register service:web-1/web-1":       "node update",
+		"Register node:web-3":                "catalog register node web-3",
+		"Register check:web-3/service:web-3": "passing service check",
+	}
+	byDesc := map[uint64]string{}
+	for _, w := range readWrites(t, fixture) {
+		if w.MsgType != nil {
+			byDesc[w.Index] = w.Desc
+		}
+	}
+	out, stderr, code = runCLI(t, "diff", "--log", dir, "--format", "json", fmt.Sprintf("%s@%d", dir, halfway.Index), fmt.Sprintf("%s@%d", dir, final.Index))
+	if code != 1 {
+		t.Fatalf("diff --log halfway end: exit %d: %s", code, stderr)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c struct {
+			Type, ID string
+			Blame    *struct{ Index uint64 }
+		}
+		if err := json.Unmarshal([]byte(l), &c); err != nil {
+			t.Fatal(err)
+		}
+		sub, ok := want[c.Type+" "+c.ID]
+		if !ok {
+			continue
+		}
+		delete(want, c.Type+" "+c.ID)
+		if c.Blame == nil || !strings.Contains(byDesc[c.Blame.Index], sub) {
+			t.Errorf("%s %s: blamed on %+v (%q), want the step %q", c.Type, c.ID, c.Blame, byDesc[c.Blame.Index], sub)
+		}
+	}
+	for k := range want {
+		t.Errorf("diff halfway end has no change %s", k)
+	}
 	// Text: a line under each change.
 	txt, _, _ := runCLI(t, "diff", "--log", dir, fmt.Sprintf("%s@%d", dir, a), fmt.Sprintf("%s@%d", dir, b))
 	if !strings.Contains(txt, "    last touched: index ") {

@@ -90,27 +90,34 @@ func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
 	o.input.AddFlags(fs)
 }
 
-// newBlamer reads the log entries between A's and B's raft index.
-func newBlamer(dataDir string, a, b *diff.MetaSummary) (*raftlog.Blamer, error) {
+// newBlamer reads the log entries between A's and B's raft index. The
+// log stays open for the blamer's exact lookups: close it when done.
+func newBlamer(dataDir string, a, b *diff.MetaSummary) (*raftlog.Blamer, *raftlog.Log, error) {
 	if a.Index >= b.Index {
-		return nil, usagef("", "--log: A (index %d) must be older than B (index %d)", a.Index, b.Index)
+		return nil, nil, usagef("", "--log: A (index %d) must be older than B (index %d)", a.Index, b.Index)
 	}
 	l, err := raftlog.Open(dataDir, raftlog.Options{})
 	if err != nil {
 		if errors.Is(err, raftlog.ErrInUse) {
-			return nil, raftlog.ErrInUse
+			return nil, nil, raftlog.ErrInUse
 		}
-		return nil, fmt.Errorf("--log %s: %w", dataDir, err)
+		return nil, nil, fmt.Errorf("--log %s: %w", dataDir, err)
 	}
-	defer l.Close()
 	first, last, _, err := l.Bounds()
 	if err != nil {
-		return nil, fmt.Errorf("--log %s: %w", dataDir, err)
+		l.Close()
+		return nil, nil, fmt.Errorf("--log %s: %w", dataDir, err)
 	}
 	if first > a.Index+1 || last < b.Index {
-		return nil, fmt.Errorf("--log %s: the log holds indexes %d to %d, not all of %d to %d (between A and B)", dataDir, first, last, a.Index+1, b.Index)
+		l.Close()
+		return nil, nil, fmt.Errorf("--log %s: the log holds indexes %d to %d, not all of %d to %d (between A and B)", dataDir, first, last, a.Index+1, b.Index)
 	}
-	return l.Blamer(a.Index+1, b.Index)
+	bl, err := l.Blamer(a.Index+1, b.Index)
+	if err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	return bl, l, nil
 }
 
 func runDiff(ctx context.Context, args []string, e *env) error {
@@ -163,14 +170,18 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		return usagef("", "%v", err)
 	}
 	var blamer *raftlog.Blamer
+	closeLog := func() error { return nil }
+	defer func() { closeLog() }()
 	opts := diff.Options{Types: types, IgnoreTypes: ignore, KVPrefix: o.kvPrefix, KVDepth: o.kvDepth,
 		IncludeRaftBookkeeping: o.bookkeeping, ShowSecrets: o.showSecrets, Values: o.values, IncludeSchemaChanges: o.schema,
 		Start: func(a, b *diff.MetaSummary) error {
 			if o.log != "" {
 				var err error
-				if blamer, err = newBlamer(o.log, a, b); err != nil {
+				var l *raftlog.Log
+				if blamer, l, err = newBlamer(o.log, a, b); err != nil {
 					return err
 				}
+				closeLog = l.Close
 			}
 			return p.DiffStart(a, b, report.DiffPrintOptions{MaxValueLen: o.maxValueLen})
 		}}
@@ -179,7 +190,14 @@ func runDiff(ctx context.Context, args []string, e *env) error {
 		emit = func(c *diff.Change) error {
 			if blamer != nil && c.MessageType != decode.TypeIndex {
 				c.Blame = &diff.Blame{}
-				if t, ok := blamer.Lookup(c.Type, c.ID); ok {
+				at := c.ModifyIndex
+				if c.Op == diff.Removed {
+					at = 0 // A's last write, before the range
+					if c.Tombstone != nil {
+						at = c.Tombstone.Index // the deletion
+					}
+				}
+				if t, ok := blamer.Lookup(c.Type, c.ID, at); ok {
 					*c.Blame = diff.Blame{Index: t.Index, Time: t.Time, Entry: t.Entry, By: t.By}
 				}
 			}
