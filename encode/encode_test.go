@@ -543,3 +543,43 @@ func TestNewStateWriterRaw(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendContainersMatchGoMsgpack: the map and array headers
+// AppendMap and AppendArray write are go-msgpack's, at every size class.
+func TestAppendContainersMatchGoMsgpack(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 65535, 65536} {
+		m := map[string]int{}
+		var fields []decode.Field
+		arr := make([]int, n)
+		var elems [][]byte
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("k%d", i)
+			m[k] = 0
+			kb, _ := Value(k)
+			fields = append(fields, decode.Field{Name: k, Key: kb, Val: []byte{0}})
+			elems = append(elems, []byte{0})
+		}
+		wantArr, err := Value(arr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendArray(nil, elems); !bytes.Equal(got, wantArr) {
+			t.Errorf("array of %d: header %x, go-msgpack %x", n, got[:min(5, len(got))], wantArr[:min(5, len(wantArr))])
+		}
+		wantMap, err := Value(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := AppendMap(nil, fields)
+		h := 1 // the header's length: Go writes the keys in random order after it
+		if n >= 16 {
+			h = 3
+		}
+		if n >= 1<<16 {
+			h = 5
+		}
+		if len(got) != len(wantMap) || !bytes.Equal(got[:h], wantMap[:h]) {
+			t.Errorf("map of %d: header %x, go-msgpack %x", n, got[:h], wantMap[:h])
+		}
+	}
+}

@@ -13,17 +13,7 @@ import (
 // many entries: records assembled from the bytes Consul wrote, never a
 // re-encoding of them.
 func AppendMap(dst []byte, fields []decode.Field) []byte {
-	n := len(fields)
-	switch {
-	case n < 16:
-		dst = append(dst, 0x80|byte(n))
-	case n < 1<<16:
-		dst = append(dst, 0xde)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	default:
-		dst = append(dst, 0xdf)
-		dst = binary.BigEndian.AppendUint32(dst, uint32(n))
-	}
+	dst = appendHeader(dst, len(fields), 0x80, 0xde)
 	for _, f := range fields {
 		dst = append(append(dst, f.Key...), f.Val...)
 	}
@@ -33,17 +23,7 @@ func AppendMap(dst []byte, fields []decode.Field) []byte {
 // AppendArray appends a msgpack array of the raw values elems, with the
 // header go-msgpack writes for that many elements.
 func AppendArray(dst []byte, elems [][]byte) []byte {
-	n := len(elems)
-	switch {
-	case n < 16:
-		dst = append(dst, 0x90|byte(n))
-	case n < 1<<16:
-		dst = append(dst, 0xdc)
-		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
-	default:
-		dst = append(dst, 0xdd)
-		dst = binary.BigEndian.AppendUint32(dst, uint32(n))
-	}
+	dst = appendHeader(dst, len(elems), 0x90, 0xdc)
 	for _, e := range elems {
 		dst = append(dst, e...)
 	}
@@ -58,4 +38,18 @@ func Value(v any) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// appendHeader appends a container header for n entries as go-msgpack
+// writes it: the fix form (fix|n) below 16, else the 16-bit form (lead16,
+// then a big-endian uint16) or the 32-bit one (lead16+1, then a uint32).
+func appendHeader(dst []byte, n int, fix, lead16 byte) []byte {
+	switch {
+	case n < 16:
+		return append(dst, fix|byte(n))
+	case n < 1<<16:
+		return binary.BigEndian.AppendUint16(append(dst, lead16), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint32(append(dst, lead16+1), uint32(n))
+	}
 }
