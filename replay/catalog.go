@@ -453,10 +453,11 @@ func sortedChecks(n *catNode) []*catCheck {
 
 // --- Register (ensureRegistrationTxn) ---
 
-// catalogTxn runs op as one memdb transaction: on Consul's error nothing
-// changes (and the entry is reproduced: it had no effect); on an
-// unreproducible effect nothing changes and the reason is returned.
-func (s *state) catalogTxn(op func() error) string {
+// memdbTxn runs op as one memdb transaction (a catalog or ACL entry): on
+// Consul's error nothing changes (and the entry is reproduced: it had no
+// effect); on an unreproducible effect nothing changes and the reason is
+// returned.
+func (s *state) memdbTxn(op func() error) string {
 	s.undo = []func(){}
 	err := op()
 	undo := s.undo
@@ -488,7 +489,7 @@ func (s *state) catalogReady() error {
 }
 
 func (s *state) register(idx uint64, body []byte) string {
-	return s.catalogTxn(func() error {
+	return s.memdbTxn(func() error {
 		if err := s.catalogReady(); err != nil {
 			return err
 		}
@@ -969,7 +970,7 @@ func (s *state) destroySessions(idx uint64, ids []string) error {
 // --- Deregister ---
 
 func (s *state) deregister(idx uint64, body []byte) string {
-	return s.catalogTxn(func() error {
+	return s.memdbTxn(func() error {
 		if err := s.catalogReady(); err != nil {
 			return err
 		}

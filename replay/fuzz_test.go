@@ -70,7 +70,8 @@ func FuzzApply(f *testing.F) {
 			t.Fatalf("refused (%s) but changed the state", why)
 		}
 		for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession,
-			decode.TypeIndex, decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery} {
+			decode.TypeIndex, decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery,
+			decode.TypeACLPolicy, decode.TypeACLToken} {
 			st.changed[typ] = true
 		}
 		tables, err := st.tables()

@@ -23,11 +23,16 @@ type interest struct {
 	// queries: the log can change a prepared query (a query entry, or a
 	// session destroy, directly or through the catalog): hold them all.
 	queries bool
-	maxReap uint64 // tombstones at or below it are reaped
+	// acl: the log has an ACL policy or token entry: hold every policy,
+	// and the tokens named (by SecretID, by lower-cased AccessorID).
+	acl                          bool
+	tokenSecrets, tokenAccessors map[string]bool
+	maxReap                      uint64 // tombstones at or below it are reaped
 }
 
 func newInterest() *interest {
-	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}, nodeIDs: map[string]bool{}, coordNodes: map[string]bool{}}
+	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}, nodeIDs: map[string]bool{}, coordNodes: map[string]bool{},
+		tokenSecrets: map[string]bool{}, tokenAccessors: map[string]bool{}}
 }
 
 // add notes what one entry's request can touch.
@@ -63,7 +68,32 @@ func (in *interest) add(e *raftlog.Entry) {
 	case decode.TypeSession, decode.TypeRegister, decode.TypeDeregister, decode.TypePreparedQuery:
 		in.queries = true
 	}
+	token := func(path ...any) {
+		in.tokenSecrets[str(append(path, "SecretID")...)] = true
+		in.tokenAccessors[strings.ToLower(str(append(path, "AccessorID")...))] = true
+	}
 	switch mt {
+	case decode.TypeACLPolicy, decode.TypeACLPolicyDelete:
+		in.acl = true
+	case decode.TypeACLToken:
+		in.acl = true
+		if raw, ok := decode.ValueAt(body, "Tokens"); ok {
+			els, _ := decode.ArrayValues(raw)
+			for i := range els {
+				token("Tokens", i)
+			}
+		}
+	case decode.TypeACLBootstrap:
+		in.acl = true
+		token("Token")
+	case decode.TypeACLTokenDelete:
+		in.acl = true
+		if raw, ok := decode.ValueAt(body, "TokenIDs"); ok {
+			els, _ := decode.ArrayValues(raw)
+			for i := range els {
+				in.tokenAccessors[strings.ToLower(str("TokenIDs", i))] = true
+			}
+		}
 	case decode.TypePreparedQuery:
 		if sess := str("Query", "Session"); sess != "" {
 			in.sessions[sess] = true

@@ -21,10 +21,13 @@
 //     checks, coordinates, the per-node, per-service, per-kind and
 //     kind_service_names rows, the extinction rows, prepared-queries);
 //     prepared queries (query.go: create, update, delete, and those a
-//     destroyed session takes with it). Raft's own entries
+//     destroyed session takes with it); ACL policies and tokens (acl.go:
+//     set, delete, bootstrap). Raft's own entries
 //     (noop, barrier, configuration) change no state.
-//   - Not replayed: every other request type (ACL, config entries, CA,
-//     peering, autopilot, …), prepared-query templates, transactions with
+//   - Not replayed: every other request type (config entries, ACL roles,
+//     binding rules and auth methods, CA, peering, autopilot, …),
+//     prepared-query templates, legacy or role-linked ACL tokens,
+//     transactions with
 //     catalog, session or intention operations, Connect, gateway and virtual-IP
 //     effects of a registration, and Enterprise (namespaced) or peered
 //     records. Such an entry is Unreproduced: Open fails with an
@@ -43,7 +46,8 @@
 //     the tombstones a reap removes, the nodes that catalog entries and
 //     session creates name (with their services, checks, coordinates and
 //     sessions, and the keys those sessions lock), every prepared query
-//     when the log can change one, the Index rows; plus
+//     when the log can change one, every ACL policy and the tokens named
+//     when it has an ACL entry, the Index rows; plus
 //     what the entries write, and one count per service name. So memory
 //     follows the log range replayed, not the size of the snapshot (a
 //     delete-tree of "" holds the whole KV store). Everything else
@@ -240,6 +244,7 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 			return nil, nil, fmt.Errorf("%s: %w: the log lacks entry %d (the snapshot is at %d)", target, ErrNoBase, next, meta.Index)
 		}
 		st.queriesHeld = in.queries
+		st.aclHeld, st.tokensAll, st.tokensHeld, st.accessorsHeld = in.acl, false, in.tokenSecrets, in.tokenAccessors
 		if err := loadBase(ctx, baseDir, st, in); err != nil {
 			return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
 		}
@@ -513,6 +518,14 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 		case decode.TypePreparedQuery:
 			for _, q := range st.queries {
 				out[t] = append(out[t], q.record())
+			}
+		case decode.TypeACLPolicy:
+			for _, p := range st.policies {
+				out[t] = append(out[t], p.record())
+			}
+		case decode.TypeACLToken:
+			for _, tk := range st.tokens {
+				out[t] = append(out[t], tk.record())
 			}
 		case decode.TypeCoordinateBatchUpdate:
 			for _, cs := range st.cat.coords {

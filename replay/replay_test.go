@@ -67,7 +67,8 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 // replayedIndexRow reports whether replay writes the Index row key.
 func replayedIndexRow(key string) bool {
 	switch key {
-	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates", "prepared-queries":
+	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates", "prepared-queries",
+		"acl-policies", "acl-tokens", "acl-token-bootstrap":
 		return true
 	}
 	for _, p := range []string{"peer.~:", "service_kind.", "kind_service_names."} {
@@ -108,7 +109,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		mt, _ := e.MessageType()
 		switch mt {
 		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone, decode.TypeRegister, decode.TypeDeregister,
-			decode.TypePreparedQuery:
+			decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeACLBootstrap:
 			replayed[mt]++
 			if why != "" {
 				t.Errorf("index %d: %s", e.Index, why)
@@ -119,10 +120,12 @@ func replayFromEmpty(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	sc.Close()
-	if replayed[decode.TypeKVS] < 10 || replayed[decode.TypeRegister] < 3 || replayed[decode.TypeSession] < 1 || replayed[decode.TypePreparedQuery] < 1 {
+	if replayed[decode.TypeKVS] < 10 || replayed[decode.TypeRegister] < 3 || replayed[decode.TypeSession] < 1 || replayed[decode.TypePreparedQuery] < 1 ||
+		replayed[decode.TypeACLPolicy] < 3 || replayed[decode.TypeACLToken] < 3 || replayed[decode.TypeACLBootstrap] < 1 {
 		t.Fatalf("too few entries up to %d: %v", snapIndex, replayed)
 	}
-	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery} {
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
+		decode.TypeACLPolicy, decode.TypeACLToken} {
 		st.changed[typ] = true
 	}
 	got, err := st.tables()
@@ -138,7 +141,8 @@ func replayFromEmpty(t *testing.T, dir string) {
 	for s.Next() {
 		r := s.Record()
 		switch r.Type {
-		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery:
+		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
+			decode.TypeACLPolicy, decode.TypeACLToken:
 			want[r.Type] = append(want[r.Type], append([]byte(nil), r.Raw...))
 		case decode.TypeIndex:
 			d, _ := decode.DecodeRecord(r)
@@ -147,7 +151,8 @@ func replayFromEmpty(t *testing.T, dir string) {
 		}
 	}
 	s.Close()
-	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery} {
+	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
+		decode.TypeACLPolicy, decode.TypeACLToken} {
 		if len(want[typ]) == 0 {
 			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
 		}
@@ -158,7 +163,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		for i := range want[typ] {
 			g, w := got[typ].recs[i], want[typ][i]
 			same := bytes.Equal(g, w)
-			if typ == decode.TypeRegister || typ == decode.TypePreparedQuery { // Go maps: Consul's order is random
+			if typ != decode.TypeKVS && typ != decode.TypeTombstone && typ != decode.TypeSession { // Go maps: Consul's order is random
 				same = decode.ContentHash(&decode.Record{Type: typ, Raw: g}) == decode.ContentHash(&decode.Record{Type: typ, Raw: w})
 			}
 			if !same {
@@ -414,6 +419,12 @@ func stateString(s *state) string {
 	for k, q := range s.queries {
 		lines = append(lines, fmt.Sprintf("query %q %d/%d", k, q.create, q.modify))
 	}
+	for k, p := range s.policies {
+		lines = append(lines, fmt.Sprintf("policy %q %d/%d", k, p.create, p.modify))
+	}
+	for k, tk := range s.tokens {
+		lines = append(lines, fmt.Sprintf("token %q %d/%d", k, tk.create, tk.modify))
+	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
@@ -486,7 +497,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 			}
 			for _, u := range res.Skipped {
 				switch u.Type {
-				case "ACLPolicy", "ACLToken", "ACLTokenDelete", "ConfigEntry":
+				case "ConfigEntry":
 				default:
 					t.Errorf("skipped an entry replay should reproduce: %s", u)
 				}
@@ -499,7 +510,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 			defer ws.Close()
 			want := tablesOf(t, ws)
 			for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession,
-				decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery} {
+				decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken} {
 				g, w := got.recs[typ], want.recs[typ]
 				if len(g) != len(w) {
 					t.Errorf("%s: %d records replayed, Consul wrote %d", typ, len(g), len(w))
@@ -507,7 +518,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 				}
 				for i := range w {
 					same := bytes.Equal(g[i], w[i])
-					if typ == decode.TypeRegister || typ == decode.TypeCoordinateBatchUpdate || typ == decode.TypePreparedQuery {
+					if typ != decode.TypeKVS && typ != decode.TypeTombstone && typ != decode.TypeSession {
 						same = decode.ContentHash(&decode.Record{Type: typ, Raw: g[i]}) == decode.ContentHash(&decode.Record{Type: typ, Raw: w[i]})
 					}
 					if !same {

@@ -49,6 +49,14 @@ type state struct {
 
 	queries     map[string]*queryRec // by lower-cased ID: all of them, when the log can change one
 	queriesHeld bool                 // queries holds the whole table
+	// ACL (acl.go): every policy when the log has an ACL entry; the tokens
+	// the entries name, by SecretID (tokensAll: the whole table, tests).
+	policies      map[string]*aclRec // by lower-cased ID
+	tokens        map[string]*aclRec // by SecretID
+	aclHeld       bool
+	tokensAll     bool
+	tokensHeld    map[string]bool // SecretIDs
+	accessorsHeld map[string]bool // lower-cased AccessorIDs
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
@@ -69,9 +77,11 @@ func newState() *state {
 	return &state{
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
 		index: map[string]*indexRec{}, cat: newCatalog(),
-		queries: map[string]*queryRec{}, queriesHeld: true, changed: map[decode.MessageType]bool{},
+		queries: map[string]*queryRec{}, queriesHeld: true,
+		policies: map[string]*aclRec{}, tokens: map[string]*aclRec{}, aclHeld: true, tokensAll: true, changed: map[decode.MessageType]bool{},
 		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {},
-			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}, decode.TypePreparedQuery: {}},
+			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}, decode.TypePreparedQuery: {},
+			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}},
 	}
 }
 
@@ -147,6 +157,27 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 			return nil
 		}
 		return s.loadQuery(rec)
+	case decode.TypeACLPolicy:
+		if !in.all && !in.acl {
+			return nil
+		}
+		return s.loadACL(rec)
+	case decode.TypeACLToken:
+		if !in.all {
+			acc, sec := "", ""
+			if raw, ok := decode.ValueAt(rec.Value(), "AccessorID"); ok && isStr(raw) {
+				v, _ := decode.DecodeAll(raw)
+				acc = strings.ToLower(v.String())
+			}
+			if raw, ok := decode.ValueAt(rec.Value(), "SecretID"); ok && isStr(raw) {
+				v, _ := decode.DecodeAll(raw)
+				sec = v.String()
+			}
+			if !in.tokenSecrets[sec] && !in.tokenAccessors[acc] {
+				return nil
+			}
+		}
+		return s.loadACL(rec)
 	case decode.TypeIndex:
 	default:
 		return nil

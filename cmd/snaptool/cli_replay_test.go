@@ -18,8 +18,8 @@ import (
 // ModifyIndex) equal the KV store the HTTP API returned right after that
 // write (writes.json), including the writes where a catalog entry changed
 // the KV store itself (Consul destroying a session and its locks). Where
-// the entries up to the index include ones replay does not reproduce (ACL,
-// config entries), the command refuses with the list
+// the entries up to the index include ones replay does not reproduce
+// (config entries), the command refuses with the list
 // (exit 2) and --best-effort gives the state, which must be exact too: no
 // catalog write may be among the skipped.
 func TestReplayKVEqualsRecorded(t *testing.T) {
