@@ -99,6 +99,8 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		return s.preparedQuery(idx, body)
 	case decode.TypeACLPolicy, decode.TypeACLPolicyDelete, decode.TypeACLToken, decode.TypeACLTokenDelete, decode.TypeACLBootstrap:
 		return s.acl(idx, mt, body)
+	case decode.TypeConfigEntry:
+		return s.configEntry(idx, body)
 	}
 	return fmt.Sprintf("%s entries are not replayed", mt)
 }

@@ -26,6 +26,7 @@ type interest struct {
 	// acl: the log has an ACL policy or token entry: hold every policy,
 	// and the tokens named (by SecretID, by lower-cased AccessorID).
 	acl                          bool
+	configs                      bool // the log writes a config entry: hold them all
 	tokenSecrets, tokenAccessors map[string]bool
 	maxReap                      uint64 // tombstones at or below it are reaped
 }
@@ -75,6 +76,8 @@ func (in *interest) add(e *raftlog.Entry) {
 	switch mt {
 	case decode.TypeACLPolicy, decode.TypeACLPolicyDelete:
 		in.acl = true
+	case decode.TypeConfigEntry:
+		in.configs = true
 	case decode.TypeACLToken:
 		in.acl = true
 		if raw, ok := decode.ValueAt(body, "Tokens"); ok {

@@ -22,9 +22,11 @@
 //     kind_service_names rows, the extinction rows, prepared-queries);
 //     prepared queries (query.go: create, update, delete, and those a
 //     destroyed session takes with it); ACL policies and tokens (acl.go:
-//     set, delete, bootstrap). Raft's own entries
+//     set, delete, bootstrap); service-defaults and proxy-defaults config
+//     entries while no discovery-chain, gateway, intention or export entry
+//     exists (configentry.go). Raft's own entries
 //     (noop, barrier, configuration) change no state.
-//   - Not replayed: every other request type (config entries, ACL roles,
+//   - Not replayed: every other request type (other config entries, ACL roles,
 //     binding rules and auth methods, CA, peering, autopilot, …),
 //     prepared-query templates, legacy or role-linked ACL tokens,
 //     transactions with
@@ -47,7 +49,8 @@
 //     session creates name (with their services, checks, coordinates and
 //     sessions, and the keys those sessions lock), every prepared query
 //     when the log can change one, every ACL policy and the tokens named
-//     when it has an ACL entry, the Index rows; plus
+//     when it has an ACL entry, every config entry when it writes one, the
+//     Index rows; plus
 //     what the entries write, and one count per service name. So memory
 //     follows the log range replayed, not the size of the snapshot (a
 //     delete-tree of "" holds the whole KV store). Everything else
@@ -244,6 +247,7 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 			return nil, nil, fmt.Errorf("%s: %w: the log lacks entry %d (the snapshot is at %d)", target, ErrNoBase, next, meta.Index)
 		}
 		st.queriesHeld = in.queries
+		st.configsHeld = in.configs
 		st.aclHeld, st.tokensAll, st.tokensHeld, st.accessorsHeld = in.acl, false, in.tokenSecrets, in.tokenAccessors
 		if err := loadBase(ctx, baseDir, st, in); err != nil {
 			return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
@@ -518,6 +522,10 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 		case decode.TypePreparedQuery:
 			for _, q := range st.queries {
 				out[t] = append(out[t], q.record())
+			}
+		case decode.TypeConfigEntry:
+			for _, c := range st.configs {
+				out[t] = append(out[t], c.record())
 			}
 		case decode.TypeACLPolicy:
 			for _, p := range st.policies {

@@ -68,7 +68,7 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 func replayedIndexRow(key string) bool {
 	switch key {
 	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates", "prepared-queries",
-		"acl-policies", "acl-tokens", "acl-token-bootstrap":
+		"acl-policies", "acl-tokens", "acl-token-bootstrap", "config-entries":
 		return true
 	}
 	for _, p := range []string{"peer.~:", "service_kind.", "kind_service_names."} {
@@ -109,7 +109,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		mt, _ := e.MessageType()
 		switch mt {
 		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone, decode.TypeRegister, decode.TypeDeregister,
-			decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeACLBootstrap:
+			decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeACLBootstrap, decode.TypeConfigEntry:
 			replayed[mt]++
 			if why != "" {
 				t.Errorf("index %d: %s", e.Index, why)
@@ -121,11 +121,12 @@ func replayFromEmpty(t *testing.T, dir string) {
 	}
 	sc.Close()
 	if replayed[decode.TypeKVS] < 10 || replayed[decode.TypeRegister] < 3 || replayed[decode.TypeSession] < 1 || replayed[decode.TypePreparedQuery] < 1 ||
-		replayed[decode.TypeACLPolicy] < 3 || replayed[decode.TypeACLToken] < 3 || replayed[decode.TypeACLBootstrap] < 1 {
+		replayed[decode.TypeACLPolicy] < 3 || replayed[decode.TypeACLToken] < 3 || replayed[decode.TypeACLBootstrap] < 1 ||
+		replayed[decode.TypeConfigEntry] < 1 {
 		t.Fatalf("too few entries up to %d: %v", snapIndex, replayed)
 	}
 	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-		decode.TypeACLPolicy, decode.TypeACLToken} {
+		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry} {
 		st.changed[typ] = true
 	}
 	got, err := st.tables()
@@ -142,7 +143,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		r := s.Record()
 		switch r.Type {
 		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-			decode.TypeACLPolicy, decode.TypeACLToken:
+			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry:
 			want[r.Type] = append(want[r.Type], append([]byte(nil), r.Raw...))
 		case decode.TypeIndex:
 			d, _ := decode.DecodeRecord(r)
@@ -152,7 +153,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 	}
 	s.Close()
 	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-		decode.TypeACLPolicy, decode.TypeACLToken} {
+		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry} {
 		if len(want[typ]) == 0 {
 			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
 		}
@@ -425,6 +426,9 @@ func stateString(s *state) string {
 	for k, tk := range s.tokens {
 		lines = append(lines, fmt.Sprintf("token %q %d/%d", k, tk.create, tk.modify))
 	}
+	for k, c := range s.configs {
+		lines = append(lines, fmt.Sprintf("config %q %d/%d", k, c.create, c.modify))
+	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
@@ -496,11 +500,7 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 				t.Fatalf("replayed from %d, %d entries", res.BaseIndex, res.Applied)
 			}
 			for _, u := range res.Skipped {
-				switch u.Type {
-				case "ConfigEntry":
-				default:
-					t.Errorf("skipped an entry replay should reproduce: %s", u)
-				}
+				t.Errorf("skipped an entry replay should reproduce: %s", u)
 			}
 			got := tablesOf(t, s)
 			ws, err := decode.Open(newestDir(t, dir, newest.Index), decode.Options{})
@@ -510,7 +510,8 @@ func TestReplayMatchesConsulsLaterSnapshot(t *testing.T) {
 			defer ws.Close()
 			want := tablesOf(t, ws)
 			for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession,
-				decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken} {
+				decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken,
+				decode.TypeConfigEntry} {
 				g, w := got.recs[typ], want.recs[typ]
 				if len(g) != len(w) {
 					t.Errorf("%s: %d records replayed, Consul wrote %d", typ, len(g), len(w))

@@ -57,6 +57,10 @@ type state struct {
 	tokensAll     bool
 	tokensHeld    map[string]bool // SecretIDs
 	accessorsHeld map[string]bool // lower-cased AccessorIDs
+	// Config entries (configentry.go): all of them when the log writes one.
+	configs     map[string]*ceRec // by lower-cased kind/name
+	configsHeld bool
+	configGraph bool // the snapshot has an entry of a kind in graphKinds
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
@@ -78,10 +82,11 @@ func newState() *state {
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
 		index: map[string]*indexRec{}, cat: newCatalog(),
 		queries: map[string]*queryRec{}, queriesHeld: true,
-		policies: map[string]*aclRec{}, tokens: map[string]*aclRec{}, aclHeld: true, tokensAll: true, changed: map[decode.MessageType]bool{},
+		policies: map[string]*aclRec{}, tokens: map[string]*aclRec{}, aclHeld: true, tokensAll: true,
+		configs: map[string]*ceRec{}, configsHeld: true, changed: map[decode.MessageType]bool{},
 		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {},
 			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}, decode.TypePreparedQuery: {},
-			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}},
+			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}, decode.TypeConfigEntry: {}},
 	}
 }
 
@@ -126,11 +131,7 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		}
 		return nil
 	case decode.TypeConfigEntry:
-		if id, err := decode.Identity(rec); err == nil &&
-			(strings.HasPrefix(id, "ingress-gateway/") || strings.HasPrefix(id, "terminating-gateway/")) {
-			s.cat.gateways = true
-		}
-		return nil
+		return s.loadConfigEntry(rec, in)
 	case decode.TypeSession:
 		// Skip, before any typed decode, the sessions no entry can touch:
 		// those it names and those of the nodes it names (a node or check

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/snaptool/snaptool/encode"
+	fixturepkg "github.com/snaptool/snaptool/internal/fixture"
 )
 
 // TestReplayKVEqualsRecorded: for every recorded write at or after the
@@ -17,11 +18,11 @@ import (
 // DIR@INDEX (dump, so with Session, LockIndex, CreateIndex and
 // ModifyIndex) equal the KV store the HTTP API returned right after that
 // write (writes.json), including the writes where a catalog entry changed
-// the KV store itself (Consul destroying a session and its locks). Where
-// the entries up to the index include ones replay does not reproduce
-// (config entries), the command refuses with the list
-// (exit 2) and --best-effort gives the state, which must be exact too: no
-// catalog write may be among the skipped.
+// the KV store itself (Consul destroying a session and its locks); every
+// entry of the fixture's log replays exactly (KV, sessions, catalog, ACL,
+// config entries, prepared queries), so no index needs --best-effort, and
+// the replayed state verifies strictly. TestReplayRefusal covers an entry
+// replay cannot reproduce.
 func TestReplayKVEqualsRecorded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the quick loop; make test runs it")
@@ -31,8 +32,6 @@ func TestReplayKVEqualsRecorded(t *testing.T) {
 	}
 }
 
-var notReplayedIndex = regexp.MustCompile(`not replayed: index (\d+) `)
-
 func replayKVEqualsRecorded(t *testing.T, fixture string) {
 	dir := unpackRaftlog(t, fixture, t.TempDir())
 	snapIndex := raftlogSnapIndex(t, dir)
@@ -41,34 +40,18 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 	if len(catalogKV) == 0 {
 		t.Errorf("the fixture has no catalog write that changes the KV store")
 	}
-	checked, refused := 0, 0
+	checked := 0
 	for _, w := range writes {
 		if w.Index < snapIndex {
 			continue
 		}
 		arg := fmt.Sprintf("%s@%d", dir, w.Index)
 		out, stderr, code := runCLI(t, "dump", "--type", "KVS", "--no-header", arg)
-		if code == 2 && strings.Contains(stderr, "cannot be replayed exactly") {
-			refused++
-			if !strings.Contains(stderr, "index ") || out != "" {
-				t.Errorf("%s: refusal without the list of entries, or with output:\n%s", arg, stderr)
-			}
-			out, stderr, code = runCLI(t, "dump", "--type", "KVS", "--no-header", "--best-effort", arg)
-			if !strings.Contains(stderr, "not replayed: index ") {
-				t.Errorf("%s --best-effort does not list what it skipped:\n%s", arg, stderr)
-			}
-			for _, m := range notReplayedIndex.FindAllStringSubmatch(stderr, -1) {
-				n, _ := strconv.ParseUint(m[1], 10, 64)
-				if catalogKV[n] {
-					t.Errorf("%s --best-effort skipped the catalog write at %d, which changed the KV store:\n%s", arg, n, stderr)
-				}
-			}
-		}
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", arg, code, stderr)
 		}
 		// The replayed state verifies strictly: checksums, record order.
-		if _, vstderr, vcode := runCLI(t, "verify", "--strict", "--best-effort", arg); vcode != 0 {
+		if _, vstderr, vcode := runCLI(t, "verify", "--strict", arg); vcode != 0 {
 			t.Errorf("verify --strict %s: exit %d: %s", arg, vcode, vstderr)
 		}
 		checked++
@@ -103,9 +86,9 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 			}
 		}
 	}
-	t.Logf("%d indexes checked, %d refused without --best-effort", checked, refused)
-	if checked < 15 || refused == 0 || refused == checked {
-		t.Errorf("checked %d indexes, %d refused: the fixture should exercise both", checked, refused)
+	t.Logf("%d indexes checked", checked)
+	if checked < 30 {
+		t.Errorf("only %d indexes checked", checked)
 	}
 	// Below the oldest snapshot: a clear refusal.
 	if _, stderr, code := runCLI(t, "kv", "export", fmt.Sprintf("%s@%d", dir, snapIndex-1)); code != 2 || !strings.Contains(stderr, fmt.Sprintf("oldest snapshot of the data dir is at index %d", snapIndex)) {
@@ -121,8 +104,9 @@ func replayKVEqualsRecorded(t *testing.T, fixture string) {
 // scripted `consul snapshot save` (halfway, and at the end) is the saved
 // archive (halfway.snap, final.snap) to inspect, in every format, and the
 // same records to diff. Without the end snapshot in the data dir, DIR@END
-// is replayed from the halfway one over the catalog and session writes:
-// it is final.snap exactly, or a refusal with the list of entries.
+// is replayed from the halfway one over every write of the second half
+// (KV, sessions, catalog, ACL, config entries, prepared queries): it is
+// final.snap, record for record.
 func TestReplayAtSnapshotEqualsSavedFile(t *testing.T) {
 	fixture := raftlogFixture(fixDir)
 	dir := unpackRaftlog(t, fixture, t.TempDir())
@@ -157,8 +141,27 @@ func TestReplayAtSnapshotEqualsSavedFile(t *testing.T) {
 	if err := os.RemoveAll(snapDirs[1]); err != nil {
 		t.Fatal(err)
 	}
-	refused := sameAsSaved(noEnd, final.Index, "final.snap")
-	t.Logf("DIR@%d from the halfway snapshot: refused %v", final.Index, refused)
+	// Replayed from the halfway snapshot over every write of the second
+	// half, it is Consul's end snapshot: every record (diff, raft
+	// bookkeeping included) and inspect's figures; only the snapshot's ID
+	// (the base's, +log-INDEX) tells them apart.
+	arg := fmt.Sprintf("%s@%d", noEnd, final.Index)
+	if out, stderr, code := runCLI(t, "diff", "--include-raft-bookkeeping", arg, filepath.Join(fixture, "final.snap")); code != 0 {
+		t.Errorf("diff DIR@%d (replayed) final.snap: exit %d\n%s%s", final.Index, code, out, stderr)
+	}
+	inspectSansID := func(in string) map[string]any {
+		out, stderr, code := runCLI(t, "inspect", "--kv-details", "--format", "json", in)
+		var m map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &m) != nil {
+			t.Fatalf("inspect %s: exit %d %s", in, code, stderr)
+		}
+		delete(m["Meta"].(map[string]any), "ID")
+		delete(m, "SavedTime") // from the ID
+		return m
+	}
+	if a, b := inspectSansID(arg), inspectSansID(filepath.Join(fixture, "final.snap")); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("inspect DIR@%d (replayed) differs from final.snap beyond the ID:\n%v\n%v", final.Index, a, b)
+	}
 
 	// And a replay past the halfway snapshot differs from it in KV only.
 	at, saved := halfway.Index, filepath.Join(fixture, "halfway.snap")
@@ -287,4 +290,50 @@ func TestDiffBlame(t *testing.T) {
 	if _, _, code := runCLI(t, "diff", "--log", dir, fmt.Sprintf("%s@%d", dir, b), fmt.Sprintf("%s@%d", dir, a)); code != 2 {
 		t.Errorf("A newer than B: exit %d", code)
 	}
+}
+
+// TestReplayRefusal: an entry replay cannot reproduce exactly (here a
+// service-resolver config entry, appended to a copy of the real log with
+// raft-boltdb's own writer) stops every reading command with the list of
+// such entries (exit 2, nothing on stdout); --best-effort applies the rest,
+// lists it on stderr, and the KV store is the recorded one.
+func TestReplayRefusal(t *testing.T) {
+	fixture := raftlogFixture(fixDir)
+	dir := unpackRaftlog(t, fixture, t.TempDir())
+	k, _ := encodeValue(t, "service-resolver")
+	m, _ := encodeValue(t, map[string]any{"Op": "upsert", "Datacenter": "dc1", "Token": "",
+		"Entry": map[string]any{"Kind": "service-resolver", "Name": "web", "CreateIndex": 0, "ModifyIndex": 0}})
+	body, _ := encodeValue(t, string(append(k, m...)))
+	n := fixturepkg.AppendCommand(t, dir, 22, body) // ConfigEntry
+	arg := fmt.Sprintf("%s@%d", dir, n)
+	want := fmt.Sprintf("index %d ConfigEntry upsert: config entries of kind \"service-resolver\"", n)
+	for _, cmd := range [][]string{{"kv", "export"}, {"inspect"}, {"dump"}} {
+		out, stderr, code := runCLI(t, append(cmd, arg)...)
+		if code != 2 || out != "" || !strings.Contains(stderr, "cannot be replayed exactly") || !strings.Contains(stderr, want) {
+			t.Errorf("%v %s: exit %d, stdout %d bytes, stderr:\n%s", cmd, arg, code, len(out), stderr)
+		}
+	}
+	// verify reports each input it could not read in its results (stdout)
+	// and fails.
+	if out, stderr, code := runCLI(t, "verify", arg); code != 2 || !strings.Contains(out, want) || !strings.Contains(stderr, "could not be read") {
+		t.Errorf("verify %s: exit %d\n%s%s", arg, code, out, stderr)
+	}
+	out, stderr, code := runCLI(t, "dump", "--type", "KVS", "--no-header", "--best-effort", arg)
+	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("not replayed: index %d ", n)) {
+		t.Fatalf("--best-effort: exit %d:\n%s", code, stderr)
+	}
+	writes := readWrites(t, fixture)
+	last := writes[len(writes)-1]
+	if !strings.Contains(out, "app/done") || strings.Count(out, "\n") != len(recordedKV(last)) {
+		t.Errorf("--best-effort KV: %d records, want the %d recorded after the last write:\n%s", strings.Count(out, "\n"), len(recordedKV(last)), out)
+	}
+}
+
+func encodeValue(t *testing.T, v any) ([]byte, error) {
+	t.Helper()
+	b, err := encode.Value(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, nil
 }
