@@ -101,6 +101,8 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		return s.acl(idx, mt, body)
 	case decode.TypeConfigEntry:
 		return s.configEntry(idx, body)
+	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
+		return s.bookkeepingWrite(idx, mt, body)
 	}
 	return fmt.Sprintf("%s entries are not replayed", mt)
 }

@@ -71,7 +71,8 @@ func FuzzApply(f *testing.F) {
 		}
 		for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession,
 			decode.TypeIndex, decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery,
-			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry} {
+			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry,
+			decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata} {
 			st.changed[typ] = true
 		}
 		tables, err := st.tables()

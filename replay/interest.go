@@ -26,14 +26,15 @@ type interest struct {
 	// acl: the log has an ACL policy or token entry: hold every policy,
 	// and the tokens named (by SecretID, by lower-cased AccessorID).
 	acl                          bool
-	configs                      bool // the log writes a config entry: hold them all
+	configs                      bool                        // the log writes a config entry: hold them all
+	rows                         map[decode.MessageType]bool // bookkeeping tables the log writes (meta.go)
 	tokenSecrets, tokenAccessors map[string]bool
 	maxReap                      uint64 // tombstones at or below it are reaped
 }
 
 func newInterest() *interest {
 	return &interest{keys: map[string]bool{}, sessions: map[string]bool{}, nodes: map[string]bool{}, nodeIDs: map[string]bool{}, coordNodes: map[string]bool{},
-		tokenSecrets: map[string]bool{}, tokenAccessors: map[string]bool{}}
+		tokenSecrets: map[string]bool{}, tokenAccessors: map[string]bool{}, rows: map[decode.MessageType]bool{}}
 }
 
 // add notes what one entry's request can touch.
@@ -78,6 +79,8 @@ func (in *interest) add(e *raftlog.Entry) {
 		in.acl = true
 	case decode.TypeConfigEntry:
 		in.configs = true
+	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
+		in.rows[mt] = true
 	case decode.TypeACLToken:
 		in.acl = true
 		if raw, ok := decode.ValueAt(body, "Tokens"); ok {

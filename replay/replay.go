@@ -24,10 +24,12 @@
 //     destroyed session takes with it); ACL policies and tokens (acl.go:
 //     set, delete, bootstrap); service-defaults and proxy-defaults config
 //     entries while no discovery-chain, gateway, intention or export entry
-//     exists (configentry.go). Raft's own entries
+//     exists (configentry.go); the autopilot configuration, federation
+//     states and system metadata (meta.go). Raft's own entries
 //     (noop, barrier, configuration) change no state.
 //   - Not replayed: every other request type (other config entries, ACL roles,
-//     binding rules and auth methods, CA, peering, autopilot, …),
+//     binding rules and auth methods, legacy intentions, the Connect CA,
+//     peering, …),
 //     prepared-query templates, legacy or role-linked ACL tokens,
 //     transactions with
 //     catalog, session or intention operations, Connect, gateway and virtual-IP
@@ -50,7 +52,7 @@
 //     sessions, and the keys those sessions lock), every prepared query
 //     when the log can change one, every ACL policy and the tokens named
 //     when it has an ACL entry, every config entry when it writes one, the
-//     Index rows; plus
+//     bookkeeping tables it writes, the Index rows; plus
 //     what the entries write, and one count per service name. So memory
 //     follows the log range replayed, not the size of the snapshot (a
 //     delete-tree of "" holds the whole KV store). Everything else
@@ -248,6 +250,9 @@ func Open(dataDir string, index uint64, opts Options) (*decode.Snapshot, *Result
 		}
 		st.queriesHeld = in.queries
 		st.configsHeld = in.configs
+		for t := range st.rowsHeld {
+			st.rowsHeld[t] = in.rows[t]
+		}
 		st.aclHeld, st.tokensAll, st.tokensHeld, st.accessorsHeld = in.acl, false, in.tokenSecrets, in.tokenAccessors
 		if err := loadBase(ctx, baseDir, st, in); err != nil {
 			return nil, nil, fmt.Errorf("%s: base snapshot %s: %w", target, baseDir, err)
@@ -522,6 +527,10 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 		case decode.TypePreparedQuery:
 			for _, q := range st.queries {
 				out[t] = append(out[t], q.record())
+			}
+		case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
+			for _, r := range st.rows[t] {
+				out[t] = append(out[t], r.record())
 			}
 		case decode.TypeConfigEntry:
 			for _, c := range st.configs {

@@ -68,7 +68,7 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 func replayedIndexRow(key string) bool {
 	switch key {
 	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates", "prepared-queries",
-		"acl-policies", "acl-tokens", "acl-token-bootstrap", "config-entries":
+		"acl-policies", "acl-tokens", "acl-token-bootstrap", "config-entries", "federation-states":
 		return true
 	}
 	for _, p := range []string{"peer.~:", "service_kind.", "kind_service_names."} {
@@ -109,7 +109,8 @@ func replayFromEmpty(t *testing.T, dir string) {
 		mt, _ := e.MessageType()
 		switch mt {
 		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone, decode.TypeRegister, decode.TypeDeregister,
-			decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeACLBootstrap, decode.TypeConfigEntry:
+			decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeACLBootstrap, decode.TypeConfigEntry,
+			decode.TypeAutopilot, decode.TypeFederationState:
 			replayed[mt]++
 			if why != "" {
 				t.Errorf("index %d: %s", e.Index, why)
@@ -122,11 +123,11 @@ func replayFromEmpty(t *testing.T, dir string) {
 	sc.Close()
 	if replayed[decode.TypeKVS] < 10 || replayed[decode.TypeRegister] < 3 || replayed[decode.TypeSession] < 1 || replayed[decode.TypePreparedQuery] < 1 ||
 		replayed[decode.TypeACLPolicy] < 3 || replayed[decode.TypeACLToken] < 3 || replayed[decode.TypeACLBootstrap] < 1 ||
-		replayed[decode.TypeConfigEntry] < 1 {
+		replayed[decode.TypeConfigEntry] < 1 || replayed[decode.TypeAutopilot] < 1 || replayed[decode.TypeFederationState] < 1 {
 		t.Fatalf("too few entries up to %d: %v", snapIndex, replayed)
 	}
 	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry} {
+		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState} {
 		st.changed[typ] = true
 	}
 	got, err := st.tables()
@@ -143,7 +144,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		r := s.Record()
 		switch r.Type {
 		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry:
+			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState:
 			want[r.Type] = append(want[r.Type], append([]byte(nil), r.Raw...))
 		case decode.TypeIndex:
 			d, _ := decode.DecodeRecord(r)
@@ -153,7 +154,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 	}
 	s.Close()
 	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry} {
+		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState} {
 		if len(want[typ]) == 0 {
 			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
 		}
@@ -428,6 +429,11 @@ func stateString(s *state) string {
 	}
 	for k, c := range s.configs {
 		lines = append(lines, fmt.Sprintf("config %q %d/%d", k, c.create, c.modify))
+	}
+	for t, rows := range s.rows {
+		for k, r := range rows {
+			lines = append(lines, fmt.Sprintf("%s %q %d/%d/%d", t, k, r.create, r.modify, r.primary))
+		}
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")

@@ -61,6 +61,9 @@ type state struct {
 	configs     map[string]*ceRec // by lower-cased kind/name
 	configsHeld bool
 	configGraph bool // the snapshot has an entry of a kind in graphKinds
+	// The servers' bookkeeping tables (meta.go), whole when the log writes them.
+	rows     map[decode.MessageType]map[string]*rowRec
+	rowsHeld map[decode.MessageType]bool
 
 	changed map[decode.MessageType]bool
 	undo    []func() // in a transaction: how to take back each change
@@ -83,10 +86,14 @@ func newState() *state {
 		index: map[string]*indexRec{}, cat: newCatalog(),
 		queries: map[string]*queryRec{}, queriesHeld: true,
 		policies: map[string]*aclRec{}, tokens: map[string]*aclRec{}, aclHeld: true, tokensAll: true,
-		configs: map[string]*ceRec{}, configsHeld: true, changed: map[decode.MessageType]bool{},
+		configs: map[string]*ceRec{}, configsHeld: true,
+		rows:     map[decode.MessageType]map[string]*rowRec{decode.TypeAutopilot: {}, decode.TypeFederationState: {}, decode.TypeSystemMetadata: {}},
+		rowsHeld: map[decode.MessageType]bool{decode.TypeAutopilot: true, decode.TypeFederationState: true, decode.TypeSystemMetadata: true},
+		changed:  map[decode.MessageType]bool{},
 		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {},
 			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}, decode.TypePreparedQuery: {},
-			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}, decode.TypeConfigEntry: {}},
+			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}, decode.TypeConfigEntry: {},
+			decode.TypeAutopilot: {}, decode.TypeFederationState: {}, decode.TypeSystemMetadata: {}},
 	}
 }
 
@@ -132,6 +139,11 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		return nil
 	case decode.TypeConfigEntry:
 		return s.loadConfigEntry(rec, in)
+	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
+		if !in.all && !in.rows[rec.Type] {
+			return nil
+		}
+		return s.loadRow(rec)
 	case decode.TypeSession:
 		// Skip, before any typed decode, the sessions no entry can touch:
 		// those it names and those of the nodes it names (a node or check

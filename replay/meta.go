@@ -1,0 +1,212 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/snaptool/snaptool/decode"
+	"github.com/snaptool/snaptool/encode"
+)
+
+// The servers' own bookkeeping tables, as Consul 1.13's state store
+// changes them: the autopilot configuration (autopilot.go: set, and CAS on
+// its ModifyIndex), federation states (federation_state.go: upsert and
+// delete by datacenter) and system metadata (system_metadata.go: upsert and
+// delete by key). Each is small: replay holds a table whole when the log
+// writes it. A record is the request's struct, field by field, with the
+// state store's raft indexes set (and, for a federation state, the request
+// wrapper Consul persists around it: Op "upsert", Datacenter and Token
+// empty, PrimaryModifyIndex defaulting to the write's index).
+
+// rowRec is one row of such a table.
+type rowRec struct {
+	t              decode.MessageType
+	f              []decode.Field // the persisted record's fields
+	inner          []decode.Field // a federation state's State
+	raw            []byte         // the base record, until it changes
+	create, modify uint64
+	primary        uint64 // a federation state's PrimaryModifyIndex
+}
+
+func (r *rowRec) record() []byte {
+	if r.raw != nil {
+		return r.raw
+	}
+	idx := map[string][]byte{"CreateIndex": mpUint(r.create), "ModifyIndex": mpUint(r.modify)}
+	f := r.f
+	if r.t == decode.TypeFederationState {
+		idx["PrimaryModifyIndex"] = mpUint(r.primary)
+		f = with(r.f, map[string][]byte{"State": encode.AppendMap(nil, with(r.inner, idx))})
+	} else {
+		f = with(r.f, idx)
+	}
+	return encode.AppendMap([]byte{byte(r.t)}, f)
+}
+
+// rowKey is the row's key in its table's case-insensitive id index.
+func rowKey(t decode.MessageType, f, inner []decode.Field) string {
+	switch t {
+	case decode.TypeFederationState:
+		return strings.ToLower(fieldStr(inner, "Datacenter"))
+	case decode.TypeSystemMetadata:
+		return strings.ToLower(fieldStr(f, "Key"))
+	}
+	return "" // the autopilot configuration: one row
+}
+
+// bookkeeping are the tables of this file.
+var bookkeeping = map[decode.MessageType]bool{decode.TypeAutopilot: true, decode.TypeFederationState: true, decode.TypeSystemMetadata: true}
+
+// loadRow holds a record of a bookkeeping table.
+func (s *state) loadRow(rec *decode.Record) error {
+	raw := append([]byte(nil), rec.Raw...)
+	f, ok := decode.MapFields(raw[1:])
+	if !ok {
+		return fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
+	}
+	r := &rowRec{t: rec.Type, f: f, raw: raw}
+	src := f
+	if rec.Type == decode.TypeFederationState {
+		if r.inner, ok = decode.MapFields(fieldRaw(f, "State")); !ok {
+			return fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
+		}
+		src = r.inner
+		r.primary = fieldUint(src, "PrimaryModifyIndex")
+	}
+	r.create, r.modify = fieldUint(src, "CreateIndex"), fieldUint(src, "ModifyIndex")
+	s.rows[rec.Type][rowKey(rec.Type, f, r.inner)] = r
+	k, err := decode.Keys(rec)
+	if err != nil {
+		return err
+	}
+	s.known[rec.Type][k.Identity] = true
+	return nil
+}
+
+// bookkeepingWrite applies an autopilot, federation state or system
+// metadata request.
+func (s *state) bookkeepingWrite(idx uint64, mt decode.MessageType, body []byte) string {
+	if !s.rowsHeld[mt] {
+		return "the " + mt.String() + " table was not loaded" // not reached: interest loads it
+	}
+	req, ok := decode.MapFields(append([]byte(nil), body...)) // the body aliases the log's memory map
+	if !ok {
+		return mt.String() + " request is not a msgpack map"
+	}
+	var err error
+	switch mt {
+	case decode.TypeAutopilot:
+		err = s.autopilotSet(idx, req)
+	case decode.TypeFederationState:
+		err = s.federationState(idx, req)
+	case decode.TypeSystemMetadata:
+		err = s.systemMetadata(idx, req)
+	}
+	var u *unreproducible
+	if errors.As(err, &u) {
+		return u.why
+	}
+	if err != nil {
+		s.refused(err)
+	}
+	return ""
+}
+
+// autopilotSet is autopilotSetConfigTxn, with AutopilotCASConfig's check.
+func (s *state) autopilotSet(idx uint64, req []decode.Field) error {
+	cfg, ok := decode.MapFields(fieldRaw(req, "Config"))
+	if !ok {
+		return unrepro("autopilot request without a Config map")
+	}
+	if _, err := decode.DecodeValueOf(decode.TypeAutopilot, encode.AppendMap(nil, cfg)); err != nil {
+		return unrepro("the Config does not decode as an AutopilotConfig: %v", err)
+	}
+	existing := s.rows[decode.TypeAutopilot][""]
+	if fieldBool(req, "CAS") && (existing == nil || existing.modify != fieldUint(cfg, "ModifyIndex")) {
+		return nil // not done: Consul answers false
+	}
+	r := &rowRec{t: decode.TypeAutopilot, f: cfg, create: idx, modify: idx}
+	if existing != nil {
+		r.create = existing.create
+	}
+	set(s, decode.TypeAutopilot, s.rows[decode.TypeAutopilot], "", r, false)
+	return nil
+}
+
+// federationState is federationStateSetTxn and federationStateDeleteTxn.
+func (s *state) federationState(idx uint64, req []decode.Field) error {
+	for _, f := range req {
+		switch f.Name {
+		case "Datacenter", "Op", "State", "Token":
+		default:
+			return unrepro("federation state request with the field %s (not replayed)", f.Name)
+		}
+	}
+	st, ok := decode.MapFields(fieldRaw(req, "State"))
+	if !ok {
+		return unrepro("federation state request without a State map")
+	}
+	if _, err := decode.DecodeValueOf(decode.TypeFederationState, encode.AppendMap(nil, req)); err != nil {
+		return unrepro("the request does not decode as a FederationStateRequest: %v", err)
+	}
+	t := decode.TypeFederationState
+	key := rowKey(t, req, st)
+	switch op := fieldStr(req, "Op"); op {
+	case "upsert":
+		if key == "" {
+			return errors.New("missing datacenter on federation state")
+		}
+		r := &rowRec{t: t, inner: st, create: idx, modify: idx, primary: fieldUint(st, "PrimaryModifyIndex"),
+			f: with(req, map[string][]byte{"Datacenter": mpStr(""), "Op": mpStr("upsert"), "Token": mpStr("")})}
+		if existing := s.rows[t][key]; existing != nil {
+			r.create = existing.create
+		}
+		if r.primary == 0 {
+			r.primary = idx
+		}
+		set(s, t, s.rows[t], key, r, false)
+	case "delete":
+		if s.rows[t][key] == nil {
+			return nil
+		}
+		set(s, t, s.rows[t], key, nil, true)
+	default:
+		return fmt.Errorf("invalid federation state operation type: %v", op)
+	}
+	s.setIndex("federation-states", idx)
+	return nil
+}
+
+// systemMetadata is systemMetadataSetTxn and systemMetadataDeleteTxn.
+func (s *state) systemMetadata(idx uint64, req []decode.Field) error {
+	e, ok := decode.MapFields(fieldRaw(req, "Entry"))
+	if !ok {
+		return unrepro("system metadata request without an Entry map")
+	}
+	if _, err := decode.DecodeValueOf(decode.TypeSystemMetadata, encode.AppendMap(nil, e)); err != nil {
+		return unrepro("the Entry does not decode as a SystemMetadataEntry: %v", err)
+	}
+	t := decode.TypeSystemMetadata
+	key := rowKey(t, e, nil)
+	switch op := fieldStr(req, "Op"); op {
+	case "upsert":
+		if key == "" {
+			return errors.New("missing key on system metadata")
+		}
+		r := &rowRec{t: t, f: e, create: idx, modify: idx}
+		if existing := s.rows[t][key]; existing != nil {
+			r.create = existing.create
+		}
+		set(s, t, s.rows[t], key, r, false)
+	case "delete":
+		if s.rows[t][key] == nil {
+			return nil
+		}
+		set(s, t, s.rows[t], key, nil, true)
+	default:
+		return fmt.Errorf("invalid system metadata operation type: %v", op)
+	}
+	s.setIndex("system-metadata", idx)
+	return nil
+}
