@@ -468,12 +468,21 @@ func (s *state) memdbTxn(op func() error) string {
 	for i := len(undo) - 1; i >= 0; i-- {
 		undo[i]()
 	}
+	return s.outcome(err)
+}
+
+// outcome is apply's answer for an operation's error: an unreproducible
+// effect's reason, or "" (reproduced) after noting Consul's own refusal,
+// which changed nothing.
+func (s *state) outcome(err error) string {
 	var u *unreproducible
 	if errors.As(err, &u) {
 		return u.why
 	}
-	s.refused(err)
-	return "" // Consul's FSM returned this error and changed nothing
+	if err != nil {
+		s.refused(err)
+	}
+	return ""
 }
 
 // preconditions common to every catalog entry.

@@ -161,10 +161,7 @@ func (s *state) configEntry(idx uint64, body []byte) string {
 	default:
 		err2 = fmt.Errorf("invalid config entry operation type: %v", op)
 	}
-	if err2 != nil {
-		s.refused(err2)
-	}
-	return ""
+	return s.outcome(err2)
 }
 
 // ensureConfigEntry is ensureConfigEntryTxn for a simple kind.

@@ -103,14 +103,7 @@ func (s *state) bookkeepingWrite(idx uint64, mt decode.MessageType, body []byte)
 	case decode.TypeSystemMetadata:
 		err = s.systemMetadata(idx, req)
 	}
-	var u *unreproducible
-	if errors.As(err, &u) {
-		return u.why
-	}
-	if err != nil {
-		s.refused(err)
-	}
-	return ""
+	return s.outcome(err)
 }
 
 // autopilotSet is autopilotSetConfigTxn, with AutopilotCASConfig's check.
@@ -152,18 +145,26 @@ func (s *state) federationState(idx uint64, req []decode.Field) error {
 	}
 	t := decode.TypeFederationState
 	key := rowKey(t, req, st)
-	switch op := fieldStr(req, "Op"); op {
+	r := &rowRec{t: t, inner: st, primary: fieldUint(st, "PrimaryModifyIndex"),
+		f: with(req, map[string][]byte{"Datacenter": mpStr(""), "Op": mpStr("upsert"), "Token": mpStr("")})}
+	if r.primary == 0 {
+		r.primary = idx // a write to the primary datacenter's own state
+	}
+	return s.rowWrite(idx, fieldStr(req, "Op"), key, r, "federation-states", "missing datacenter on federation state")
+}
+
+// rowWrite is the upsert (r, CreateIndex kept from the row it replaces)
+// or delete of a keyed bookkeeping row, and the table's Index row.
+func (s *state) rowWrite(idx uint64, op, key string, r *rowRec, indexRow, missingKey string) error {
+	t := r.t
+	switch op {
 	case "upsert":
 		if key == "" {
-			return errors.New("missing datacenter on federation state")
+			return errors.New(missingKey)
 		}
-		r := &rowRec{t: t, inner: st, create: idx, modify: idx, primary: fieldUint(st, "PrimaryModifyIndex"),
-			f: with(req, map[string][]byte{"Datacenter": mpStr(""), "Op": mpStr("upsert"), "Token": mpStr("")})}
+		r.create, r.modify = idx, idx
 		if existing := s.rows[t][key]; existing != nil {
 			r.create = existing.create
-		}
-		if r.primary == 0 {
-			r.primary = idx
 		}
 		set(s, t, s.rows[t], key, r, false)
 	case "delete":
@@ -172,9 +173,9 @@ func (s *state) federationState(idx uint64, req []decode.Field) error {
 		}
 		set(s, t, s.rows[t], key, nil, true)
 	default:
-		return fmt.Errorf("invalid federation state operation type: %v", op)
+		return fmt.Errorf("invalid %s operation type: %v", t, op)
 	}
-	s.setIndex("federation-states", idx)
+	s.setIndex(indexRow, idx)
 	return nil
 }
 
@@ -188,25 +189,5 @@ func (s *state) systemMetadata(idx uint64, req []decode.Field) error {
 		return unrepro("the Entry does not decode as a SystemMetadataEntry: %v", err)
 	}
 	t := decode.TypeSystemMetadata
-	key := rowKey(t, e, nil)
-	switch op := fieldStr(req, "Op"); op {
-	case "upsert":
-		if key == "" {
-			return errors.New("missing key on system metadata")
-		}
-		r := &rowRec{t: t, f: e, create: idx, modify: idx}
-		if existing := s.rows[t][key]; existing != nil {
-			r.create = existing.create
-		}
-		set(s, t, s.rows[t], key, r, false)
-	case "delete":
-		if s.rows[t][key] == nil {
-			return nil
-		}
-		set(s, t, s.rows[t], key, nil, true)
-	default:
-		return fmt.Errorf("invalid system metadata operation type: %v", op)
-	}
-	s.setIndex("system-metadata", idx)
-	return nil
+	return s.rowWrite(idx, fieldStr(req, "Op"), rowKey(t, e, nil), &rowRec{t: t, f: e}, "system-metadata", "missing key on system metadata")
 }

@@ -90,14 +90,7 @@ func (s *state) preparedQuery(idx uint64, body []byte) string {
 	default:
 		err = fmt.Errorf("unknown prepared query operation %q", op) // Consul's FSM: an error, no change
 	}
-	var u *unreproducible
-	if errors.As(err, &u) {
-		return u.why
-	}
-	if err != nil {
-		s.refused(err)
-	}
-	return ""
+	return s.outcome(err)
 }
 
 var uuidRE = regexp.MustCompile(`(?i)^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$`)
