@@ -46,20 +46,13 @@ func newACL(t decode.MessageType, f []decode.Field) *aclRec {
 	return r
 }
 
-func (r *aclRec) record() []byte {
-	if r.raw != nil {
-		return r.raw
-	}
-	f := with(r.f, map[string][]byte{"CreateIndex": mpUint(r.create), "ModifyIndex": mpUint(r.modify)})
-	return encode.AppendMap([]byte{byte(r.t)}, f)
-}
+func (r *aclRec) record() []byte { return recordOf(r.t, r.raw, r.f, r.create, r.modify) }
 
 // loadACL holds an ACLPolicy or ACLToken record of the base snapshot.
 func (s *state) loadACL(rec *decode.Record) error {
-	raw := append([]byte(nil), rec.Raw...)
-	f, ok := decode.MapFields(raw[1:])
-	if !ok {
-		return fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
+	raw, f, err := baseFields(rec)
+	if err != nil {
+		return err
 	}
 	if enterprise(f) {
 		return fmt.Errorf("%w: %s %s has Enterprise fields", errNotCE, rec.Type, fieldStr(f, "ID"))

@@ -30,18 +30,12 @@ type rowRec struct {
 }
 
 func (r *rowRec) record() []byte {
-	if r.raw != nil {
-		return r.raw
+	if r.raw != nil || r.t != decode.TypeFederationState {
+		return recordOf(r.t, r.raw, r.f, r.create, r.modify)
 	}
-	idx := map[string][]byte{"CreateIndex": mpUint(r.create), "ModifyIndex": mpUint(r.modify)}
-	f := r.f
-	if r.t == decode.TypeFederationState {
-		idx["PrimaryModifyIndex"] = mpUint(r.primary)
-		f = with(r.f, map[string][]byte{"State": encode.AppendMap(nil, with(r.inner, idx))})
-	} else {
-		f = with(r.f, idx)
-	}
-	return encode.AppendMap([]byte{byte(r.t)}, f)
+	st := with(r.inner, map[string][]byte{"CreateIndex": mpUint(r.create), "ModifyIndex": mpUint(r.modify),
+		"PrimaryModifyIndex": mpUint(r.primary)})
+	return encode.AppendMap([]byte{byte(r.t)}, with(r.f, map[string][]byte{"State": encode.AppendMap(nil, st)}))
 }
 
 // rowKey is the row's key in its table's case-insensitive id index.
@@ -60,11 +54,11 @@ var bookkeeping = map[decode.MessageType]bool{decode.TypeAutopilot: true, decode
 
 // loadRow holds a record of a bookkeeping table.
 func (s *state) loadRow(rec *decode.Record) error {
-	raw := append([]byte(nil), rec.Raw...)
-	f, ok := decode.MapFields(raw[1:])
-	if !ok {
-		return fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
+	raw, f, err := baseFields(rec)
+	if err != nil {
+		return err
 	}
+	var ok bool
 	r := &rowRec{t: rec.Type, f: f, raw: raw}
 	src := f
 	if rec.Type == decode.TypeFederationState {

@@ -32,19 +32,35 @@ func newQuery(f []decode.Field) *queryRec {
 }
 
 func (q *queryRec) record() []byte {
-	if q.raw != nil {
-		return q.raw
+	return recordOf(decode.TypePreparedQuery, q.raw, q.f, q.create, q.modify)
+}
+
+// recordOf is a held record of type t: raw while it is the base
+// snapshot's, else its fields with CreateIndex and ModifyIndex set.
+func recordOf(t decode.MessageType, raw []byte, f []decode.Field, create, modify uint64) []byte {
+	if raw != nil {
+		return raw
 	}
-	f := with(q.f, map[string][]byte{"CreateIndex": mpUint(q.create), "ModifyIndex": mpUint(q.modify)})
-	return encode.AppendMap([]byte{byte(decode.TypePreparedQuery)}, f)
+	f = with(f, map[string][]byte{"CreateIndex": mpUint(create), "ModifyIndex": mpUint(modify)})
+	return encode.AppendMap([]byte{byte(t)}, f)
+}
+
+// baseFields copies a base snapshot's record and reads its map's fields
+// (aliasing the copy).
+func baseFields(rec *decode.Record) ([]byte, []decode.Field, error) {
+	raw := append([]byte(nil), rec.Raw...)
+	f, ok := decode.MapFields(raw[1:])
+	if !ok {
+		return nil, nil, fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
+	}
+	return raw, f, nil
 }
 
 // loadQuery holds a PreparedQuery record of the base snapshot.
 func (s *state) loadQuery(rec *decode.Record) error {
-	raw := append([]byte(nil), rec.Raw...)
-	f, ok := decode.MapFields(raw[1:])
-	if !ok {
-		return fmt.Errorf("PreparedQuery record %d at offset %d: %w", rec.N, rec.Offset, decode.ErrTypedDecode)
+	raw, f, err := baseFields(rec)
+	if err != nil {
+		return err
 	}
 	if enterprise(f) {
 		return fmt.Errorf("%w: prepared query %s has Enterprise fields", errNotCE, fieldStr(f, "ID"))
