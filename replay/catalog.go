@@ -457,19 +457,7 @@ func sortedChecks(n *catNode) []*catCheck {
 // Consul's error nothing changes (and the entry is reproduced: it had no
 // effect); on an unreproducible effect nothing changes and the reason is
 // returned.
-func (s *state) memdbTxn(op func() error) string {
-	s.undo = []func(){}
-	err := op()
-	undo := s.undo
-	s.undo = nil
-	if err == nil {
-		return ""
-	}
-	for i := len(undo) - 1; i >= 0; i-- {
-		undo[i]()
-	}
-	return s.outcome(err)
-}
+func (s *state) memdbTxn(op func() error) string { return s.outcome(s.memdbErr(op)) }
 
 // outcome is apply's answer for an operation's error: an unreproducible
 // effect's reason, or "" (reproduced) after noting Consul's own refusal,

@@ -72,7 +72,8 @@ func FuzzApply(f *testing.F) {
 		for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession,
 			decode.TypeIndex, decode.TypeRegister, decode.TypeCoordinateBatchUpdate, decode.TypePreparedQuery,
 			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry,
-			decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata} {
+			decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
+			decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig} {
 			st.changed[typ] = true
 		}
 		tables, err := st.tables()

@@ -81,6 +81,10 @@ func (in *interest) add(e *raftlog.Entry) {
 		in.configs = true
 	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
 		in.rows[mt] = true
+	case decode.TypeConnectCA:
+		for _, t := range caTables {
+			in.rows[t] = true
+		}
 	case decode.TypeACLToken:
 		in.acl = true
 		if raw, ok := decode.ValueAt(body, "Tokens"); ok {

@@ -45,12 +45,16 @@ func rowKey(t decode.MessageType, f, inner []decode.Field) string {
 		return strings.ToLower(fieldStr(inner, "Datacenter"))
 	case decode.TypeSystemMetadata:
 		return strings.ToLower(fieldStr(f, "Key"))
+	case decode.TypeConnectCA, decode.TypeConnectCAProviderState:
+		return fieldStr(f, "ID")
 	}
-	return "" // the autopilot configuration: one row
+	return "" // the autopilot and CA configurations: one row
 }
 
-// bookkeeping are the tables of this file.
-var bookkeeping = map[decode.MessageType]bool{decode.TypeAutopilot: true, decode.TypeFederationState: true, decode.TypeSystemMetadata: true}
+// rowTables are the tables replay keeps as rowRecs: this file's and the
+// Connect CA's (ca.go).
+var rowTables = []decode.MessageType{decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
+	decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig}
 
 // loadRow holds a record of a bookkeeping table.
 func (s *state) loadRow(rec *decode.Record) error {

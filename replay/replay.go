@@ -25,11 +25,11 @@
 //     set, delete, bootstrap); service-defaults and proxy-defaults config
 //     entries while no discovery-chain, gateway, intention or export entry
 //     exists (configentry.go); the autopilot configuration, federation
-//     states and system metadata (meta.go). Raft's own entries
+//     states and system metadata (meta.go); the Connect CA's configuration,
+//     roots and provider state (ca.go). Raft's own entries
 //     (noop, barrier, configuration) change no state.
 //   - Not replayed: every other request type (other config entries, ACL roles,
-//     binding rules and auth methods, legacy intentions, the Connect CA,
-//     peering, …),
+//     binding rules and auth methods, legacy intentions, peering, …),
 //     prepared-query templates, legacy or role-linked ACL tokens,
 //     transactions with
 //     catalog, session or intention operations, Connect, gateway and virtual-IP
@@ -528,7 +528,8 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 			for _, q := range st.queries {
 				out[t] = append(out[t], q.record())
 			}
-		case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
+		case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
+			decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig:
 			for _, r := range st.rows[t] {
 				out[t] = append(out[t], r.record())
 			}

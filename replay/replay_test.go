@@ -68,7 +68,8 @@ func TestReplayReproducesConsulBytes(t *testing.T) {
 func replayedIndexRow(key string) bool {
 	switch key {
 	case "kvs", "tombstones", "sessions", "nodes", "services", "checks", "coordinates", "prepared-queries",
-		"acl-policies", "acl-tokens", "acl-token-bootstrap", "config-entries", "federation-states":
+		"acl-policies", "acl-tokens", "acl-token-bootstrap", "config-entries", "federation-states",
+		"connect-ca-roots", "connect-ca-builtin", "connect-ca-builtin-serial":
 		return true
 	}
 	for _, p := range []string{"peer.~:", "service_kind.", "kind_service_names."} {
@@ -110,7 +111,7 @@ func replayFromEmpty(t *testing.T, dir string) {
 		switch mt {
 		case decode.TypeKVS, decode.TypeSession, decode.TypeTxn, decode.TypeTombstone, decode.TypeRegister, decode.TypeDeregister,
 			decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeACLBootstrap, decode.TypeConfigEntry,
-			decode.TypeAutopilot, decode.TypeFederationState:
+			decode.TypeAutopilot, decode.TypeFederationState, decode.TypeConnectCA, decode.TypeConnectCALeaf:
 			replayed[mt]++
 			if why != "" {
 				t.Errorf("index %d: %s", e.Index, why)
@@ -127,7 +128,8 @@ func replayFromEmpty(t *testing.T, dir string) {
 		t.Fatalf("too few entries up to %d: %v", snapIndex, replayed)
 	}
 	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState} {
+		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState,
+		decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig} {
 		st.changed[typ] = true
 	}
 	got, err := st.tables()
@@ -144,7 +146,8 @@ func replayFromEmpty(t *testing.T, dir string) {
 		r := s.Record()
 		switch r.Type {
 		case decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState:
+			decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState,
+			decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig:
 			want[r.Type] = append(want[r.Type], append([]byte(nil), r.Raw...))
 		case decode.TypeIndex:
 			d, _ := decode.DecodeRecord(r)
@@ -154,8 +157,9 @@ func replayFromEmpty(t *testing.T, dir string) {
 	}
 	s.Close()
 	for _, typ := range []decode.MessageType{decode.TypeKVS, decode.TypeTombstone, decode.TypeSession, decode.TypeRegister, decode.TypePreparedQuery,
-		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState} {
-		if len(want[typ]) == 0 {
+		decode.TypeACLPolicy, decode.TypeACLToken, decode.TypeConfigEntry, decode.TypeAutopilot, decode.TypeFederationState,
+		decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig} {
+		if len(want[typ]) == 0 && (replayed[decode.TypeConnectCA] > 0 || !isCA(typ)) {
 			t.Errorf("the snapshot has no %s record: the test proves nothing for it", typ)
 		}
 		if len(got[typ].recs) != len(want[typ]) {
@@ -584,4 +588,8 @@ func newestDir(t *testing.T, dir string, index uint64) string {
 		t.Fatalf("%v %v", m, err)
 	}
 	return d
+}
+
+func isCA(t decode.MessageType) bool {
+	return t == decode.TypeConnectCA || t == decode.TypeConnectCAProviderState || t == decode.TypeConnectCAConfig
 }

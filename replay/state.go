@@ -81,20 +81,22 @@ type state struct {
 }
 
 func newState() *state {
-	return &state{
+	s := &state{
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
 		index: map[string]*indexRec{}, cat: newCatalog(),
 		queries: map[string]*queryRec{}, queriesHeld: true,
 		policies: map[string]*aclRec{}, tokens: map[string]*aclRec{}, aclHeld: true, tokensAll: true,
 		configs: map[string]*ceRec{}, configsHeld: true,
-		rows:     map[decode.MessageType]map[string]*rowRec{decode.TypeAutopilot: {}, decode.TypeFederationState: {}, decode.TypeSystemMetadata: {}},
-		rowsHeld: map[decode.MessageType]bool{decode.TypeAutopilot: true, decode.TypeFederationState: true, decode.TypeSystemMetadata: true},
-		changed:  map[decode.MessageType]bool{},
+		rows: map[decode.MessageType]map[string]*rowRec{}, rowsHeld: map[decode.MessageType]bool{},
+		changed: map[decode.MessageType]bool{},
 		known: map[decode.MessageType]map[string]bool{decode.TypeKVS: {}, decode.TypeTombstone: {}, decode.TypeSession: {},
 			decode.TypeIndex: {}, decode.TypeRegister: {}, decode.TypeCoordinateBatchUpdate: {}, decode.TypePreparedQuery: {},
-			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}, decode.TypeConfigEntry: {},
-			decode.TypeAutopilot: {}, decode.TypeFederationState: {}, decode.TypeSystemMetadata: {}},
+			decode.TypeACLPolicy: {}, decode.TypeACLToken: {}, decode.TypeConfigEntry: {}},
 	}
+	for _, t := range rowTables {
+		s.rows[t], s.rowsHeld[t], s.known[t] = map[string]*rowRec{}, true, map[string]bool{}
+	}
+	return s
 }
 
 // load takes one record of the base snapshot if the replay can need it.
@@ -139,7 +141,8 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		return nil
 	case decode.TypeConfigEntry:
 		return s.loadConfigEntry(rec, in)
-	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata:
+	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
+		decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig:
 		if !in.all && !in.rows[rec.Type] {
 			return nil
 		}
