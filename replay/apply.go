@@ -105,6 +105,8 @@ func (s *state) applyRequest(idx uint64, mt decode.MessageType, body []byte) str
 		return s.bookkeepingWrite(idx, mt, body)
 	case decode.TypeConnectCA:
 		return s.connectCA(idx, body)
+	case decode.TypeIntention:
+		return s.intention(idx, body)
 	case decode.TypeConnectCALeaf:
 		v, err := decode.DecodeAll(body)
 		if err != nil {

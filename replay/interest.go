@@ -85,6 +85,8 @@ func (in *interest) add(e *raftlog.Entry) {
 		for _, t := range caTables {
 			in.rows[t] = true
 		}
+	case decode.TypeIntention:
+		in.rows[decode.TypeIntention], in.rows[decode.TypeSystemMetadata] = true, true
 	case decode.TypeACLToken:
 		in.acl = true
 		if raw, ok := decode.ValueAt(body, "Tokens"); ok {

@@ -45,7 +45,7 @@ func rowKey(t decode.MessageType, f, inner []decode.Field) string {
 		return strings.ToLower(fieldStr(inner, "Datacenter"))
 	case decode.TypeSystemMetadata:
 		return strings.ToLower(fieldStr(f, "Key"))
-	case decode.TypeConnectCA, decode.TypeConnectCAProviderState:
+	case decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeIntention:
 		return fieldStr(f, "ID")
 	}
 	return "" // the autopilot and CA configurations: one row
@@ -54,7 +54,7 @@ func rowKey(t decode.MessageType, f, inner []decode.Field) string {
 // rowTables are the tables replay keeps as rowRecs: this file's and the
 // Connect CA's (ca.go).
 var rowTables = []decode.MessageType{decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
-	decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig}
+	decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig, decode.TypeIntention}
 
 // loadRow holds a record of a bookkeeping table.
 func (s *state) loadRow(rec *decode.Record) error {
@@ -188,4 +188,41 @@ func (s *state) systemMetadata(idx uint64, req []decode.Field) error {
 	}
 	t := decode.TypeSystemMetadata
 	return s.rowWrite(idx, fieldStr(req, "Op"), rowKey(t, e, nil), &rowRec{t: t, f: e}, "system-metadata", "missing key on system metadata")
+}
+
+// intention applies an IntentionRequest. Only the legacy table's
+// delete-all is replayed (LegacyIntentionDeleteAll: the migration to
+// service-intentions config entries each server's first leadership
+// writes): it empties the table, sets the connect-intentions and
+// config-entries Index rows, and the system metadata intention-format =
+// config-entry.
+func (s *state) intention(idx uint64, body []byte) string {
+	req, ok := decode.MapFields(body)
+	if !ok {
+		return "intention request is not a msgpack map"
+	}
+	if m := fieldRaw(req, "Mutation"); m != nil && !decode.IsNil(m) {
+		return "intention mutations (service-intentions config entries) are not replayed"
+	}
+	if op := fieldStr(req, "Op"); op != "delete-all" {
+		return fmt.Sprintf("legacy intention operation %q is not replayed", op)
+	}
+	if !s.rowsHeld[decode.TypeIntention] || !s.rowsHeld[decode.TypeSystemMetadata] {
+		return "the intention and system metadata tables were not loaded" // not reached: interest loads them
+	}
+	t := decode.TypeIntention
+	for id := range s.rows[t] {
+		set(s, t, s.rows[t], id, nil, true)
+	}
+	s.setIndex("connect-intentions", idx)
+	s.setIndex("config-entries", idx)
+	e, err := encode.Value(&struct {
+		Key, Value               string
+		CreateIndex, ModifyIndex uint64
+	}{Key: "intention-format", Value: "config-entry"})
+	if err != nil {
+		return err.Error()
+	}
+	f, _ := decode.MapFields(e)
+	return s.outcome(s.rowWrite(idx, "upsert", "intention-format", &rowRec{t: decode.TypeSystemMetadata, f: f}, "system-metadata", ""))
 }

@@ -26,10 +26,12 @@
 //     entries while no discovery-chain, gateway, intention or export entry
 //     exists (configentry.go); the autopilot configuration, federation
 //     states and system metadata (meta.go); the Connect CA's configuration,
-//     roots and provider state (ca.go). Raft's own entries
+//     roots and provider state (ca.go); the legacy intentions table's
+//     delete-all (meta.go). Raft's own entries
 //     (noop, barrier, configuration) change no state.
 //   - Not replayed: every other request type (other config entries, ACL roles,
-//     binding rules and auth methods, legacy intentions, peering, …),
+//     binding rules and auth methods, other intention operations,
+//     peering, …),
 //     prepared-query templates, legacy or role-linked ACL tokens,
 //     transactions with
 //     catalog, session or intention operations, Connect, gateway and virtual-IP
@@ -529,7 +531,7 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 				out[t] = append(out[t], q.record())
 			}
 		case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
-			decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig:
+			decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig, decode.TypeIntention:
 			for _, r := range st.rows[t] {
 				out[t] = append(out[t], r.record())
 			}

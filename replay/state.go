@@ -142,7 +142,7 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 	case decode.TypeConfigEntry:
 		return s.loadConfigEntry(rec, in)
 	case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
-		decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig:
+		decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig, decode.TypeIntention:
 		if !in.all && !in.rows[rec.Type] {
 			return nil
 		}
