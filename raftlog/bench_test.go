@@ -120,6 +120,7 @@ func procStatus(key string) float64 {
 func resetPeak() {
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	baseFile = procStatus("RssFile")
+	mmapPeak = 0 // each benchmark's own peak (it carried the previous one's)
 }
 
 // baseFile is the file-backed RSS before the read: the test binary's text.
