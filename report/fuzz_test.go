@@ -81,6 +81,14 @@ func FuzzReports(f *testing.F) {
 					t.Fatalf("dump line is not JSON: %s", sc.Text())
 				}
 			}
+			// kv export writes complete JSON that consul kv import reads,
+			// whatever the input (the value streamed into its entry).
+			var kvb bytes.Buffer
+			res, _ := KVExport(context.Background(), o(), "", &kvb)
+			var entries []KVEntry
+			if err := json.Unmarshal(kvb.Bytes(), &entries); err != nil || int64(len(entries)) != res.Entries {
+				t.Fatalf("kv export: %v, %d entries for %d written:\n%s", err, len(entries), res.Entries, kvb.String())
+			}
 		}
 	})
 }
