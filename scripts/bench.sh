@@ -147,6 +147,10 @@ for size in $SIZES; do
       sum=$(awk '{s += $1} END {printf "%.3f", s}' "$WORK/inspect1")
       awk '{s += $1; if ($2 > m) m = $2} END {printf "%.3f %d\n", s, m}' "$WORK/inspect1" >>"$WORK/inspectsum"
       tail -n 1 "$WORK/history" | awk -v f="$sum" '{printf "%.3f\n", $1/f}' >>"$WORK/ratio-history"
+      # The least any history can take here: the 8 floors, two at a time
+      # (one per core), nothing decoded.
+      timed hfloor bash -c 'printf "%s\n" "${@:2}" | xargs -P 2 -n 1 "$1"' _ "$BIN/floor" "$OUT"/h-"$size"-?.snap
+      tail -n 1 "$WORK/hfloor" | awk -v f="$sum" '{printf "%.3f\n", $1/f}' >>"$WORK/ratio-hfloor"
     fi
   done
   statebytes=$("$ST" inspect --format json "$A" 2>/dev/null | awk -F': *' '/"TotalSize"/ {gsub(/[^0-9]/,"",$2); print $2; exit}')
@@ -174,6 +178,7 @@ for size in $SIZES; do
   if [ -f "$WORK/history" ]; then
     recs=$("$ST" inspect --format json "$OUT/h-$size-8.snap" 2>/dev/null | awk -F': *' '/"Records"/ {gsub(/[^0-9]/,"",$2); print $2; exit}')
     row inspectsum "sum of snaptool inspect on each of the 8 (history series)" "–"
+    row hfloor "the 8 floors, two at a time (vs the sum of inspect): history's lower bound" "–"
     row history "snaptool history, 8 snapshots (vs the sum of inspect)" "≤ 0.6×, ≤ 64 MiB + $(awk -v n="${recs:-0}" 'BEGIN {printf "%.1f", n*16/1048576}') MiB digest"
   fi
   [ -x "$CONSUL" ] && row consul "consul snapshot inspect ($("$CONSUL" version | head -n 1 | cut -d' ' -f2))" "–"
