@@ -108,6 +108,12 @@ type catalog struct {
 	// exists notes the nodes of coordinate updates that are not held.
 	exists map[string]bool
 	vips   map[string]bool // lower-cased service names with a virtual IP
+	// svcIdxDone: the index at which a node's service rows were last set
+	// by allServiceIndexesOfNode. sessByCheck: sessionChecks' map for
+	// sessByCheckNode, reset by each catalog request.
+	svcIdxDone      map[string]uint64
+	sessByCheck     map[string][]string
+	sessByCheckNode string
 	// gateways: the snapshot has an ingress or terminating gateway entry.
 	gateways bool
 	// peerIndexes: the Index table has 1.13's "peer.~:" rows.
@@ -123,7 +129,8 @@ type coordRec struct {
 
 func newCatalog() *catalog {
 	return &catalog{nodes: map[string]*catNode{}, byID: map[string]string{}, svcCount: map[string]int{},
-		kindCount: map[string]int{}, ksn: map[string]bool{}, coords: map[string][]coordRec{}, exists: map[string]bool{}, vips: map[string]bool{}}
+		kindCount: map[string]int{}, ksn: map[string]bool{}, coords: map[string][]coordRec{}, exists: map[string]bool{}, vips: map[string]bool{},
+		svcIdxDone: map[string]uint64{}}
 }
 
 // --- field helpers ---
@@ -425,9 +432,17 @@ func (s *state) checkIndexes(idx uint64) {
 	s.indexMax(peered("checks"), idx)
 }
 
-// updateAllServiceIndexesOfNode (catalog.go).
+// updateAllServiceIndexesOfNode (catalog.go). Setting a row to idx twice
+// is setting it once (indexUpdateMaxTxn), and a service added since gets
+// its rows at idx when inserted: so a node's rows are set once per index,
+// which keeps a request with many node checks linear.
 func (s *state) allServiceIndexesOfNode(idx uint64, n *catNode) {
-	for _, sv := range sortedServices(n) {
+	key := strings.ToLower(n.name)
+	if s.cat.svcIdxDone[key] == idx {
+		return
+	}
+	s.cat.svcIdxDone[key] = idx
+	for _, sv := range n.services {
 		s.serviceIndexes(idx, sv.name)
 		s.serviceKindIndexes(idx, sv.kind)
 	}
@@ -457,7 +472,10 @@ func sortedChecks(n *catNode) []*catCheck {
 // Consul's error nothing changes (and the entry is reproduced: it had no
 // effect); on an unreproducible effect nothing changes and the reason is
 // returned.
-func (s *state) memdbTxn(op func() error) string { return s.outcome(s.memdbErr(op)) }
+func (s *state) memdbTxn(op func() error) string {
+	s.cat.sessByCheck = nil // sessions may have changed since the last request
+	return s.outcome(s.memdbErr(op))
+}
 
 // outcome is apply's answer for an operation's error: an unreproducible
 // effect's reason, or "" (reproduced) after noting Consul's own refusal,
@@ -937,21 +955,35 @@ func sameCheck(a, b []decode.Field) bool {
 // (checkSessionsTxn: the session_checks rows, case-insensitive).
 func (s *state) invalidateCheckSessions(idx uint64, node, checkID string) error {
 	var ids []string
-	for id, r := range s.sessions {
-		if !strings.EqualFold(r.s.Node, node) {
-			continue
-		}
-		bound := false
-		for _, c := range sessionCheckIDs(&r.s) {
-			if strings.EqualFold(c, checkID) {
-				bound = true
-			}
-		}
-		if bound {
+	for _, id := range s.sessionChecks(node)[strings.ToLower(checkID)] {
+		if s.sessions[id] != nil { // not destroyed earlier in this request
 			ids = append(ids, id)
 		}
 	}
 	return s.destroySessions(idx, ids)
+}
+
+// sessionChecks maps the lower-cased check IDs of node to the sessions
+// bound to them, built once per catalog request (no session is created
+// within one, so it stays a superset of the live bindings): one pass over
+// the sessions, then a lookup per check.
+func (s *state) sessionChecks(node string) map[string][]string {
+	c := s.cat
+	key := strings.ToLower(node)
+	if c.sessByCheck != nil && c.sessByCheckNode == key {
+		return c.sessByCheck
+	}
+	c.sessByCheck, c.sessByCheckNode = map[string][]string{}, key
+	for id, r := range s.sessions {
+		if !strings.EqualFold(r.s.Node, node) {
+			continue
+		}
+		for _, chk := range sessionCheckIDs(&r.s) {
+			k := strings.ToLower(chk)
+			c.sessByCheck[k] = append(c.sessByCheck[k], id)
+		}
+	}
+	return c.sessByCheck
 }
 
 func (s *state) destroySessions(idx uint64, ids []string) error {
