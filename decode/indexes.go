@@ -12,15 +12,23 @@ package decode
 // nothing: verify's "no index beyond meta.json's Index" check can run at
 // scanning speed.
 func RaftIndexes(rec *Record, fn func(field string, v uint64)) {
-	switch rec.Type {
+	if len(rec.Raw) < 2 {
+		return
+	}
+	RaftIndexesOf(rec.Type, rec.Raw[1:], fn)
+}
+
+// RaftIndexesOf is RaftIndexes for the value b (a record's Raw without its
+// type byte) of a record of type t.
+func RaftIndexesOf(t MessageType, b []byte, fn func(field string, v uint64)) {
+	switch t {
 	case TypeConfigEntry, TypePeering, TypePeeringTrustBundle, TypePeeringSecret,
 		TypeResource, TypeChunkingState, TypeCoordinateBatchUpdate, TypeFreeVirtualIP:
 		return
 	}
-	if len(rec.Raw) < 2 {
+	if len(b) == 0 {
 		return
 	}
-	b := rec.Raw[1:]
 	var f [5]int
 	names := [5]string{"CreateIndex", "ModifyIndex", "Value", "Service", "Check"}
 	if !isMapAt(b, 0) || !scanTop(b, names[:], f[:]) {
@@ -33,7 +41,7 @@ func RaftIndexes(rec *Record, fn func(field string, v uint64)) {
 	}
 	emit("CreateIndex", f[0])
 	emit("ModifyIndex", f[1])
-	switch rec.Type {
+	switch t {
 	case TypeIndex:
 		emit("Value", f[2])
 	case TypeRegister:

@@ -162,28 +162,10 @@ func (s *Stream) Next() bool {
 		}
 	}
 	t := MessageType(s.buf[s.start])
-	// A value that is one scalar whose size the lead byte gives (fixint,
-	// nil, bool, fixstr, float, sized int, fixext) is measured here without
-	// scanValue's loop: a file of garbage records is mostly these.
-	n := 0
-	if s.end-s.start >= 2 {
-		d := &descs[s.buf[s.start+1]]
-		if d.lenw == 0 && d.ok && d.kind != Map && d.kind != Array {
-			n = 2 + int(d.n)
-			if d.kind == Ext {
-				n++ // the ext type byte
-			}
-			if s.end-s.start < n || n > s.maxRecord {
-				n = 0 // not all buffered (the general path refills), or too large
-			}
-		}
-	}
-	if n == 0 {
-		var err error
-		if n, err = s.scanValue(1); err != nil {
-			s.fail(s.recordError(t, true, err))
-			return false
-		}
+	n, err := s.scanValue(1)
+	if err != nil {
+		s.fail(s.recordError(t, true, err))
+		return false
 	}
 	s.n++
 	// Field by field: a composite literal here is a typed copy of the whole
@@ -316,6 +298,20 @@ func (s *Stream) ensure(need int) error {
 // refilling. It is iterative: a counter of values still to read replaces
 // recursion, so nesting depth costs nothing.
 func (s *Stream) scanValue(p int) (int, error) {
+	// A value that is one scalar whose size its lead byte gives (fixint,
+	// nil, bool, fixstr, float, sized int, fixext), wholly buffered, is
+	// measured without the loop: a file of garbage records is mostly these.
+	if s.end-s.start > p {
+		if d := &descs[s.buf[s.start+p]]; d.lenw == 0 && d.ok && d.kind != Map && d.kind != Array {
+			n := p + 1 + int(d.n)
+			if d.kind == Ext {
+				n++ // the ext type byte
+			}
+			if n <= s.end-s.start && n <= s.maxRecord {
+				return n, nil
+			}
+		}
+	}
 	rem := uint64(1)
 	for rem > 0 {
 		if s.end-s.start <= p {

@@ -36,8 +36,7 @@ type content struct {
 // when it has none: the raft index of the write that last changed it.
 func modifyIndexOf(t decode.MessageType, value []byte) uint64 {
 	var max uint64
-	raw := append([]byte{byte(t)}, value...)
-	decode.RaftIndexes(&decode.Record{Type: t, Raw: raw}, func(field string, v uint64) {
+	decode.RaftIndexesOf(t, value, func(field string, v uint64) {
 		if strings.HasSuffix(field, "ModifyIndex") && v > max {
 			max = v
 		}

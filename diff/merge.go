@@ -187,14 +187,7 @@ func (e *engine) run() error {
 			return e.stop
 		}
 		if e.cut() {
-			// An input's record stream is cut or undecodable: whatever
-			// remains of the other would show as added or removed. Stop;
-			// what both inputs had passed is final.
-			e.drain()
-			if err := e.flushKV(); err != nil {
-				return err
-			}
-			return e.stop // nil unless ctx was canceled while draining
+			return e.stopAtCut()
 		}
 		a, b := e.sides[0].cur, e.sides[1].cur
 		c := cmpItems(a, b)
@@ -243,15 +236,22 @@ func (e *engine) run() error {
 		return e.stop
 	}
 	if e.cut() {
-		e.drain()
-		if err := e.flushKV(); err != nil {
-			return err
-		}
-		return e.stop // nil unless ctx was canceled while draining
+		return e.stopAtCut()
 	}
 	// Every record of both inputs was compared (an archive-level failure
 	// such as a checksum mismatch is still returned by Run).
 	return e.flushAll()
+}
+
+// stopAtCut ends a comparison whose input's record stream is cut or
+// undecodable: whatever remains of the other would show as added or
+// removed, so it stops; what both inputs had passed is final.
+func (e *engine) stopAtCut() error {
+	e.drain()
+	if err := e.flushKV(); err != nil {
+		return err
+	}
+	return e.stop // nil unless ctx was canceled while draining
 }
 
 // cut reports whether an error so far means the record stream of an input

@@ -26,52 +26,6 @@ const (
 	anonymousTokenID   = "00000000-0000-0000-0000-000000000002"
 )
 
-// aclRec is one policy or token.
-type aclRec struct {
-	t              decode.MessageType
-	f              []decode.Field
-	raw            []byte // the base record, until it changes
-	id             string // policy ID, token AccessorID
-	name           string // policy Name, token SecretID
-	create, modify uint64
-}
-
-func newACL(t decode.MessageType, f []decode.Field) *aclRec {
-	r := &aclRec{t: t, f: f, create: fieldUint(f, "CreateIndex"), modify: fieldUint(f, "ModifyIndex")}
-	if t == decode.TypeACLPolicy {
-		r.id, r.name = fieldStr(f, "ID"), fieldStr(f, "Name")
-	} else {
-		r.id, r.name = fieldStr(f, "AccessorID"), fieldStr(f, "SecretID")
-	}
-	return r
-}
-
-func (r *aclRec) record() []byte { return recordOf(r.t, r.raw, r.f, r.create, r.modify) }
-
-// loadACL holds an ACLPolicy or ACLToken record of the base snapshot.
-func (s *state) loadACL(rec *decode.Record) error {
-	raw, f, err := baseFields(rec)
-	if err != nil {
-		return err
-	}
-	if enterprise(f) {
-		return fmt.Errorf("%w: %s %s has Enterprise fields", errNotCE, rec.Type, fieldStr(f, "ID"))
-	}
-	r := newACL(rec.Type, f)
-	r.raw = raw
-	if rec.Type == decode.TypeACLPolicy {
-		s.policies[strings.ToLower(r.id)] = r
-	} else {
-		s.tokens[r.name] = r
-	}
-	k, err := decode.Keys(rec)
-	if err != nil {
-		return err
-	}
-	s.known[rec.Type][k.Identity] = true
-	return nil
-}
-
 // acl applies an ACL entry of type mt.
 func (s *state) acl(idx uint64, mt decode.MessageType, body []byte) string {
 	if !s.aclHeld {
@@ -151,15 +105,16 @@ func (s *state) aclPolicySet(idx uint64, f []decode.Field) error {
 	if enterprise(f) {
 		return unrepro("policy in an Enterprise namespace or partition")
 	}
-	p := newACL(decode.TypeACLPolicy, f)
-	if p.id == "" {
+	p := newRow(decode.TypeACLPolicy, f)
+	id, name := p.str("ID"), p.str("Name")
+	if id == "" {
 		return errors.New("missing ACL policy ID")
 	}
-	if p.name == "" {
+	if name == "" {
 		return errors.New("missing ACL policy name")
 	}
-	existing := s.policies[strings.ToLower(p.id)]
-	if existing != nil && strings.EqualFold(p.id, globalManagementID) {
+	existing := s.policies[strings.ToLower(id)]
+	if existing != nil && strings.EqualFold(id, globalManagementID) {
 		if !sameFields(existing.f, f, "Rules") {
 			return unrepro("the global-management policy's rules change: the state store checks them against its own binary's")
 		}
@@ -170,8 +125,8 @@ func (s *state) aclPolicySet(idx uint64, f []decode.Field) error {
 		}
 	}
 	for _, other := range s.policies {
-		if strings.EqualFold(other.name, p.name) && !strings.EqualFold(other.id, p.id) {
-			return fmt.Errorf("a policy with name %q already exists", p.name)
+		if strings.EqualFold(other.str("Name"), name) && !strings.EqualFold(other.str("ID"), id) {
+			return fmt.Errorf("a policy with name %q already exists", name)
 		}
 	}
 	if existing != nil {
@@ -179,7 +134,7 @@ func (s *state) aclPolicySet(idx uint64, f []decode.Field) error {
 	} else {
 		p.create, p.modify = idx, idx
 	}
-	set(s, decode.TypeACLPolicy, s.policies, strings.ToLower(p.id), p, false)
+	set(s, decode.TypeACLPolicy, s.policies, strings.ToLower(id), p, false)
 	s.indexMax("acl-policies", idx)
 	return nil
 }
@@ -210,22 +165,23 @@ func (s *state) aclTokenSet(idx uint64, f []decode.Field, o tokenOpts) error {
 	if enterprise(f) {
 		return unrepro("token in an Enterprise namespace or partition")
 	}
-	t := newACL(decode.TypeACLToken, f)
-	if t.name == "" {
+	t := newRow(decode.TypeACLToken, f)
+	accessor, secret := t.str("AccessorID"), t.str("SecretID")
+	if secret == "" {
 		return errors.New("missing ACL token SecretID")
 	}
-	if t.id == "" {
+	if accessor == "" {
 		return errors.New("missing ACL token AccessorID")
 	}
 	if o.fromReplication && fieldBool(f, "Local") {
 		return errors.New("cannot replicate local tokens")
 	}
 	if fieldStr(f, "Rules") != "" {
-		return unrepro("legacy token (Rules) %s", t.id)
+		return unrepro("legacy token (Rules) %s", accessor)
 	}
-	original := s.tokens[t.name]
-	if !s.tokensAll && !s.tokensHeld[t.name] && original == nil {
-		return unrepro("token %s was not loaded", t.id) // not reached: interest names it
+	original := s.tokens[secret]
+	if !s.tokensAll && !s.tokensHeld[secret] && original == nil {
+		return unrepro("token %s was not loaded", accessor) // not reached: interest names it
 	}
 	if o.cas {
 		switch {
@@ -254,7 +210,7 @@ func (s *state) aclTokenSet(idx uint64, f []decode.Field, o tokenOpts) error {
 				return errors.New("encountered a Token with policies linked by Name in the state store")
 			}
 			if p := s.policies[strings.ToLower(id)]; p != nil {
-				lf = with(lf, map[string][]byte{"Name": mpStr(p.name)})
+				lf = with(lf, map[string][]byte{"Name": mpStr(p.str("Name"))})
 				valid++
 			} else if !o.allowMissing {
 				return fmt.Errorf("no such policy with ID: %s", id)
@@ -265,11 +221,11 @@ func (s *state) aclTokenSet(idx uint64, f []decode.Field, o tokenOpts) error {
 	}
 	if roles := fieldRaw(f, "Roles"); roles != nil && !decode.IsNil(roles) {
 		if els, _ := decode.ArrayValues(roles); len(els) > 0 {
-			return unrepro("token %s links roles (the role table is not replayed)", t.id)
+			return unrepro("token %s links roles (the role table is not replayed)", accessor)
 		}
 	}
 	if fieldStr(f, "AuthMethod") != "" && !o.fromReplication {
-		return unrepro("token %s comes from an auth method (not replayed)", t.id)
+		return unrepro("token %s comes from an auth method (not replayed)", accessor)
 	}
 	identities := 0
 	if err := eachMap(fieldRaw(f, "ServiceIdentities"), func(sf []decode.Field) error {
@@ -294,7 +250,7 @@ func (s *state) aclTokenSet(idx uint64, f []decode.Field, o tokenOpts) error {
 		return errors.New("token has no privileges")
 	}
 	if original != nil {
-		if original.id != "" && !strings.EqualFold(t.id, original.id) {
+		if orig := original.str("AccessorID"); orig != "" && !strings.EqualFold(accessor, orig) {
 			return errors.New("the ACL Token AccessorID field is immutable")
 		}
 		t.create, t.modify = original.create, idx
@@ -302,9 +258,9 @@ func (s *state) aclTokenSet(idx uint64, f []decode.Field, o tokenOpts) error {
 		t.create, t.modify = idx, idx
 	}
 	if h := fieldRaw(f, "Hash"); h == nil || decode.IsNil(h) || isEmptyBytes(h) {
-		return unrepro("token %s has no Hash: the state store computes one (not replayed)", t.id)
+		return unrepro("token %s has no Hash: the state store computes one (not replayed)", accessor)
 	}
-	set(s, decode.TypeACLToken, s.tokens, t.name, t, false)
+	set(s, decode.TypeACLToken, s.tokens, secret, t, false)
 	s.indexMax("acl-tokens", idx)
 	return nil
 }
@@ -319,7 +275,7 @@ func (s *state) aclTokenDelete(idx uint64, accessor string) error {
 	var secret string
 	found := false
 	for sec, t := range s.tokens {
-		if strings.EqualFold(t.id, accessor) {
+		if strings.EqualFold(t.str("AccessorID"), accessor) {
 			secret, found = sec, true
 		}
 	}

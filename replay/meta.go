@@ -19,7 +19,10 @@ import (
 // wrapper Consul persists around it: Op "upsert", Datacenter and Token
 // empty, PrimaryModifyIndex defaulting to the write's index).
 
-// rowRec is one row of such a table.
+// rowRec is a held record kept as the fields Consul wrote, with its raft
+// indexes: a row of these tables, of the Connect CA's (ca.go), a prepared
+// query (query.go), an ACL policy or token (acl.go). What else a caller
+// needs of it is read from the fields (str).
 type rowRec struct {
 	t              decode.MessageType
 	f              []decode.Field // the persisted record's fields
@@ -29,12 +32,26 @@ type rowRec struct {
 	primary        uint64 // a federation state's PrimaryModifyIndex
 }
 
+// newRow is a row of type t made from a request's fields f.
+func newRow(t decode.MessageType, f []decode.Field) *rowRec {
+	return &rowRec{t: t, f: f, create: fieldUint(f, "CreateIndex"), modify: fieldUint(f, "ModifyIndex")}
+}
+
+// str is the row's string field name.
+func (r *rowRec) str(name string) string { return fieldStr(r.f, name) }
+
+// record is the row's record: the base snapshot's while it is unchanged,
+// else its fields with the raft indexes set.
 func (r *rowRec) record() []byte {
-	if r.raw != nil || r.t != decode.TypeFederationState {
-		return recordOf(r.t, r.raw, r.f, r.create, r.modify)
+	if r.raw != nil {
+		return r.raw
 	}
-	st := with(r.inner, map[string][]byte{"CreateIndex": mpUint(r.create), "ModifyIndex": mpUint(r.modify),
-		"PrimaryModifyIndex": mpUint(r.primary)})
+	idx := map[string][]byte{"CreateIndex": mpUint(r.create), "ModifyIndex": mpUint(r.modify)}
+	if r.t != decode.TypeFederationState {
+		return encode.AppendMap([]byte{byte(r.t)}, with(r.f, idx))
+	}
+	idx["PrimaryModifyIndex"] = mpUint(r.primary)
+	st := with(r.inner, idx)
 	return encode.AppendMap([]byte{byte(r.t)}, with(r.f, map[string][]byte{"State": encode.AppendMap(nil, st)}))
 }
 
@@ -47,6 +64,10 @@ func rowKey(t decode.MessageType, f, inner []decode.Field) string {
 		return strings.ToLower(fieldStr(f, "Key"))
 	case decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeIntention:
 		return fieldStr(f, "ID")
+	case decode.TypePreparedQuery, decode.TypeACLPolicy:
+		return strings.ToLower(fieldStr(f, "ID"))
+	case decode.TypeACLToken:
+		return fieldStr(f, "SecretID") // the id index is case-sensitive
 	}
 	return "" // the autopilot and CA configurations: one row
 }
@@ -56,13 +77,30 @@ func rowKey(t decode.MessageType, f, inner []decode.Field) string {
 var rowTables = []decode.MessageType{decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
 	decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig, decode.TypeIntention}
 
-// loadRow holds a record of a bookkeeping table.
-func (s *state) loadRow(rec *decode.Record) error {
-	raw, f, err := baseFields(rec)
-	if err != nil {
-		return err
+// heldRows is the table of rowRecs that holds records of type t.
+func (s *state) heldRows(t decode.MessageType) map[string]*rowRec {
+	switch t {
+	case decode.TypePreparedQuery:
+		return s.queries
+	case decode.TypeACLPolicy:
+		return s.policies
+	case decode.TypeACLToken:
+		return s.tokens
 	}
-	var ok bool
+	return s.rows[t]
+}
+
+// loadRow holds a record of the base snapshot kept as a rowRec: a
+// prepared query, an ACL policy or token, a bookkeeping or CA row.
+func (s *state) loadRow(rec *decode.Record) error {
+	raw := append([]byte(nil), rec.Raw...)
+	f, ok := decode.MapFields(raw[1:])
+	if !ok {
+		return fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
+	}
+	if enterprise(f) {
+		return fmt.Errorf("%w: %s record %d has Enterprise fields", errNotCE, rec.Type, rec.N)
+	}
 	r := &rowRec{t: rec.Type, f: f, raw: raw}
 	src := f
 	if rec.Type == decode.TypeFederationState {
@@ -73,7 +111,7 @@ func (s *state) loadRow(rec *decode.Record) error {
 		r.primary = fieldUint(src, "PrimaryModifyIndex")
 	}
 	r.create, r.modify = fieldUint(src, "CreateIndex"), fieldUint(src, "ModifyIndex")
-	s.rows[rec.Type][rowKey(rec.Type, f, r.inner)] = r
+	s.heldRows(rec.Type)[rowKey(rec.Type, f, r.inner)] = r
 	k, err := decode.Keys(rec)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/snaptool/snaptool/decode"
-	"github.com/snaptool/snaptool/encode"
 )
 
 // Prepared queries as Consul 1.13's state store changes them
@@ -18,63 +17,6 @@ import (
 // the record is the request's Query map, field by field, with those two
 // replaced. Templates (Template.Type set) are not replayed: the state store
 // compiles them and may refuse one.
-
-type queryRec struct {
-	f                 []decode.Field
-	raw               []byte // the base record, until the query changes
-	id, name, session string
-	create, modify    uint64
-}
-
-func newQuery(f []decode.Field) *queryRec {
-	return &queryRec{f: f, id: fieldStr(f, "ID"), name: fieldStr(f, "Name"), session: fieldStr(f, "Session"),
-		create: fieldUint(f, "CreateIndex"), modify: fieldUint(f, "ModifyIndex")}
-}
-
-func (q *queryRec) record() []byte {
-	return recordOf(decode.TypePreparedQuery, q.raw, q.f, q.create, q.modify)
-}
-
-// recordOf is a held record of type t: raw while it is the base
-// snapshot's, else its fields with CreateIndex and ModifyIndex set.
-func recordOf(t decode.MessageType, raw []byte, f []decode.Field, create, modify uint64) []byte {
-	if raw != nil {
-		return raw
-	}
-	f = with(f, map[string][]byte{"CreateIndex": mpUint(create), "ModifyIndex": mpUint(modify)})
-	return encode.AppendMap([]byte{byte(t)}, f)
-}
-
-// baseFields copies a base snapshot's record and reads its map's fields
-// (aliasing the copy).
-func baseFields(rec *decode.Record) ([]byte, []decode.Field, error) {
-	raw := append([]byte(nil), rec.Raw...)
-	f, ok := decode.MapFields(raw[1:])
-	if !ok {
-		return nil, nil, fmt.Errorf("%s record %d at offset %d: %w", rec.Type, rec.N, rec.Offset, decode.ErrTypedDecode)
-	}
-	return raw, f, nil
-}
-
-// loadQuery holds a PreparedQuery record of the base snapshot.
-func (s *state) loadQuery(rec *decode.Record) error {
-	raw, f, err := baseFields(rec)
-	if err != nil {
-		return err
-	}
-	if enterprise(f) {
-		return fmt.Errorf("%w: prepared query %s has Enterprise fields", errNotCE, fieldStr(f, "ID"))
-	}
-	q := newQuery(f)
-	q.raw = raw
-	s.queries[strings.ToLower(q.id)] = q
-	k, err := decode.Keys(rec)
-	if err != nil {
-		return err
-	}
-	s.known[rec.Type][k.Identity] = true
-	return nil
-}
 
 // preparedQuery applies a PreparedQueryRequest.
 func (s *state) preparedQuery(idx uint64, body []byte) string {
@@ -113,33 +55,34 @@ var uuidRE = regexp.MustCompile(`(?i)^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4
 
 // preparedQuerySet is preparedQuerySetTxn.
 func (s *state) preparedQuerySet(idx uint64, f []decode.Field) error {
-	q := newQuery(f)
-	if q.id == "" {
+	q := newRow(decode.TypePreparedQuery, f)
+	id, name, session := q.str("ID"), q.str("Name"), q.str("Session")
+	if id == "" {
 		return errors.New("missing query ID")
 	}
 	if tmpl, ok := decode.MapFields(fieldRaw(f, "Template")); ok && fieldStr(tmpl, "Type") != "" {
-		return unrepro("prepared query %s is a template: the state store compiles it (not replayed)", q.id)
+		return unrepro("prepared query %s is a template: the state store compiles it (not replayed)", id)
 	}
-	existing := s.queries[strings.ToLower(q.id)]
+	existing := s.queries[strings.ToLower(id)]
 	if existing != nil {
 		q.create, q.modify = existing.create, idx
 	} else {
 		q.create, q.modify = idx, idx
 	}
-	if q.name != "" {
+	if name != "" {
 		for _, other := range s.queries {
-			if strings.EqualFold(other.name, q.name) && (existing == nil || !strings.EqualFold(existing.id, other.id)) {
-				return fmt.Errorf("name '%s' aliases an existing query name", q.name)
+			if strings.EqualFold(other.str("Name"), name) && (existing == nil || !strings.EqualFold(existing.str("ID"), other.str("ID"))) {
+				return fmt.Errorf("name '%s' aliases an existing query name", name)
 			}
 		}
 	}
-	if uuidRE.MatchString(q.name) && s.queries[strings.ToLower(q.name)] != nil {
-		return fmt.Errorf("name '%s' aliases an existing query ID", q.name)
+	if uuidRE.MatchString(name) && s.queries[strings.ToLower(name)] != nil {
+		return fmt.Errorf("name '%s' aliases an existing query ID", name)
 	}
-	if q.session != "" && s.sessions[q.session] == nil {
-		return fmt.Errorf("invalid session %q", q.session)
+	if session != "" && s.sessions[session] == nil {
+		return fmt.Errorf("invalid session %q", session)
 	}
-	set(s, decode.TypePreparedQuery, s.queries, strings.ToLower(q.id), q, false)
+	set(s, decode.TypePreparedQuery, s.queries, strings.ToLower(id), q, false)
 	s.setIndex("prepared-queries", idx)
 	return nil
 }

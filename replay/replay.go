@@ -526,26 +526,15 @@ func (st *state) tables() (map[decode.MessageType]table, error) {
 			for _, n := range st.cat.nodes {
 				out[t] = n.records(out[t])
 			}
-		case decode.TypePreparedQuery:
-			for _, q := range st.queries {
-				out[t] = append(out[t], q.record())
-			}
-		case decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
+		case decode.TypePreparedQuery, decode.TypeACLPolicy, decode.TypeACLToken,
+			decode.TypeAutopilot, decode.TypeFederationState, decode.TypeSystemMetadata,
 			decode.TypeConnectCA, decode.TypeConnectCAProviderState, decode.TypeConnectCAConfig, decode.TypeIntention:
-			for _, r := range st.rows[t] {
+			for _, r := range st.heldRows(t) {
 				out[t] = append(out[t], r.record())
 			}
 		case decode.TypeConfigEntry:
 			for _, c := range st.configs {
 				out[t] = append(out[t], c.record())
-			}
-		case decode.TypeACLPolicy:
-			for _, p := range st.policies {
-				out[t] = append(out[t], p.record())
-			}
-		case decode.TypeACLToken:
-			for _, tk := range st.tokens {
-				out[t] = append(out[t], tk.record())
 			}
 		case decode.TypeCoordinateBatchUpdate:
 			for _, cs := range st.cat.coords {

@@ -47,12 +47,12 @@ type state struct {
 	index    map[string]*indexRec // by lower-cased key
 	cat      *catalog
 
-	queries     map[string]*queryRec // by lower-cased ID: all of them, when the log can change one
-	queriesHeld bool                 // queries holds the whole table
+	queries     map[string]*rowRec // by lower-cased ID: all of them, when the log can change one
+	queriesHeld bool               // queries holds the whole table
 	// ACL (acl.go): every policy when the log has an ACL entry; the tokens
 	// the entries name, by SecretID (tokensAll: the whole table, tests).
-	policies      map[string]*aclRec // by lower-cased ID
-	tokens        map[string]*aclRec // by SecretID
+	policies      map[string]*rowRec // by lower-cased ID
+	tokens        map[string]*rowRec // by SecretID
 	aclHeld       bool
 	tokensAll     bool
 	tokensHeld    map[string]bool // SecretIDs
@@ -84,8 +84,8 @@ func newState() *state {
 	s := &state{
 		kv: map[string]*kvRec{}, tombs: map[string]*tombRec{}, sessions: map[string]*sessRec{},
 		index: map[string]*indexRec{}, cat: newCatalog(),
-		queries: map[string]*queryRec{}, queriesHeld: true,
-		policies: map[string]*aclRec{}, tokens: map[string]*aclRec{}, aclHeld: true, tokensAll: true,
+		queries: map[string]*rowRec{}, queriesHeld: true,
+		policies: map[string]*rowRec{}, tokens: map[string]*rowRec{}, aclHeld: true, tokensAll: true,
 		configs: map[string]*ceRec{}, configsHeld: true,
 		rows: map[decode.MessageType]map[string]*rowRec{}, rowsHeld: map[decode.MessageType]bool{},
 		changed: map[decode.MessageType]bool{},
@@ -172,12 +172,12 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 		if !in.all && !in.queries {
 			return nil
 		}
-		return s.loadQuery(rec)
+		return s.loadRow(rec)
 	case decode.TypeACLPolicy:
 		if !in.all && !in.acl {
 			return nil
 		}
-		return s.loadACL(rec)
+		return s.loadRow(rec)
 	case decode.TypeACLToken:
 		if !in.all {
 			acc, sec := "", ""
@@ -193,7 +193,7 @@ func (s *state) load(rec *decode.Record, in *interest) error {
 				return nil
 			}
 		}
-		return s.loadACL(rec)
+		return s.loadRow(rec)
 	case decode.TypeIndex:
 	default:
 		return nil
@@ -508,7 +508,7 @@ func (s *state) sessionDestroy(idx uint64, id string) bool {
 	}
 	var bound []string
 	for key, q := range s.queries {
-		if strings.EqualFold(q.session, id) {
+		if strings.EqualFold(q.str("Session"), id) {
 			bound = append(bound, key)
 		}
 	}

@@ -99,6 +99,27 @@ func pickSeries(r *history.Result, of func(*history.Snapshot) []history.Stat) (n
 	return names, false
 }
 
+// chartSeries picks the series of a chart (the largest names, then
+// "other" for the rest) with their colours ("other" takes the last one)
+// and, per snapshot, their bytes; no names when there is nothing to draw.
+func chartSeries(r *history.Result, of func(*history.Snapshot) []history.Stat) (names, colors []string, vals [][]int64) {
+	names, other := pickSeries(r, of)
+	if len(names) == 0 {
+		return nil, nil, nil
+	}
+	vals = values(r, of, names, other)
+	if other {
+		names = append(names, "other")
+	}
+	for j := range names {
+		colors = append(colors, chartColors[min(j, len(chartColors)-1)])
+	}
+	if other {
+		colors[len(colors)-1] = chartColors[len(chartColors)-1]
+	}
+	return names, colors, vals
+}
+
 // values returns, per snapshot, the bytes of each picked name (and "other").
 func values(r *history.Result, of func(*history.Snapshot) []history.Stat, names []string, other bool) [][]int64 {
 	idx := map[string]int{}
@@ -189,14 +210,9 @@ func niceStep(x int64) int64 {
 
 // TypeLines lays out the size per type over the series.
 func historyTypeLines(r *history.Result) *LineChart {
-	of := func(s *history.Snapshot) []history.Stat { return s.Types }
-	names, other := pickSeries(r, of)
+	names, colors, vals := chartSeries(r, func(s *history.Snapshot) []history.Stat { return s.Types })
 	if len(names) == 0 {
 		return nil
-	}
-	vals := values(r, of, names, other)
-	if other {
-		names = append(names, "other")
 	}
 	var max int64
 	for _, row := range vals {
@@ -210,10 +226,7 @@ func historyTypeLines(r *history.Result) *LineChart {
 	top, yt := yScale(max, p)
 	c := &LineChart{Width: chartW, Height: chartH, Plot: p, YTicks: yt, XTicks: xTicks(r, p, false)}
 	for j, name := range names {
-		l := Line{Name: name, Color: chartColors[min(j, len(chartColors)-1)]}
-		if other && j == len(names)-1 {
-			l.Color = chartColors[len(chartColors)-1]
-		}
+		l := Line{Name: name, Color: colors[j]}
 		for i := range r.Snapshots {
 			x := round2(xPos(i, len(r.Snapshots), p, false))
 			y := round2(p.Y + p.H - p.H*float64(vals[i][j])/float64(top))
@@ -230,14 +243,9 @@ func historyTypeLines(r *history.Result) *LineChart {
 
 // historyKVStack lays out the KV prefix sizes as stacked bars.
 func historyKVStack(r *history.Result) *StackChart {
-	of := func(s *history.Snapshot) []history.Stat { return s.KV }
-	names, other := pickSeries(r, of)
+	names, colors, vals := chartSeries(r, func(s *history.Snapshot) []history.Stat { return s.KV })
 	if len(names) == 0 {
 		return nil
-	}
-	vals := values(r, of, names, other)
-	if other {
-		names = append(names, "other")
 	}
 	var max int64
 	for _, row := range vals {
@@ -256,11 +264,7 @@ func historyKVStack(r *history.Result) *StackChart {
 	slot := p.W / float64(n)
 	bw := slot * 0.6
 	for j, name := range names {
-		col := chartColors[min(j, len(chartColors)-1)]
-		if other && j == len(names)-1 {
-			col = chartColors[len(chartColors)-1]
-		}
-		c.Legend = append(c.Legend, Line{Name: name, Color: col})
+		c.Legend = append(c.Legend, Line{Name: name, Color: colors[j]})
 	}
 	for i := range r.Snapshots {
 		var bar StackBar
